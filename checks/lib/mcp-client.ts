@@ -1,0 +1,23 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+/** Connects a real MCP SDK client (initialize handshake included), runs `use`, always closes. */
+export async function withMcpClient<T>(endpoint: URL, headers: Record<string, string>, signal: AbortSignal, use: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ name: 'lab-grader', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(endpoint, { requestInit: { headers, signal } }));
+  try {
+    return await use(client);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** How tool results name documents: the agent's own reading of results, so grader and agent agree. */
+export { resultIds as idsInResult, resultText as textOf } from '../../src/services/agent/agent.js';
+
+/** A compact reason from a failed connection, for check messages. */
+export function describeError(error: unknown): string {
+  const e = error as { code?: unknown; message?: string; cause?: { code?: string } };
+  if (e.cause?.code === 'ECONNREFUSED') return 'connection refused (the server is not listening)';
+  return (e.message ?? String(error)).split('\n')[0]!.slice(0, 240);
+}

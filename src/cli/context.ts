@@ -1,0 +1,20 @@
+import { createPrompter } from '../adapters/inquirer-prompter.js';
+import { nodeProcesses } from '../adapters/node-processes.js';
+import { systemClock } from '../adapters/system-clock.js';
+import { labHome } from '../core/paths.js';
+import type { Clock, ProcessControl, Prompter } from '../core/ports.js';
+import { terminalOutput, type Output } from './output.js';
+
+/** Everything a command needs from the outside world, built once by the entry point. */
+export interface CommandContext {
+  home: string;
+  io: Output;
+  prompter: Prompter;
+  clock: Clock;
+  processes: ProcessControl;
+  env: NodeJS.ProcessEnv;
+}
+
+export function createContext(env: NodeJS.ProcessEnv = process.env): CommandContext {
+  return { home: labHome(env), io: terminalOutput(env), prompter: createPrompter(env), clock: systemClock, processes: nodeProcesses, env };
+}

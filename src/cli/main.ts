@@ -1,0 +1,135 @@
+/**
+ * The `lab` command line. Each command lives in src/commands/<name>.ts and is imported only when used, so
+ * `lab --help` stays fast. This is the only place that turns errors into exit codes:
+ * 0 all checks pass, 1 a check failed, 2 usage or environment error.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ExitCode, isLabError } from '../core/errors.js';
+import { repoDir } from '../core/paths.js';
+import { createContext, type CommandContext } from './context.js';
+
+const { version } = JSON.parse(readFileSync(path.join(repoDir, 'package.json'), 'utf8')) as { version: string };
+
+const stepNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a step number (1, 2, ...).');
+  return n;
+};
+
+export function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Command {
+  const run = <A extends unknown[]>(load: () => Promise<(...args: A) => Promise<number>>) =>
+    async (...args: A) => setExit(await (await load())(...args));
+
+  const program = new Command('lab')
+    .description('Hands-on labs for running AI agents in production: MCP, workload identity, policy, audit.')
+    .version(version)
+    .showHelpAfterError('(run `lab --help` for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  program.addHelpText('after', '\nExit codes: 0 all checks pass · 1 a check failed · 2 usage or environment error.\nWorkspaces live in $LAB_HOME (default: <repo>/workspace).');
+
+  program.command('list').description('list the labs').action(run(async () => async () => (await import('../commands/list.js')).listCommand(ctx)));
+
+  program
+    .command('start')
+    .description('create your workspace (first time), start the lab\'s services and show the current step')
+    .argument('<lab>', 'lab id, see `lab list`')
+    .addOption(new Option('--runtime <kind>', 'where services run').choices(['auto', 'local']).default('auto'))
+    .option('--port <service=port...>', 'pin a service to a port on 127.0.0.1 (default: free ports)')
+    .option('--no-walkthrough', 'do not offer the interactive walkthrough')
+    .action(run(async () => async (lab: string, o: { runtime: string; port?: string[]; walkthrough: boolean }) => (await import('../commands/start.js')).startCommand(ctx, lab, o)));
+
+  program.command('status').description('show the active lab, its services and your progress').action(run(async () => async () => (await import('../commands/status.js')).statusCommand(ctx)));
+
+  program
+    .command('step')
+    .description('show the instructions of a step (default: the current one)')
+    .argument('[n]', 'step number', stepNumber)
+    .action(run(async () => async (n?: number) => (await import('../commands/step.js')).stepCommand(ctx, n)));
+
+  program.command('next').description('move to the next step and show it').action(run(async () => async () => (await import('../commands/next.js')).nextCommand(ctx)));
+  program.command('hint').description('show one more hint for the current step').action(run(async () => async () => (await import('../commands/hint.js')).hintCommand(ctx)));
+
+  program
+    .command('check')
+    .description('run the checks (all steps, or one) and report what is wrong and what to do')
+    .argument('[step]', 'only this step', stepNumber)
+    .option('--json', 'print the result as JSON (schema: docs/check-result.schema.json) on stdout')
+    .option('--junit <file>', 'also write a JUnit XML report')
+    .option('--watch', 'check again whenever a workspace file changes')
+    .option('--no-walkthrough', 'do not offer the interactive walkthrough afterwards')
+    .action(
+      run(async () => async (step: number | undefined, o: { json?: boolean; junit?: string; watch?: boolean; walkthrough: boolean }) => {
+        const code = await (await import('../commands/check.js')).checkCommand(ctx, step, o);
+        if (o.walkthrough && !o.json && !o.watch && ctx.prompter.interactive) {
+          const { openActiveSession } = await import('../core/lab-session.js');
+          await (await import('./walkthrough.js')).runWalkthrough(ctx, await openActiveSession(ctx));
+        }
+        return code;
+      }),
+    );
+
+  program
+    .command('solve')
+    .description('write the reference solution of a step (default: current); asks before replacing your work and keeps a backup')
+    .argument('[step]', 'step number', stepNumber)
+    .option('-y, --yes', 'do not ask')
+    .action(run(async () => async (step: number | undefined, o: { yes?: boolean }) => (await import('../commands/solve.js')).solveCommand(ctx, step, o)));
+
+  program
+    .command('reset')
+    .description('stop the lab, verify nothing is left running, restart progress (files kept unless --hard)')
+    .argument('[lab]', 'lab id (default: the active lab)')
+    .option('--hard', 'also replace your workspace with fresh starter files (a backup is kept)')
+    .option('-y, --yes', 'do not ask')
+    .action(run(async () => async (lab: string | undefined, o: { hard?: boolean; yes?: boolean }) => (await import('../commands/reset.js')).resetCommand(ctx, lab, o)));
+
+  program.command('stop').description('stop the lab\'s services; work and progress are kept').action(run(async () => async () => (await import('../commands/stop.js')).stopCommand(ctx)));
+
+  program
+    .command('logs')
+    .description('show a service\'s log')
+    .argument('<service>', 'service name, see `lab status`')
+    .option('-f, --follow', 'keep printing new lines')
+    .option('-n, --lines <n>', 'how many lines', (v) => Number(v), 100)
+    .action(run(async () => async (service: string, o: { follow?: boolean; lines: number }) => (await import('../commands/logs.js')).logsCommand(ctx, service, o)));
+
+  program
+    .command('doctor')
+    .description('check this machine for what the labs need, with a fix for each problem')
+    .option('--json', 'print findings as JSON')
+    .action(run(async () => async (o: { json?: boolean }) => (await import('../commands/doctor.js')).doctorCommand(ctx, o)));
+
+  program
+    .command('test')
+    .description('author self-test: every check fails before its step is solved and passes after')
+    .argument('<lab>', 'lab id')
+    .addOption(new Option('--runtime <kind>', 'where services run').choices(['auto', 'local']).default('auto'))
+    .option('--keep', 'keep the scratch workspace for inspection')
+    .action(run(async () => async (lab: string, o: { runtime: string; keep?: boolean }) => (await import('../commands/test.js')).testCommand(ctx, lab, o)));
+
+  return program;
+}
+
+export async function main(argv: string[], ctx: CommandContext = createContext()): Promise<number> {
+  let code: number = ExitCode.ok;
+  try {
+    await buildProgram(ctx, (c) => (code = c)).parseAsync(argv);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; parse errors were already printed by commander.
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (isLabError(error)) {
+      ctx.io.err(ctx.io.color.red(`Error: ${error.message}`));
+      ctx.io.err(`${ctx.io.color.yellow('Fix:')} ${error.fix}`);
+      return error.exitCode;
+    }
+    ctx.io.err(ctx.io.color.red(`Unexpected error: ${(error as Error).stack ?? String(error)}`));
+    ctx.io.err('This is a bug in the lab runner; please report it with the output above.');
+    return ExitCode.environment;
+  }
+}

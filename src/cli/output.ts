@@ -1,0 +1,23 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+
+/**
+ * Where text goes. Results go to stdout; progress and diagnostics to stderr, so `--json` output stays clean.
+ * Colour only on a TTY and never with NO_COLOR.
+ */
+export interface Output {
+  readonly color: ChalkInstance;
+  readonly tty: boolean;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export function terminalOutput(env: NodeJS.ProcessEnv = process.env): Output {
+  const tty = Boolean(process.stdout.isTTY) && env.TERM !== 'dumb';
+  const plain = !tty || env.NO_COLOR !== undefined || env.CI !== undefined;
+  return {
+    color: new Chalk({ level: plain ? 0 : 1 }),
+    tty,
+    out: (text) => void process.stdout.write(`${text}\n`),
+    err: (text) => void process.stderr.write(`${text}\n`),
+  };
+}

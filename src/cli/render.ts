@@ -1,0 +1,39 @@
+/** Human renderings shared by several commands. */
+import type { CheckReport } from '../core/check-report.js';
+import type { ServiceProblem, ServiceStatus } from '../runtimes/runtime.js';
+import type { Output } from './output.js';
+
+export function renderReport(io: Output, report: CheckReport): void {
+  const c = io.color;
+  for (const step of report.steps) {
+    const marker = step.number === report.currentStep ? c.cyan(' (current step)') : '';
+    io.out(c.bold(`\nStep ${step.number}: ${step.title}`) + marker);
+    for (const check of step.checks) {
+      const ok = check.status === 'pass';
+      io.out(`  ${ok ? c.green('PASS') : c.red(check.status.toUpperCase())}  ${check.title} ${c.dim(`(${check.durationMs} ms)`)}`);
+      if (!ok) {
+        io.out(`        ${check.message}`);
+        if (check.fix) io.out(`        ${c.yellow('Fix:')} ${check.fix}`);
+      }
+    }
+  }
+  const { passed, total } = report.summary;
+  const line = `${passed}/${total} checks passed in ${(report.durationMs / 1000).toFixed(1)} s`;
+  io.out(`\n${report.verdict === 'pass' ? c.green(line) : c.red(line)}`);
+}
+
+export function renderProblems(io: Output, problems: ServiceProblem[]): void {
+  for (const p of problems) {
+    io.err(io.color.red(`! ${p.message}. Its log ends with:`));
+    io.err(p.logTail.split('\n').map((l) => `    ${l}`).join('\n'));
+    io.err(`  Fix the error in your workspace; the next \`lab check\` restarts ${p.service}.`);
+  }
+}
+
+export function renderServices(io: Output, services: ServiceStatus[]): void {
+  const width = Math.max(...services.map((s) => s.name.length));
+  for (const s of services) {
+    const state = s.state === 'running' ? io.color.green(s.state) : s.state === 'job' ? io.color.dim(s.state) : io.color.red(s.state);
+    io.out(`  ${s.name.padEnd(width)}  ${state.padEnd(9)}  ${s.url ?? ''}${s.pid ? io.color.dim(`  pid ${s.pid}`) : ''}${s.detail ? io.color.dim(`  ${s.detail}`) : ''}`);
+  }
+}

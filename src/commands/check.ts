@@ -1,0 +1,76 @@
+import { watch } from 'node:fs';
+import path from 'node:path';
+import type { CommandContext } from '../cli/context.js';
+import { withServiceProgress } from '../cli/progress.js';
+import { renderProblems, renderReport } from '../cli/render.js';
+import { writeFileAtomic } from '../core/atomic-file.js';
+import { toJUnit } from '../core/check-report.js';
+import { grade } from '../core/grade.js';
+import { openActiveSession, type LabSession } from '../core/lab-session.js';
+
+export interface CheckOptions {
+  json?: boolean;
+  junit?: string;
+  watch?: boolean;
+}
+
+/** Exit 0 when every check in scope passed, 1 when any failed (2 comes from errors, via the entry point). */
+export async function checkCommand(ctx: CommandContext, step: number | undefined, options: CheckOptions): Promise<number> {
+  const session = await openActiveSession(ctx);
+  const code = await checkOnce(ctx, session, step, options);
+  if (!options.watch) return code;
+  return watchAndCheck(ctx, session, step, options);
+}
+
+export async function checkOnce(ctx: CommandContext, session: LabSession, step: number | undefined, options: CheckOptions): Promise<number> {
+  const names = session.lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name);
+  const quiet = Boolean(options.json) || !ctx.io.tty;
+  const { report, problems } = await withServiceProgress(ctx.io, names, (onProgress) => grade(session, ctx.clock, { step, onProgress }), quiet);
+  if (options.junit) writeFileAtomic(path.resolve(options.junit), toJUnit(report));
+  if (options.json) {
+    ctx.io.out(JSON.stringify(report, null, 2));
+  } else {
+    renderProblems(ctx.io, problems);
+    renderReport(ctx.io, report);
+    const current = report.steps.find((s) => s.number === report.currentStep);
+    if (current?.verdict === 'pass' && report.currentStep < session.lab.definition.steps.length) {
+      ctx.io.out(ctx.io.color.green(`Step ${report.currentStep} is done. Run \`lab next\` for step ${report.currentStep + 1}.`));
+    } else if (report.verdict === 'pass' && step === undefined) {
+      ctx.io.out(ctx.io.color.green('Every check passes: the lab is complete.'));
+    }
+  }
+  return report.verdict === 'pass' ? 0 : 1;
+}
+
+/** Re-checks whenever a workspace file changes; Ctrl-C ends it with the last verdict as exit code. */
+async function watchAndCheck(ctx: CommandContext, session: LabSession, step: number | undefined, options: CheckOptions): Promise<number> {
+  let last = 1;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  ctx.io.err(ctx.io.color.dim(`Watching ${session.paths.dir} for changes (Ctrl-C to stop)…`));
+  const rerun = () => {
+    running = running.then(async () => {
+      last = await checkOnce(ctx, session, step, options).catch((error: Error) => {
+        ctx.io.err(ctx.io.color.red(error.message));
+        return 2;
+      });
+      ctx.io.err(ctx.io.color.dim('Watching for changes…'));
+    });
+  };
+  let watcher: ReturnType<typeof watch>;
+  try {
+    watcher = watch(session.paths.dir, { recursive: true }, (_event, file) => {
+      if (!file || file.startsWith('.lab') || file.startsWith('node_modules')) return;
+      clearTimeout(timer);
+      timer = setTimeout(rerun, 300);
+    });
+  } catch (error) {
+    ctx.io.err(`Watching is not supported here (${(error as Error).message}); run \`lab check\` after each change instead.`);
+    return last;
+  }
+  await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+  watcher.close();
+  clearTimeout(timer);
+  await running;
+  return last;
+}

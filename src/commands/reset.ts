@@ -1,0 +1,52 @@
+import { existsSync, rmSync } from 'node:fs';
+import type { CommandContext } from '../cli/context.js';
+import { UsageError } from '../core/errors.js';
+import { clearActive, openSession, readActive } from '../core/lab-session.js';
+import { newState } from '../core/state-store.js';
+import { backupWorkspace } from '../core/workspace.js';
+import { listLabIds } from '../core/lab-catalog.js';
+import { stopVerified } from './stop.js';
+
+/**
+ * Clears the way for a new attempt: stops the lab and verifies nothing is left running, then restarts progress.
+ * Learner files stay unless --hard, which moves the whole workspace into a backup first.
+ */
+export async function resetCommand(ctx: CommandContext, labArg: string | undefined, options: { hard?: boolean; yes?: boolean }): Promise<number> {
+  const active = readActive(ctx.home);
+  const labId = labArg ?? active?.lab;
+  if (!labId) throw new UsageError('No lab is active, so there is nothing to reset.', `Name the lab: \`lab reset <lab>\` (one of ${listLabIds().join(', ')}).`);
+  const session = await openSession(ctx, labId, active?.lab === labId ? active.runtime : 'local');
+  if (options.hard && !options.yes) {
+    const question = `Reset ${labId} hard? Your workspace ${session.paths.dir} is moved to a backup and replaced by fresh starter files.`;
+    if (!ctx.prompter.interactive) throw new UsageError('`lab reset --hard` replaces your workspace files.', 'Add --yes to confirm (the workspace is backed up first).');
+    if (!(await ctx.prompter.confirm(question, false))) {
+      ctx.io.out('Nothing changed.');
+      return 0;
+    }
+  }
+  await stopVerified(ctx, session);
+  if (active?.lab === labId) clearActive(ctx.home);
+  const now = ctx.clock.now();
+  if (options.hard) {
+    if (existsSync(session.paths.dir)) {
+      const backup = backupWorkspace(session.paths, labId, now, 'before-reset-hard');
+      rmSync(session.paths.dir, { recursive: true, force: true });
+      ctx.io.out(`Moved your workspace to ${backup}.`);
+    }
+  } else if (session.state.exists()) {
+    let history: ReturnType<typeof session.state.read> | undefined;
+    try {
+      history = session.state.read();
+    } catch {
+      ctx.io.out(`The progress file was corrupt; kept it as ${session.state.quarantine(now)}.`);
+    }
+    const fresh = newState(labId, now);
+    // Progress starts over; the record of earlier attempts stays.
+    if (history) fresh.events = [...history.events, { at: now.toISOString(), type: 'reset' }];
+    if (history) fresh.checkRuns = history.checkRuns;
+    if (history) fresh.attempts = history.attempts;
+    session.state.write(fresh);
+  }
+  ctx.io.out(`Reset ${labId}: nothing of it is running${options.hard ? '' : '; your files are kept'}. Start again with \`lab start ${labId}\`.`);
+  return 0;
+}

@@ -1,0 +1,33 @@
+import type { CommandContext } from '../cli/context.js';
+import { UsageError } from '../core/errors.js';
+import { openActiveSession } from '../core/lab-session.js';
+import { applySolve, planSolve } from '../core/workspace.js';
+
+/** Writes the reference solution of a step. Asks first when it would replace the learner's own work. */
+export async function solveCommand(ctx: CommandContext, step: number | undefined, options: { yes?: boolean }): Promise<number> {
+  const session = await openActiveSession(ctx);
+  const total = session.lab.definition.steps.length;
+  const target = step ?? session.state.read().currentStep;
+  if (target < 1 || target > total) throw new UsageError(`Lab ${session.lab.definition.id} has no step ${target}.`, `Choose a step from 1 to ${total}.`);
+  const plan = planSolve(session.lab, session.paths, target);
+  const changing = plan.files.filter((f) => f.differs);
+  if (changing.length === 0) {
+    ctx.io.out(`Your files already match the step ${target} solution.`);
+    return 0;
+  }
+  const overwritten = changing.filter((f) => f.learnerChanged).map((f) => f.path);
+  if (overwritten.length > 0 && !options.yes) {
+    const question = `The step ${target} solution replaces your changes in ${overwritten.join(', ')} (a backup is kept). Continue?`;
+    if (!ctx.prompter.interactive) throw new UsageError(`Solving step ${target} would replace your work in ${overwritten.join(', ')}.`, `Run \`lab solve ${target} --yes\` to confirm; your files are backed up first.`);
+    if (!(await ctx.prompter.confirm(question, false))) {
+      ctx.io.out('Nothing changed.');
+      return 0;
+    }
+  }
+  const backup = applySolve(plan, session.paths, session.lab.definition.id, ctx.clock.now());
+  session.state.update((s) => s.events.push({ at: ctx.clock.now().toISOString(), type: 'solve', detail: `step ${target}` }));
+  ctx.io.out(`Wrote the step ${target} solution to ${changing.map((f) => f.path).join(', ')}.`);
+  if (backup) ctx.io.out(ctx.io.color.dim(`Previous versions: ${backup}`));
+  ctx.io.out(`Run \`lab check ${target}\` to see it pass.`);
+  return 0;
+}

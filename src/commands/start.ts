@@ -1,0 +1,68 @@
+import type { CommandContext } from '../cli/context.js';
+import { withServiceProgress } from '../cli/progress.js';
+import { renderProblems, renderServices } from '../cli/render.js';
+import { runWalkthrough } from '../cli/walkthrough.js';
+import { UsageError } from '../core/errors.js';
+import { loadLab } from '../core/lab-catalog.js';
+import { openSession, readActive, writeActive } from '../core/lab-session.js';
+import { newState } from '../core/state-store.js';
+import { createWorkspace } from '../core/workspace.js';
+import { resolveRuntimeKind } from '../runtimes/create-runtime.js';
+import { printStep } from './show-step.js';
+
+export interface StartOptions {
+  runtime?: string;
+  port?: string[];
+  walkthrough: boolean;
+}
+
+export async function startCommand(ctx: CommandContext, labId: string, options: StartOptions): Promise<number> {
+  const lab = await loadLab(labId);
+  const kind = resolveRuntimeKind(options.runtime, lab);
+  const ports = parsePorts(options.port ?? [], lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name));
+
+  const active = readActive(ctx.home);
+  if (active && active.lab !== labId) {
+    const other = await openSession(ctx, active.lab, active.runtime);
+    if (await other.runtime.isUp()) {
+      throw new UsageError(`Lab ${active.lab} is running; one lab runs at a time.`, `Stop it with \`lab stop\` (its work is kept), then run \`lab start ${labId}\`.`);
+    }
+  }
+
+  const session = await openSession(ctx, labId, kind);
+  const created = createWorkspace(lab, session.paths);
+  if (!session.state.exists()) session.state.write(newState(labId, ctx.clock.now()));
+  session.state.read(); // a corrupt progress file stops here, with its fix, before anything starts
+
+  const fresh = !(await session.runtime.isUp());
+  // Fresh secrets for every run; a repair (second start) keeps the running ones so issued tokens stay valid.
+  if (fresh) await lab.definition.prepare?.(session.paths.secrets);
+  const names = lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name);
+  ctx.io.out(`${fresh ? 'Starting' : 'Repairing'} ${ctx.io.color.bold(labId)} on the ${kind} runtime…`);
+  const problems = await withServiceProgress(ctx.io, names, (onProgress) => session.runtime.up({ ports, onProgress }));
+  writeActive(ctx.home, { lab: labId, runtime: kind, since: ctx.clock.now().toISOString() });
+  const state = session.state.update((s) => s.events.push({ at: ctx.clock.now().toISOString(), type: fresh ? 'started' : 'repaired' }));
+
+  renderServices(ctx.io, await session.runtime.status());
+  renderProblems(ctx.io, problems);
+  ctx.io.out(`\nWorkspace: ${session.paths.dir}`);
+  if (created.length > 0) ctx.io.out(`Starter files: ${created.join(', ')}`);
+  ctx.io.out('');
+  printStep(ctx, session, state.currentStep);
+  ctx.io.out(ctx.io.color.dim('\nCommands: lab check · lab hint · lab next · lab status · lab logs <service> · lab stop'));
+  if (options.walkthrough && ctx.prompter.interactive) await runWalkthrough(ctx, session);
+  return 0;
+}
+
+export function parsePorts(specs: string[], services: string[]): Record<string, number> {
+  const ports: Record<string, number> = {};
+  for (const spec of specs) {
+    const match = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(spec);
+    const port = Number(match?.[2]);
+    if (!match || !services.includes(match[1]!) || port < 1024 || port > 65535) {
+      throw new UsageError(`--port ${spec} is not valid.`, `Use --port <service>=<1024-65535> with a service of: ${services.join(', ')}.`);
+    }
+    ports[match[1]!] = port;
+  }
+  return ports;
+}

@@ -1,0 +1,24 @@
+import type { CommandContext } from '../cli/context.js';
+import { renderServices } from '../cli/render.js';
+import { readActive } from '../core/lab-session.js';
+import { openActiveSession } from '../core/lab-session.js';
+
+export async function statusCommand(ctx: CommandContext): Promise<number> {
+  if (!readActive(ctx.home)) {
+    ctx.io.out('No lab is active. Start one with `lab start <lab>` (see `lab list`).');
+    return 0;
+  }
+  const session = await openActiveSession(ctx);
+  const state = session.state.read();
+  const steps = session.lab.definition.steps;
+  const c = ctx.io.color;
+  ctx.io.out(`${c.bold(session.lab.definition.id)} on the ${session.runtimeKind} runtime`);
+  ctx.io.out(`  workspace  ${session.paths.dir}`);
+  ctx.io.out(`  step       ${state.currentStep} of ${steps.length}: ${steps[state.currentStep - 1]!.title}`);
+  ctx.io.out(`  completed  ${state.completedSteps.length > 0 ? state.completedSteps.join(', ') : 'none yet'}`);
+  const last = state.checkRuns.at(-1);
+  if (last) ctx.io.out(`  last check ${last.at} (${last.scope}): ${last.passed}/${last.passed + last.failed} passed`);
+  ctx.io.out('services:');
+  renderServices(ctx.io, await session.runtime.status());
+  return 0;
+}

@@ -1,0 +1,75 @@
+/**
+ * One grading pass: bring the lab's services up to date with the workspace, run the checks in scope, record
+ * the run in the learner's progress. Shared by `lab check`, the walkthrough and `lab test`.
+ */
+import type { Clock } from './ports.js';
+import { runChecks, type PlannedCheck } from './check-engine.js';
+import { buildReport, type CheckReport } from './check-report.js';
+import { UsageError } from './errors.js';
+import type { CheckContext, JobResult } from './lab-definition.js';
+import type { LabSession } from './lab-session.js';
+import { repoDir } from './paths.js';
+import type { ServiceProblem, StartProgress } from '../runtimes/runtime.js';
+
+export interface GradeResult {
+  report: CheckReport;
+  problems: ServiceProblem[];
+}
+
+export function plannedChecks(session: LabSession, step?: number): PlannedCheck[] {
+  const steps = session.lab.definition.steps;
+  if (step !== undefined && (step < 1 || step > steps.length)) {
+    throw new UsageError(`Lab ${session.lab.definition.id} has no step ${step}.`, `Choose a step from 1 to ${steps.length}.`);
+  }
+  return steps.flatMap((s, i) => (step === undefined || step === i + 1 ? s.checks.map((check) => ({ step: i + 1, stepId: s.id, check })) : []));
+}
+
+export async function grade(session: LabSession, clock: Clock, options: { step?: number; onProgress?: StartProgress } = {}): Promise<GradeResult> {
+  const planned = plannedChecks(session, options.step);
+  const state = session.state.read();
+  const problems = await session.runtime.refresh({ onProgress: options.onProgress });
+  const startedAt = clock.now();
+  const started = performance.now();
+  // Jobs (the agent) run once per pass, however many checks read their output.
+  const jobs = new Map<string, Promise<JobResult>>();
+  const context = (signal: AbortSignal): CheckContext => ({
+    labDir: session.lab.dir,
+    repoDir,
+    workspaceDir: session.paths.dir,
+    secretsDir: session.paths.secrets,
+    url: (service) => session.runtime.url(service),
+    runJob: (service) => {
+      if (!jobs.has(service)) jobs.set(service, session.runtime.runJob(service));
+      return jobs.get(service)!;
+    },
+    logs: (service) => session.runtime.logs(service),
+    signal,
+  });
+  const results = await runChecks(planned, context);
+  const report = buildReport({
+    lab: session.lab.definition,
+    runtime: session.runtimeKind,
+    workspace: session.paths.dir,
+    scope: options.step === undefined ? 'all' : `step:${options.step}`,
+    currentStep: state.currentStep,
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+    results,
+  });
+  session.state.update((s) => {
+    s.attempts += 1;
+    s.checkRuns.push({
+      at: startedAt.toISOString(),
+      scope: report.scope,
+      durationMs: report.durationMs,
+      passed: report.summary.passed,
+      failed: report.summary.failed,
+      results: results.map((r) => ({ id: r.id, status: r.status })),
+    });
+    for (const step of report.steps) {
+      if (step.verdict === 'pass' && !s.completedSteps.includes(step.number)) s.completedSteps.push(step.number);
+    }
+    s.completedSteps.sort((a, b) => a - b);
+  });
+  return { report, problems };
+}

@@ -1,0 +1,146 @@
+/**
+ * The lab format: a lab is services + workspace files + steps; a step is instructions (markdown), progressive
+ * hints and checks; the solution of a step is the marked regions of the workspace files (see solution-regions.ts).
+ * Labs are TypeScript modules (labs/<id>/lab.ts) so that checks are typed code; everything else is data and is
+ * validated by `labDefinitionSchema` when the catalogue loads the lab.
+ */
+import { z } from 'zod';
+
+export type CheckStatus = 'pass' | 'fail' | 'error' | 'timeout';
+
+export interface CheckOutcome {
+  status: 'pass' | 'fail';
+  /** What was observed: on failure, what is wrong. */
+  message: string;
+  /** On failure, what the learner should do next. */
+  fix?: string;
+  details?: Record<string, unknown>;
+}
+
+export const pass = (message: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'pass', message, details });
+export const fail = (message: string, fix: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'fail', message, fix, details });
+
+export interface JobResult {
+  exitCode: number;
+  output: string;
+}
+
+/** What a check may use. Everything reaches the lab through the runtime, so checks run unchanged on any runtime. */
+export interface CheckContext {
+  labDir: string;
+  repoDir: string;
+  workspaceDir: string;
+  secretsDir: string;
+  /** Base URL of a service as reachable from the checker (the host). */
+  url(service: string): URL;
+  /** Runs a job service (e.g. the agent) to completion. */
+  runJob(service: string): Promise<JobResult>;
+  /** The service's log so far (for "never logged" checks and failure context). */
+  logs(service: string): Promise<string>;
+  signal: AbortSignal;
+}
+
+export interface CheckDefinition {
+  id: string;
+  title: string;
+  timeoutMs?: number;
+  run(ctx: CheckContext): Promise<CheckOutcome>;
+}
+
+/** How a service's environment is computed: URLs differ per runtime (127.0.0.1:port locally, DNS names in compose). */
+export interface ServiceEnvContext {
+  url(service: string): string;
+  /** The URL this service is reached at by others. */
+  selfUrl: string;
+  port: number;
+  host: string;
+  workspaceDir: string;
+  secretsDir: string;
+  repoDir: string;
+}
+
+export interface ServiceDefinition {
+  name: string;
+  /** lab: provided by the course; learner: runs code from the workspace; job: runs to completion on demand. */
+  role: 'lab' | 'learner' | 'job';
+  /** Entry module; `repo:` paths are relative to the repository, `workspace:` paths to the learner's workspace. */
+  entry: string;
+  env(ctx: ServiceEnvContext): Record<string, string>;
+  healthPath?: string;
+  dependsOn?: string[];
+  /** Workspace paths whose change means the service must restart before checks. */
+  watch?: string[];
+}
+
+export interface WorkspaceFile {
+  /** Repository-relative source holding the reference solution with its step regions. */
+  source: string;
+  /** Path inside the learner's workspace. */
+  path: string;
+}
+
+export interface StepDefinition {
+  id: string;
+  title: string;
+  /** Markdown file, relative to the lab folder. */
+  instructions: string;
+  hints: string[];
+  checks: CheckDefinition[];
+}
+
+export interface LabDefinition {
+  id: string;
+  title: string;
+  summary: string;
+  minutes: number;
+  runtimes: Array<'local' | 'docker'>;
+  files: WorkspaceFile[];
+  services: ServiceDefinition[];
+  /** Creates the per-run secrets (keys, client credentials) under secretsDir; called on every fresh start. */
+  prepare?(secretsDir: string): Promise<void>;
+  steps: StepDefinition[];
+}
+
+const id = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be kebab-case: lowercase letters, digits and dashes');
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'must be a function');
+
+export const labDefinitionSchema = z.object({
+  id,
+  title: z.string().min(1),
+  summary: z.string().min(1),
+  minutes: z.number().int().positive(),
+  runtimes: z.array(z.enum(['local', 'docker'])).min(1),
+  files: z.array(z.object({ source: z.string().min(1), path: z.string().min(1) })),
+  services: z
+    .array(
+      z.object({
+        name: id,
+        role: z.enum(['lab', 'learner', 'job']),
+        entry: z.string().regex(/^(repo|workspace):.+\.ts$/, 'must be repo:<path>.ts or workspace:<path>.ts'),
+        env: fn,
+        healthPath: z.string().startsWith('/').optional(),
+        dependsOn: z.array(id).optional(),
+        watch: z.array(z.string()).optional(),
+      }),
+    )
+    .min(1),
+  prepare: fn.optional(),
+  steps: z
+    .array(
+      z.object({
+        id,
+        title: z.string().min(1),
+        instructions: z.string().endsWith('.md'),
+        hints: z.array(z.string().min(1)),
+        checks: z
+          .array(z.object({ id, title: z.string().min(1), timeoutMs: z.number().int().positive().optional(), run: fn }))
+          .min(1, 'every step needs at least one check'),
+      }),
+    )
+    .min(1),
+});
+
+/** Identity function that gives lab authors type checking. */
+export function defineLab(lab: LabDefinition): LabDefinition {
+  return lab;
+}

@@ -1,0 +1,47 @@
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** The repository (package) root: labs/, fixtures/ and the services are found relative to it. */
+export const repoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const labsDir = path.join(repoDir, 'labs');
+export const fixturesDir = path.join(repoDir, 'fixtures');
+
+/**
+ * Where learner workspaces live: $LAB_HOME, else <repo>/workspace. Tied to the repository rather than the
+ * current directory so that `npx lab check` finds the active lab from any sub-folder of the clone.
+ */
+export function labHome(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.LAB_HOME ?? path.join(repoDir, 'workspace'));
+}
+
+/** The files of one lab's workspace. Runner-owned files live under .lab/ so learner files stay uncluttered. */
+export interface WorkspacePaths {
+  home: string;
+  dir: string;
+  meta: string;
+  state: string;
+  runtime: string;
+  logs: string;
+  secrets: string;
+  transcripts: string;
+}
+
+export function workspacePaths(home: string, labId: string): WorkspacePaths {
+  const dir = path.join(home, labId);
+  const meta = path.join(dir, '.lab');
+  return {
+    home,
+    dir,
+    meta,
+    state: path.join(meta, 'state.json'),
+    runtime: path.join(meta, 'runtime.json'),
+    logs: path.join(meta, 'logs'),
+    secrets: path.join(meta, 'secrets'),
+    transcripts: path.join(meta, 'transcripts'),
+  };
+}
+
+/** Backups live beside, not inside, the workspace so that `reset --hard` can move a workspace away whole. */
+export function backupsDir(home: string, labId: string): string {
+  return path.join(home, '.backups', labId);
+}

@@ -1,0 +1,44 @@
+/**
+ * A runtime runs one lab's services for one workspace. The local runtime (child processes) is the embedded
+ * default; the Docker compose runtime drives the same lab definitions through this same interface.
+ */
+import type { JobResult } from '../core/lab-definition.js';
+
+export type RuntimeKind = 'local' | 'docker';
+
+export interface ServiceStatus {
+  name: string;
+  role: 'lab' | 'learner' | 'job';
+  state: 'running' | 'unhealthy' | 'stopped' | 'job';
+  url?: string;
+  pid?: number;
+  detail?: string;
+}
+
+export interface StartProgress {
+  /** Called as each service starts, becomes healthy or fails. */
+  (event: { service: string; phase: 'starting' | 'healthy' | 'failed' | 'kept'; detail?: string }): void;
+}
+
+/** A learner service that could not start: not an environment error, the checks report it with this context. */
+export interface ServiceProblem {
+  service: string;
+  message: string;
+  logTail: string;
+}
+
+export interface Runtime {
+  readonly kind: RuntimeKind;
+  /** Starts what is not running, keeps what is healthy; safe to call again (a second start repairs). */
+  up(options: { ports: Record<string, number>; onProgress?: StartProgress }): Promise<ServiceProblem[]>;
+  /** Before checks: restarts learner services whose files changed or that died; a dead lab service is an error. */
+  refresh(options?: { onProgress?: StartProgress }): Promise<ServiceProblem[]>;
+  status(): Promise<ServiceStatus[]>;
+  isUp(): Promise<boolean>;
+  url(service: string): URL;
+  runJob(service: string): Promise<JobResult>;
+  logs(service: string): Promise<string>;
+  logFile(service: string): string;
+  /** Stops everything the lab started, then verifies; returns what could not be stopped (empty when clean). */
+  down(): Promise<string[]>;
+}

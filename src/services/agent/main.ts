@@ -1,0 +1,55 @@
+/**
+ * The course agent, run as a job: get a token, connect through the learner's agent/connect.ts, discover the
+ * tools, let the planner work the task, write the transcript. Exit code 0 when it finished, 1 when it failed.
+ */
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { clientCredentialsTokenSource } from './access-token.js';
+import { runAgent } from './agent.js';
+import { createOpenAIPlanner } from './openai-planner.js';
+import { createDeterministicPlanner, type Planner } from './planner.js';
+import { Transcript } from './transcript.js';
+
+const env = (name: string, fallback?: string) => {
+  const value = process.env[name] ?? fallback;
+  if (!value) throw new Error(`agent: environment variable ${name} is required`);
+  return value;
+};
+
+const DEFAULT_TASK = 'How does a SPIRE agent attest a workload and hand it an X.509 SVID?';
+
+function choosePlanner(): Planner {
+  if (process.env.OPENAI_BASE_URL) {
+    return createOpenAIPlanner({ baseUrl: process.env.OPENAI_BASE_URL, model: env('OPENAI_MODEL', 'gpt-4o-mini'), apiKey: process.env.OPENAI_API_KEY });
+  }
+  return createDeterministicPlanner();
+}
+
+const transcript = new Transcript(env('TRANSCRIPT_FILE'));
+const task = env('AGENT_TASK', DEFAULT_TASK);
+const planner = choosePlanner();
+transcript.write({ type: 'session_started', task, planner: planner.name });
+
+let stage = 'connect';
+let client: Client | undefined;
+try {
+  const serverUrl = new URL(env('MCP_SERVER_URL'));
+  const credentials = JSON.parse(readFileSync(env('AGENT_CREDENTIALS_FILE'), 'utf8')) as { client_id: string; client_secret: string };
+  const getAccessToken = clientCredentialsTokenSource({ issuer: env('AUTH_ISSUER'), clientId: credentials.client_id, clientSecret: credentials.client_secret, resource: serverUrl.href });
+  const { connect } = (await import(pathToFileURL(env('CONNECT_MODULE', new URL('./connect.ts', import.meta.url).pathname)).href)) as {
+    connect: (o: { serverUrl: URL; getAccessToken: () => Promise<string> }) => Promise<Client>;
+  };
+  client = await connect({ serverUrl, getAccessToken });
+  if (!client.getServerVersion()) throw new Error('connect() returned a client that has not connected (no initialize handshake happened)');
+  stage = 'run';
+  const answer = await runAgent({ client, planner, task, transcript });
+  console.log(`agent finished: ${answer.slice(0, 200)}`);
+} catch (error) {
+  const message = (error as Error).message ?? String(error);
+  transcript.write({ type: 'error', stage, message });
+  console.error(`agent failed during ${stage}: ${message}`);
+  process.exitCode = 1;
+} finally {
+  await client?.close().catch(() => undefined);
+}

@@ -1,0 +1,83 @@
+/**
+ * Per-run credentials of the course's authorization server: an Ed25519 signing key and one confidential client
+ * per agent. Created fresh on every lab start (never shipped, never logged), files mode 0600.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { writeJsonAtomic } from '../../core/atomic-file.js';
+
+export const SIGNING_KEY_FILE = 'issuer-signing-key.json';
+export const CLIENTS_FILE = 'oauth-clients.json';
+export const agentCredentialsFile = (agent: string) => `${agent}-client.json`;
+
+export interface RegisteredClient {
+  client_id: string;
+  /** sha256 of the secret: the server never stores the secret itself. */
+  secret_sha256: string;
+  scopes: string[];
+}
+
+export interface ClientCredentials {
+  client_id: string;
+  client_secret: string;
+}
+
+export async function provisionCredentials(secretsDir: string, agents: Array<{ name: string; scopes: string[] }>): Promise<void> {
+  mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+  const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const jwk = await exportJWK(privateKey);
+  writeJsonAtomic(path.join(secretsDir, SIGNING_KEY_FILE), { ...jwk, alg: 'EdDSA', kid: randomBytes(8).toString('hex') }, 0o600);
+  const clients: RegisteredClient[] = [];
+  for (const agent of agents) {
+    const credentials: ClientCredentials = { client_id: `${agent.name}-${randomBytes(4).toString('hex')}`, client_secret: randomBytes(32).toString('base64url') };
+    writeJsonAtomic(path.join(secretsDir, agentCredentialsFile(agent.name)), credentials, 0o600);
+    clients.push({ client_id: credentials.client_id, secret_sha256: sha256(credentials.client_secret), scopes: agent.scopes });
+  }
+  writeJsonAtomic(path.join(secretsDir, CLIENTS_FILE), clients, 0o600);
+}
+
+export function readJson<T>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+export function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+export function secretMatches(secret: string, expectedSha256: string): boolean {
+  const a = Buffer.from(sha256(secret), 'hex');
+  const b = Buffer.from(expectedSha256, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function publicJwk(privateJwk: JWK): JWK {
+  const { d: _private, ...rest } = privateJwk;
+  return rest;
+}
+
+export interface TokenClaims {
+  issuer: string;
+  audience: string;
+  subject: string;
+  scope: string;
+  /** Lifetime in seconds; negative for an already expired token (checks use that). */
+  ttlSeconds: number;
+}
+
+/** Signs an access token (JWT, EdDSA) with the run's key: the authorization server and the graders share this. */
+export async function signAccessToken(secretsDir: string, claims: TokenClaims): Promise<string> {
+  const jwk = readJson<JWK>(path.join(secretsDir, SIGNING_KEY_FILE));
+  const key = await importJWK(jwk, 'EdDSA');
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ scope: claims.scope, client_id: claims.subject })
+    .setProtectedHeader({ alg: 'EdDSA', kid: jwk.kid, typ: 'at+jwt' })
+    .setIssuer(claims.issuer)
+    .setAudience(claims.audience)
+    .setSubject(claims.subject)
+    .setIssuedAt(Math.min(now, now + claims.ttlSeconds - 60))
+    .setExpirationTime(now + claims.ttlSeconds)
+    .setJti(randomBytes(12).toString('hex'))
+    .sign(key);
+}

@@ -1,0 +1,57 @@
+// The MCP search server: Streamable HTTP at /mcp, one stateless McpServer per request (no session state to
+// lose across restarts), JSON responses. Configured by environment: PORT, HOST, PUBLIC_URL, RAG_INDEX_URL,
+// AUTH_ISSUER.
+import type { RequestHandler } from 'express';
+import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { protect } from './auth.js';
+import { httpIndexClient } from './index-client.js';
+import { registerTools } from './tools.js';
+
+const env = (name: string, fallback?: string): string => {
+  const value = process.env[name] ?? fallback;
+  if (!value) throw new Error(`mcp-server: environment variable ${name} is required`);
+  return value;
+};
+
+const host = env('HOST', '127.0.0.1');
+const port = Number(env('PORT'));
+const publicUrl = env('PUBLIC_URL', `http://127.0.0.1:${port}`);
+const resourceUrl = new URL('/mcp', publicUrl);
+const index = httpIndexClient(env('RAG_INDEX_URL'));
+
+// On loopback the SDK rejects foreign Host headers (DNS rebinding); elsewhere (a container) allow our own name.
+const app = createMcpExpressApp(host === '127.0.0.1' ? { host } : { host, allowedHosts: [new URL(publicUrl).hostname, 'localhost', '127.0.0.1'] });
+app.get('/health', (_req, res) => {
+  res.json({ status: 'ok' });
+});
+
+const guards: RequestHandler[] = [];
+// @lab-step 4
+// TODO: Require a valid access token on /mcp: guards.push(await protect(app, { resourceUrl, issuer: env('AUTH_ISSUER') }));
+guards.push(await protect(app, { resourceUrl, issuer: env('AUTH_ISSUER') }));
+// @lab-end
+
+app.all('/mcp', ...guards, async (req, res) => {
+  if (req.method !== 'POST') {
+    res.status(405).set('Allow', 'POST').json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless, use POST' }, id: null });
+    return;
+  }
+  const server = new McpServer({ name: 'course-docs-search', version: '1.0.0' });
+  registerTools(server, index);
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  res.on('close', () => {
+    void transport.close();
+    void server.close();
+  });
+  await server.connect(transport);
+  await transport.handleRequest(req, res, req.body);
+});
+
+const listener = app.listen(port, host, () => {
+  console.log(`mcp-server listening on ${resourceUrl.href} (bound to ${host}:${port}; auth ${guards.length > 0 ? 'required' : 'off'})`);
+});
+const shutdown = () => listener.close(() => process.exit(0));
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

@@ -1,0 +1,17 @@
+// Which collections of the sample corpus the RAG index loads. The runner copies this file into your workspace
+// as rag-index/collections.ts and restarts the index when you change it.
+export interface CollectionSource {
+  /** The collection name: what search results report and what the `collection` filter matches. */
+  name: string;
+  /** The folder of Markdown documents, relative to the corpus root (fixtures/corpus). */
+  dir: string;
+}
+
+export const collections: CollectionSource[] = [
+  // @lab-step 1
+  // TODO: The index starts empty. List the corpus collections here so the index loads them:
+  // TODO: the folders under fixtures/corpus are the collections, e.g. { name: 'public', dir: 'public' }.
+  { name: 'public', dir: 'public' },
+  { name: 'internal', dir: 'internal' },
+  // @lab-end
+];
