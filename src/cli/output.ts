@@ -7,6 +7,8 @@ import { Chalk, type ChalkInstance } from 'chalk';
 export interface Output {
   readonly color: ChalkInstance;
   readonly tty: boolean;
+  /** Progress displays stay silent (used when a command runs inside another, e.g. the self-test). */
+  readonly quiet?: boolean;
   out(text: string): void;
   err(text: string): void;
 }

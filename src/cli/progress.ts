@@ -42,7 +42,7 @@ export async function withServiceProgress<T>(io: Output, services: string[], wor
     {
       concurrent: true,
       exitOnError: false,
-      renderer: quiet ? 'silent' : io.tty && io.color.level > 0 ? 'default' : 'simple',
+      renderer: quiet || io.quiet ? 'silent' : io.tty && io.color.level > 0 ? 'default' : 'simple',
       fallbackRenderer: 'simple',
     },
   );

@@ -20,7 +20,7 @@ export async function testCommand(ctx: CommandContext, labId: string, options: {
   const lab = await loadLab(labId);
   const kind = resolveRuntimeKind(options.runtime, lab);
   const home = mkdtempSync(path.join(tmpdir(), `lab-test-${labId}-`));
-  const quietIo = { ...ctx.io, out: () => undefined };
+  const quietIo = { ...ctx.io, quiet: true, out: () => undefined };
   const inner: CommandContext = { ...ctx, home, io: quietIo, prompter: { ...ctx.prompter, interactive: false } };
   const failures: string[] = [];
   const c = ctx.io.color;
@@ -29,7 +29,8 @@ export async function testCommand(ctx: CommandContext, labId: string, options: {
     if (!ok) failures.push(text);
   };
   const expectAll = async (session: LabSession, want: 'pass' | 'fail', step: number | undefined, label: string) => {
-    const { report: r } = await grade(session, ctx.clock, { step });
+    const { report: r, problems } = await grade(session, ctx.clock, { step });
+    for (const p of problems) if (want === 'pass') report(false, `${label}: ${p.message}\n${p.logTail}`);
     const checks = r.steps.flatMap((s) => s.checks);
     const wrong = checks.filter((ch) => (want === 'pass') !== (ch.status === 'pass'));
     const detail = wrong.map((ch) => `${ch.id}: ${ch.status}${want === 'pass' ? ` (${ch.message})` : ''}`).join('; ');

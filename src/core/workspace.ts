@@ -21,10 +21,26 @@ export function createWorkspace(lab: LoadedLab, paths: WorkspacePaths): string[]
   }
   const readme = path.join(lab.dir, 'README.md');
   if (existsSync(readme) && !existsSync(path.join(paths.dir, 'README.md'))) copyFileSync(readme, path.join(paths.dir, 'README.md'));
-  // Learner code imports the SDK, zod and jose; a workspace outside the clone still resolves them through this link.
-  const modules = path.join(paths.dir, 'node_modules');
-  if (!existsSync(modules)) symlinkSync(path.join(repoDir, 'node_modules'), modules, 'dir');
+  if (!isInside(paths.dir, repoDir)) linkOutsideWorkspace(paths.dir);
   return created;
+}
+
+/**
+ * Inside the clone (the default), learner code resolves the SDK, zod and jose from the repository's
+ * node_modules and is ESM through its package.json. A workspace elsewhere ($LAB_HOME) gets the same through a
+ * package.json of its own and a link. (Never add these inside the clone: a node_modules folder there would
+ * make `npx lab` in the workspace look for a registry package called "lab".)
+ */
+function linkOutsideWorkspace(dir: string): void {
+  const manifest = path.join(dir, 'package.json');
+  if (!existsSync(manifest)) writeFileSync(manifest, `${JSON.stringify({ private: true, type: 'module' }, null, 2)}\n`);
+  const modules = path.join(dir, 'node_modules');
+  if (!existsSync(modules)) symlinkSync(path.join(repoDir, 'node_modules'), modules, 'dir');
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 export function starterContent(source: string): string {

@@ -36,6 +36,11 @@ function describe(tool: Tool): string {
   return `${tool.name} ${tool.title ?? ''} ${tool.description ?? ''}`.toLowerCase();
 }
 
+/** An agent that only reads must never pick a tool that changes things, whatever its parameters look like. */
+function mutates(tool: Tool): boolean {
+  return tool.annotations?.destructiveHint === true || /\b(delete|remove|drop|write|update|create|send|post)/.test(describe(tool));
+}
+
 /** Scores tools for "search by text": a required free-text parameter and search wording. */
 export function chooseSearchTool(tools: Tool[]): { tool: Tool; param: string } | undefined {
   const scored = tools
@@ -44,8 +49,8 @@ export function chooseSearchTool(tools: Tool[]): { tool: Tool; param: string } |
       if (!param) return undefined;
       let score = /^(query|q|question|text|search|terms?)$/i.test(param) ? 3 : 0;
       if (/search|find|query|retriev|look ?up/.test(describe(tool))) score += 2;
-      if (/delete|write|update|create|send/.test(describe(tool))) score -= 4;
-      return score > 0 ? { tool, param, score } : undefined;
+      if (tool.annotations?.readOnlyHint) score += 1;
+      return score > 0 && !mutates(tool) ? { tool, param, score } : undefined;
     })
     .filter((x) => x !== undefined)
     .sort((a, b) => b.score - a.score);
@@ -58,7 +63,7 @@ export function chooseReaderTool(tools: Tool[], exclude: string): { tool: Tool; 
     .filter((tool) => tool.name !== exclude)
     .map((tool) => {
       const param = requiredString(tool, /^(id|document_?id|doc_?id)$/i);
-      if (!param || !/id$/i.test(param)) return undefined;
+      if (!param || !/id$/i.test(param) || mutates(tool)) return undefined;
       const score = /document|doc|read|get|fetch|open/.test(describe(tool)) ? 2 : 1;
       return { tool, param, score };
     })
