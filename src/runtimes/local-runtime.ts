@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { writeJsonAtomic } from '../core/atomic-file.js';
 import { EnvironmentError } from '../core/errors.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
@@ -36,7 +38,8 @@ const HEALTH_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
 const JOB_TIMEOUT_MS = 60_000;
 const BASE_ENV = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
-const TSX_LOADER = import.meta.resolve('tsx');
+// Services run their TypeScript through tsx, like the CLI itself: absolute, so it resolves from any cwd.
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export class LocalRuntime implements Runtime {
   readonly kind = 'local' as const;
