@@ -1,4 +1,6 @@
-// How the MCP server reaches the RAG index: plain HTTP calls to the rag-index service.
+// How the MCP server reaches the RAG index: plain HTTP calls to the rag-index service, over kept-alive
+// connections (node:http with a keep-alive agent costs a fraction of fetch() per call on loopback).
+import { Agent, get } from 'node:http';
 export interface SearchHit {
   id: string;
   title: string;
@@ -22,11 +24,24 @@ export interface IndexClient {
 }
 
 export function httpIndexClient(baseUrl: string): IndexClient {
-  const call = async (path: string) => {
-    const response = await fetch(new URL(path, baseUrl), { signal: AbortSignal.timeout(5_000) });
-    const body = (await response.json()) as Record<string, unknown>;
-    return { status: response.status, body };
-  };
+  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  const call = (path: string) =>
+    new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
+      const request = get(new URL(path, baseUrl), { agent, timeout: 5_000 }, (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => {
+          try {
+            resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> });
+          } catch {
+            reject(new Error(`the index sent a response that is not JSON (HTTP ${response.statusCode})`));
+          }
+        });
+      });
+      request.on('timeout', () => request.destroy(new Error('the index did not answer within 5 s')));
+      request.on('error', reject);
+    });
   return {
     async search(query, { topK = 5, collection }) {
       const params = new URLSearchParams({ q: query, k: String(topK) });
