@@ -19,5 +19,6 @@ export { resultIds as idsInResult, resultText as textOf } from '../../src/servic
 export function describeError(error: unknown): string {
   const e = error as { code?: unknown; message?: string; cause?: { code?: string } };
   if (e.cause?.code === 'ECONNREFUSED') return 'connection refused (the server is not listening)';
+  if (String(e.message).includes('-32601')) return 'the server does not offer that method: with no tool registered, McpServer has no tools/list or tools/call';
   return (e.message ?? String(error)).split('\n')[0]!.slice(0, 240);
 }
