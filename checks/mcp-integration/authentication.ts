@@ -2,7 +2,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/core/lab-definition.js';
 import { describeError, withMcpClient } from '../lib/mcp-client.js';
 import { getJson, postInitialize, resourceMetadataOf } from '../lib/http-probe.js';
-import { agentFailure, agentRun, graderToken, issuerOf, mcpEndpoint, REQUIRED_SCOPE } from './grader.js';
+import { agentFailure, agentRun, graderToken, issuerOf, mcpEndpoint, mcpResource, REQUIRED_SCOPE } from './grader.js';
 
 const STEP4_FIX = 'Complete step 4: protect() in mcp-server/auth.ts and the guard in mcp-server/server.ts.';
 
@@ -21,7 +21,7 @@ export const protectedResourceMetadata: CheckDefinition = {
     if (status !== 200) return fail(`GET ${url.pathname} answered HTTP ${status}.`, `${STEP4_FIX} mcpAuthMetadataRouter serves this document.`);
     const meta = body as { resource?: string; authorization_servers?: string[]; scopes_supported?: string[] };
     const problems = [
-      meta.resource !== mcpEndpoint(ctx).href && `resource is ${JSON.stringify(meta.resource)}, expected ${mcpEndpoint(ctx).href}`,
+      meta.resource !== mcpResource(ctx).href && `resource is ${JSON.stringify(meta.resource)}, expected ${mcpResource(ctx).href}`,
       !meta.authorization_servers?.some((a) => a.replace(/\/$/, '') === issuerOf(ctx)) && `authorization_servers does not name the lab's authorization server ${issuerOf(ctx)}`,
       !meta.scopes_supported?.includes(REQUIRED_SCOPE) && `scopes_supported lacks ${REQUIRED_SCOPE}`,
     ].filter(Boolean);
@@ -41,7 +41,7 @@ export const noTokenRejected: CheckDefinition = {
     if (!header?.startsWith('Bearer') || !metadataUrl) {
       return fail(`The 401 has WWW-Authenticate ${JSON.stringify(header)}, without resource_metadata: clients cannot discover how to authenticate.`, 'Pass resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(resourceUrl) to requireBearerAuth.');
     }
-    const meta = await getJson(metadataUrl, ctx.signal).catch(() => ({ status: 0 }));
+    const meta = await getJson(ctx.reachable(metadataUrl), ctx.signal).catch(() => ({ status: 0 }));
     if (meta.status !== 200) return fail(`WWW-Authenticate points to ${metadataUrl}, which answered ${meta.status || 'nothing'}.`, 'Serve the metadata at that URL with mcpAuthMetadataRouter.');
     return pass(`401 with resource_metadata="${metadataUrl}", which is served.`);
   },
@@ -57,7 +57,7 @@ export const badTokensRejected: CheckDefinition = {
     const forged = await new SignJWT({ scope: REQUIRED_SCOPE })
       .setProtectedHeader({ alg: 'EdDSA', kid: foreignKid })
       .setIssuer(issuerOf(ctx))
-      .setAudience(mcpEndpoint(ctx).href)
+      .setAudience(mcpResource(ctx).href)
       .setIssuedAt(now)
       .setExpirationTime(now + 120)
       .sign(privateKey);

@@ -9,13 +9,16 @@ import { signAccessToken } from '../../src/services/auth-server/credentials.js';
 
 export const REQUIRED_SCOPE = 'docs:read';
 
+/** Where the checker reaches the MCP endpoint. */
 export const mcpEndpoint = (ctx: CheckContext) => new URL('/mcp', ctx.url('mcp-server'));
-export const issuerOf = (ctx: CheckContext) => ctx.url('auth-server').origin;
+/** The MCP endpoint's identity: the resource (token audience) as the lab's agents know it. */
+export const mcpResource = (ctx: CheckContext) => new URL('/mcp', ctx.serviceUrl('mcp-server'));
+export const issuerOf = (ctx: CheckContext) => ctx.serviceUrl('auth-server').origin;
 
 export function graderToken(ctx: CheckContext, overrides: { scope?: string; ttlSeconds?: number; audience?: string } = {}): Promise<string> {
   return signAccessToken(ctx.secretsDir, {
     issuer: issuerOf(ctx),
-    audience: overrides.audience ?? mcpEndpoint(ctx).href,
+    audience: overrides.audience ?? mcpResource(ctx).href,
     subject: 'lab-grader',
     scope: overrides.scope ?? REQUIRED_SCOPE,
     ttlSeconds: overrides.ttlSeconds ?? 120,

@@ -21,7 +21,7 @@ export default defineLab({
   title: 'MCP integration: a document-search MCP server, an agent, and authentication',
   summary: 'Build an MCP server over a RAG index, connect an AI agent to it, test tool discovery and execution, add OAuth bearer authentication.',
   minutes: 35,
-  runtimes: ['local'],
+  runtimes: ['local', 'docker'],
   files: [
     { source: 'src/services/rag-index/collections.ts', path: 'rag-index/collections.ts' },
     { source: 'src/services/mcp-search-server/server.ts', path: 'mcp-server/server.ts' },
@@ -56,7 +56,14 @@ export default defineLab({
       healthPath: '/health',
       watch: ['mcp-server'],
       dependsOn: ['rag-index', 'auth-server'],
-      env: ({ selfUrl, url }) => ({ PUBLIC_URL: selfUrl, RAG_INDEX_URL: url('rag-index'), AUTH_ISSUER: url('auth-server') }),
+      env: ({ selfUrl, url }) => ({
+        PUBLIC_URL: selfUrl,
+        RAG_INDEX_URL: url('rag-index'),
+        AUTH_ISSUER: url('auth-server'),
+        // The SDK accepts a plain-HTTP issuer only on loopback. Under compose the issuer is http://auth-server on the
+        // lab's private network; transport security between services is lab 2's subject (mTLS).
+        ...(new URL(url('auth-server')).hostname === '127.0.0.1' ? {} : { MCP_DANGEROUSLY_ALLOW_INSECURE_ISSUER_URL: '1' }),
+      }),
     },
     {
       name: 'agent',

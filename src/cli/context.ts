@@ -1,8 +1,10 @@
+import { detectCompose } from '../adapters/compose-cli.js';
+import { createDockerodeEngine } from '../adapters/dockerode-engine.js';
 import { createPrompter } from '../adapters/inquirer-prompter.js';
 import { nodeProcesses } from '../adapters/node-processes.js';
 import { systemClock } from '../adapters/system-clock.js';
 import { labHome } from '../core/paths.js';
-import type { Clock, ProcessControl, Prompter } from '../core/ports.js';
+import type { Clock, ComposeTool, ContainerEngine, ProcessControl, Prompter } from '../core/ports.js';
 import { terminalOutput, type Output } from './output.js';
 
 /** Everything a command needs from the outside world, built once by the entry point. */
@@ -13,8 +15,21 @@ export interface CommandContext {
   clock: Clock;
   processes: ProcessControl;
   env: NodeJS.ProcessEnv;
+  engine: ContainerEngine;
+  /** Detected once, on first use: probing runs two commands. */
+  compose(): Promise<ComposeTool | undefined>;
 }
 
 export function createContext(env: NodeJS.ProcessEnv = process.env): CommandContext {
-  return { home: labHome(env), io: terminalOutput(env), prompter: createPrompter(env), clock: systemClock, processes: nodeProcesses, env };
+  let compose: Promise<ComposeTool | undefined> | undefined;
+  return {
+    home: labHome(env),
+    io: terminalOutput(env),
+    prompter: createPrompter(env),
+    clock: systemClock,
+    processes: nodeProcesses,
+    env,
+    engine: createDockerodeEngine(),
+    compose: () => (compose ??= detectCompose()),
+  };
 }

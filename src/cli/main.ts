@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, isLabError } from '../core/errors.js';
 import { repoDir } from '../core/paths.js';
+import { RUNTIME_CHOICES } from '../runtimes/create-runtime.js';
 import { createContext, type CommandContext } from './context.js';
 
 const { version } = JSON.parse(readFileSync(path.join(repoDir, 'package.json'), 'utf8')) as { version: string };
@@ -36,7 +37,7 @@ export function buildProgram(ctx: CommandContext, setExit: (code: number) => voi
     .command('start')
     .description('create your workspace (first time), start the lab\'s services and show the current step')
     .argument('<lab>', 'lab id, see `lab list`')
-    .addOption(new Option('--runtime <kind>', 'where services run').choices(['auto', 'local']).default('auto'))
+    .addOption(new Option('--runtime <kind>', 'where services run: auto = docker when the engine answers, else local').choices([...RUNTIME_CHOICES]).default('auto'))
     .option('--port <service=port...>', 'pin a service to a port on 127.0.0.1 (default: free ports)')
     .option('--no-walkthrough', 'do not offer the interactive walkthrough')
     .action(run(async () => async (lab: string, o: { runtime: string; port?: string[]; walkthrough: boolean }) => (await import('../commands/start.js')).startCommand(ctx, lab, o)));
@@ -106,9 +107,32 @@ export function buildProgram(ctx: CommandContext, setExit: (code: number) => voi
     .command('test')
     .description('author self-test: every check fails before its step is solved and passes after')
     .argument('<lab>', 'lab id')
-    .addOption(new Option('--runtime <kind>', 'where services run').choices(['auto', 'local']).default('auto'))
+    .addOption(new Option('--runtime <kind>', 'where services run: auto = docker when the engine answers, else local').choices([...RUNTIME_CHOICES]).default('auto'))
     .option('--keep', 'keep the scratch workspace for inspection')
     .action(run(async () => async (lab: string, o: { runtime: string; keep?: boolean }) => (await import('../commands/test.js')).testCommand(ctx, lab, o)));
+
+  const images = program.command('images').description('the container images of the labs: list, pull, save/load for offline classrooms, build-local from sources');
+  images
+    .command('list', { isDefault: true })
+    .description('which image each part uses, and whether it is present')
+    .option('--json', 'print as JSON')
+    .action(run(async () => async (o: { json?: boolean }) => (await import('../commands/images.js')).imagesListCommand(ctx, o)));
+  images.command('pull').description('pre-fetch the pinned upstream images (needs a registry)').action(run(async () => async () => (await import('../commands/images.js')).imagesPullCommand(ctx)));
+  images
+    .command('save')
+    .description('write every present lab image into one tarball, for machines without a registry')
+    .argument('<file>', 'tarball to write')
+    .action(run(async () => async (file: string) => (await import('../commands/images.js')).imagesSaveCommand(ctx, file)));
+  images
+    .command('load')
+    .description('load images from a tarball made by `lab images save`')
+    .argument('<file>', 'tarball to read')
+    .action(run(async () => async (file: string) => (await import('../commands/images.js')).imagesLoadCommand(ctx, file)));
+  images
+    .command('build-local')
+    .description('build the images from sources this machine reaches (Debian packages, npm, the Go module proxy); cached')
+    .argument('[images...]', 'debian, node, services, opa, spire-server, spire-agent (default: all)')
+    .action(run(async () => async (names: string[]) => (await import('../commands/images.js')).imagesBuildLocalCommand(ctx, names)));
 
   return program;
 }

@@ -7,7 +7,8 @@ import { loadLab } from '../core/lab-catalog.js';
 import { openSession, readActive, writeActive } from '../core/lab-session.js';
 import { newState } from '../core/state-store.js';
 import { createWorkspace } from '../core/workspace.js';
-import { resolveRuntimeKind } from '../runtimes/create-runtime.js';
+import { chooseRuntime } from '../runtimes/create-runtime.js';
+import { ensureServicesImage } from './ensure-image.js';
 import { printStep } from './show-step.js';
 
 export interface StartOptions {
@@ -18,16 +19,19 @@ export interface StartOptions {
 
 export async function startCommand(ctx: CommandContext, labId: string, options: StartOptions): Promise<number> {
   const lab = await loadLab(labId);
-  const kind = resolveRuntimeKind(options.runtime, lab);
+  const choice = await chooseRuntime(ctx, options.runtime, lab);
+  const kind = choice.kind;
   const ports = parsePorts(options.port ?? [], lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name));
 
   const active = readActive(ctx.home);
-  if (active && active.lab !== labId) {
+  if (active && (active.lab !== labId || active.runtime !== kind)) {
     const other = await openSession(ctx, active.lab, active.runtime);
     if (await other.runtime.isUp()) {
-      throw new UsageError(`Lab ${active.lab} is running; one lab runs at a time.`, `Stop it with \`lab stop\` (its work is kept), then run \`lab start ${labId}\`.`);
+      const what = active.lab !== labId ? `Lab ${active.lab} is running; one lab runs at a time.` : `Lab ${labId} is running on the ${active.runtime} runtime.`;
+      throw new UsageError(what, `Stop it with \`lab stop\` (its work is kept), then run \`lab start ${labId}${options.runtime ? ` --runtime ${options.runtime}` : ''}\`.`);
     }
   }
+  if (kind === 'docker') await ensureServicesImage(ctx);
 
   const session = await openSession(ctx, labId, kind);
   const created = createWorkspace(lab, session.paths);
@@ -38,7 +42,7 @@ export async function startCommand(ctx: CommandContext, labId: string, options: 
   // Fresh secrets for every run; a repair (second start) keeps the running ones so issued tokens stay valid.
   if (fresh) await lab.definition.prepare?.(session.paths.secrets);
   const names = lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name);
-  ctx.io.out(`${fresh ? 'Starting' : 'Repairing'} ${ctx.io.color.bold(labId)} on the ${kind} runtime…`);
+  ctx.io.out(`${fresh ? 'Starting' : 'Repairing'} ${ctx.io.color.bold(labId)} on the ${kind} runtime (${choice.reason})…`);
   const problems = await withServiceProgress(ctx.io, names, (onProgress) => session.runtime.up({ ports, onProgress }));
   writeActive(ctx.home, { lab: labId, runtime: kind, since: ctx.clock.now().toISOString() });
   const state = session.state.update((s) => s.events.push({ at: ctx.clock.now().toISOString(), type: fresh ? 'started' : 'repaired' }));

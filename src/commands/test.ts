@@ -6,7 +6,7 @@ import { grade } from '../core/grade.js';
 import { loadLab } from '../core/lab-catalog.js';
 import { openSession, type LabSession } from '../core/lab-session.js';
 import { applySolve, planSolve } from '../core/workspace.js';
-import { resolveRuntimeKind } from '../runtimes/create-runtime.js';
+import { chooseRuntime } from '../runtimes/create-runtime.js';
 import { resetCommand } from './reset.js';
 import { startCommand } from './start.js';
 import { stopVerified } from './stop.js';
@@ -18,7 +18,7 @@ import { stopVerified } from './stop.js';
  */
 export async function testCommand(ctx: CommandContext, labId: string, options: { runtime?: string; keep?: boolean }): Promise<number> {
   const lab = await loadLab(labId);
-  const kind = resolveRuntimeKind(options.runtime, lab);
+  const { kind } = await chooseRuntime(ctx, options.runtime, lab);
   const home = mkdtempSync(path.join(tmpdir(), `lab-test-${labId}-`));
   const quietIo = { ...ctx.io, quiet: true, out: () => undefined };
   const inner: CommandContext = { ...ctx, home, io: quietIo, prompter: { ...ctx.prompter, interactive: false } };

@@ -38,6 +38,16 @@ export async function grade(session: LabSession, clock: Clock, options: { step?:
     workspaceDir: session.paths.dir,
     secretsDir: session.paths.secrets,
     url: (service) => session.runtime.url(service),
+    serviceUrl: (service) => session.runtime.serviceUrl(service),
+    reachable: (url) => {
+      const target = new URL(url);
+      for (const service of session.lab.definition.services.filter((s) => s.role !== 'job')) {
+        if (session.runtime.serviceUrl(service.name).origin === target.origin) {
+          return new URL(`${target.pathname}${target.search}`, session.runtime.url(service.name));
+        }
+      }
+      return target;
+    },
     runJob: (service) => {
       if (!jobs.has(service)) jobs.set(service, session.runtime.runJob(service));
       return jobs.get(service)!;

@@ -68,6 +68,9 @@ export function validateLab(value: unknown, file: string): LabDefinition {
       throw new DefinitionError(where, `files[${i}].path`, 'must stay inside the workspace');
     }
   });
+  if (lab.runtimes.includes('docker') && !existsSync(path.join(repoDir, 'compose', `${lab.id}.yml`))) {
+    throw new DefinitionError(where, 'runtimes', `lists docker, but compose/${lab.id}.yml does not exist`);
+  }
   const checkIds = new Set<string>();
   const stepIds = new Set<string>();
   lab.steps.forEach((step, i) => {

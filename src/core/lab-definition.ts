@@ -33,6 +33,10 @@ export interface CheckContext {
   secretsDir: string;
   /** Base URL of a service as reachable from the checker (the host). */
   url(service: string): URL;
+  /** Base URL of a service as the lab's services see it (its identity: token audiences, issuers). */
+  serviceUrl(service: string): URL;
+  /** Maps a URL the services use (e.g. one a server advertises) to one the checker can reach. */
+  reachable(url: string): URL;
   /** Runs a job service (e.g. the agent) to completion. */
   runJob(service: string): Promise<JobResult>;
   /** The service's log so far (for "never logged" checks and failure context). */

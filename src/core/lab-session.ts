@@ -50,7 +50,7 @@ export function clearActive(home: string): void {
 export async function openSession(ctx: CommandContext, labId: string, runtimeKind: RuntimeKind): Promise<LabSession> {
   const lab = await loadLab(labId);
   const paths = workspacePaths(ctx.home, labId);
-  return { lab, paths, state: new StateStore(paths.state), runtime: createRuntime(runtimeKind, lab, paths, ctx), runtimeKind };
+  return { lab, paths, state: new StateStore(paths.state), runtime: await createRuntime(runtimeKind, lab, paths, ctx), runtimeKind };
 }
 
 /** The session of the active lab, for every command but start, list, doctor and test. */

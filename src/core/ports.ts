@@ -32,3 +32,33 @@ export interface ProcessControl {
   findByEnv(name: string, value: string): number[];
   run(request: Omit<SpawnRequest, 'logFile'> & { timeoutMs: number; logFile?: string }): Promise<{ exitCode: number; output: string }>;
 }
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  /** compose service name (label com.docker.compose.service). */
+  service: string;
+  state: string;
+  /** healthy | unhealthy | starting, when the container has a healthcheck. */
+  health?: string;
+  labels: Record<string, string>;
+}
+
+/** The container engine (Docker), for what compose does not tell well: health, inspection, logs, leftovers. */
+export interface ContainerEngine {
+  ping(): Promise<boolean>;
+  version(): Promise<{ server: string; api: string }>;
+  containers(label: string): Promise<ContainerSummary[]>;
+  networks(label: string): Promise<string[]>;
+  volumes(label: string): Promise<string[]>;
+  logs(containerId: string): Promise<string>;
+  /** Labels of a local image, undefined when the image is not present. */
+  image(ref: string): Promise<Record<string, string> | undefined>;
+}
+
+/** docker compose (v2 plugin) or docker-compose (v1): one command runner either way. */
+export interface ComposeTool {
+  readonly flavour: 'v2' | 'v1';
+  readonly version: string;
+  run(args: string[], options: { env: Record<string, string>; timeoutMs?: number }): Promise<{ exitCode: number; output: string }>;
+}

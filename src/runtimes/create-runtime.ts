@@ -1,28 +1,45 @@
-import { UsageError } from '../core/errors.js';
+import type { CommandContext } from '../cli/context.js';
+import { EnvironmentError, UsageError } from '../core/errors.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
 import type { WorkspacePaths } from '../core/paths.js';
-import type { Clock, ProcessControl } from '../core/ports.js';
+import { imageSpec } from '../images/catalog.js';
+import { DockerRuntime } from './docker-runtime.js';
 import { LocalRuntime } from './local-runtime.js';
 import type { Runtime, RuntimeKind } from './runtime.js';
 
-export const RUNTIME_CHOICES = ['auto', 'local'] as const;
+export const RUNTIME_CHOICES = ['auto', 'docker', 'local'] as const;
 
-/**
- * `auto` picks the best runtime this machine offers. Until the Docker compose runtime lands, that is the
- * local process runtime; `lab doctor` says so.
- */
-export function resolveRuntimeKind(requested: string | undefined, lab: LoadedLab): RuntimeKind {
-  const kind = requested === undefined || requested === 'auto' ? 'local' : requested;
-  if (kind !== 'local') {
-    throw new UsageError(`Runtime "${requested}" is not available in this version.`, 'Use --runtime local (or leave --runtime out).');
-  }
-  if (!lab.definition.runtimes.includes(kind)) {
-    throw new UsageError(`Lab ${lab.definition.id} cannot run on the ${kind} runtime.`, `Use one of: ${lab.definition.runtimes.join(', ')}.`);
-  }
-  return kind;
+export interface RuntimeChoice {
+  kind: RuntimeKind;
+  reason: string;
 }
 
-export function createRuntime(kind: RuntimeKind, lab: LoadedLab, paths: WorkspacePaths, deps: { processes: ProcessControl; clock: Clock }): Runtime {
-  if (kind !== 'local') throw new UsageError(`Runtime "${kind}" is not available in this version.`, 'Use --runtime local.');
-  return new LocalRuntime(lab, paths, deps.processes, deps.clock);
+/** Docker compose when the engine answers and a compose is installed; else the local process runtime. */
+export async function chooseRuntime(ctx: CommandContext, requested: string | undefined, lab: LoadedLab): Promise<RuntimeChoice> {
+  const supports = (kind: RuntimeKind) => lab.definition.runtimes.includes(kind);
+  const wanted = requested ?? 'auto';
+  if (wanted === 'local') {
+    if (!supports('local')) throw new UsageError(`Lab ${lab.definition.id} cannot run on the local runtime.`, 'Use --runtime docker (see `lab doctor`).');
+    return { kind: 'local', reason: 'asked for with --runtime local' };
+  }
+  const engineUp = await ctx.engine.ping();
+  const compose = engineUp ? await ctx.compose() : undefined;
+  if (wanted === 'docker') {
+    if (!supports('docker')) throw new UsageError(`Lab ${lab.definition.id} has no Docker compose setup.`, 'Use --runtime local.');
+    if (!engineUp) throw new EnvironmentError('The Docker engine is not answering, so the docker runtime cannot start.', 'Start Docker (`sudo systemctl start docker`, Docker Desktop, or `sudo dockerd &`), or use --runtime local. `lab doctor` says more.');
+    if (!compose) throw new EnvironmentError('Neither `docker compose` (v2) nor `docker-compose` (v1) is installed.', 'Install one (Debian: `sudo apt-get install docker-compose`), or use --runtime local.');
+    return { kind: 'docker', reason: 'asked for with --runtime docker' };
+  }
+  if (supports('docker') && engineUp && compose) return { kind: 'docker', reason: `the Docker engine answers and ${compose.flavour === 'v2' ? 'docker compose' : 'docker-compose'} ${compose.version} is installed` };
+  if (!supports('local')) throw new EnvironmentError(`Lab ${lab.definition.id} needs Docker, and ${engineUp ? 'no compose is installed' : 'the Docker engine is not answering'}.`, 'Start Docker and install compose; `lab doctor` checks both.');
+  const why = !supports('docker') ? `lab ${lab.definition.id} has no compose setup yet` : !engineUp ? 'no Docker engine answers' : 'no compose is installed';
+  return { kind: 'local', reason: `${why}, so the embedded local runtime is used` };
+}
+
+export async function createRuntime(kind: RuntimeKind, lab: LoadedLab, paths: WorkspacePaths, ctx: CommandContext): Promise<Runtime> {
+  if (kind === 'local') return new LocalRuntime(lab, paths, ctx.processes, ctx.clock);
+  const compose = await ctx.compose();
+  if (!compose) throw new EnvironmentError('Neither `docker compose` (v2) nor `docker-compose` (v1) is installed.', 'Install one, or use --runtime local.');
+  const spec = imageSpec('services');
+  return new DockerRuntime(lab, paths, ctx.engine, compose, ctx.clock, ctx.env[spec.env] ?? spec.local);
 }

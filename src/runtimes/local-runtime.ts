@@ -14,7 +14,7 @@ import type { LoadedLab } from '../core/lab-catalog.js';
 import type { JobResult, ServiceDefinition } from '../core/lab-definition.js';
 import { repoDir, type WorkspacePaths } from '../core/paths.js';
 import type { Clock, ProcessControl } from '../core/ports.js';
-import { freePort, isPortFree } from './port-check.js';
+import { busyPort, choosePort, isPortFree } from './port-check.js';
 import type { Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
 import { entryPath, fingerprint, startOrder } from './service-graph.js';
 
@@ -62,7 +62,7 @@ export class LocalRuntime implements Runtime {
       const wanted = ports[service.name];
       if (running && (wanted === undefined || wanted === record.port)) continue;
       if (running) await this.stopService(state, service.name);
-      state.ports[service.name] = await this.choosePort(service.name, wanted ?? state.ports[service.name], wanted !== undefined);
+      state.ports[service.name] = await choosePort(service.name, wanted ?? state.ports[service.name], wanted !== undefined);
     }
     this.writeState(state);
     return this.converge(state, onProgress, 'start');
@@ -199,6 +199,10 @@ export class LocalRuntime implements Runtime {
     return new URL(`http://${HOST}:${port}`);
   }
 
+  serviceUrl(service: string): URL {
+    return this.url(service);
+  }
+
   async runJob(name: string): Promise<JobResult> {
     const state = this.requireState();
     const service = this.lab.definition.services.find((s) => s.name === name && s.role === 'job');
@@ -238,12 +242,6 @@ export class LocalRuntime implements Runtime {
     return this.services.filter((s) => s.role !== 'job');
   }
 
-  private async choosePort(service: string, preferred: number | undefined, pinned: boolean): Promise<number> {
-    if (preferred !== undefined && (await isPortFree(preferred))) return preferred;
-    if (pinned) throw busyPort(preferred!, service);
-    return freePort();
-  }
-
   private async logTail(service: string, lines = 15): Promise<string> {
     return (await this.logs(service)).trimEnd().split('\n').slice(-lines).join('\n');
   }
@@ -278,14 +276,7 @@ export class LocalRuntime implements Runtime {
   }
 }
 
-function busyPort(port: number, service: string): EnvironmentError {
-  return new EnvironmentError(
-    `Port ${port} on ${HOST} is already in use, so ${service} cannot listen there.`,
-    `Stop the program using it (find it with \`ss -ltnp 'sport = :${port}'\` or \`lsof -i :${port}\`), or start without --port ${service}=${port} to let the lab choose a free port.`,
-  );
-}
-
-async function probe(url: string): Promise<boolean> {
+export async function probe(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
     await response.body?.cancel();

@@ -36,6 +36,8 @@ export interface Runtime {
   status(): Promise<ServiceStatus[]>;
   isUp(): Promise<boolean>;
   url(service: string): URL;
+  /** The URL services use for each other (local: the same as url; compose: the service's DNS name). */
+  serviceUrl(service: string): URL;
   runJob(service: string): Promise<JobResult>;
   logs(service: string): Promise<string>;
   logFile(service: string): string;

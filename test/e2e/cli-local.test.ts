@@ -24,7 +24,7 @@ afterAll(async () => {
 
 describe('lab on the local runtime', () => {
   beforeAll(async () => {
-    const started = await lab('start', LAB);
+    const started = await lab('start', LAB, '--runtime', 'local');
     expect(started.stderr).toBe('');
     expect(started.exitCode).toBe(0);
   });
@@ -41,7 +41,7 @@ describe('lab on the local runtime', () => {
 
   it('starts again without duplicating anything', async () => {
     const before = runtimeRecord(home, LAB);
-    const again = await lab('start', LAB);
+    const again = await lab('start', LAB, '--runtime', 'local');
     expect(again.exitCode).toBe(0);
     expect(runtimeRecord(home, LAB).services).toEqual(before.services);
   });
@@ -98,7 +98,7 @@ describe('lab on the local runtime', () => {
     expect(check.exitCode).toBe(2);
     expect(check.stderr).toContain('auth-server');
     expect(check.stderr).toContain('lab start');
-    const repaired = await lab('start', LAB);
+    const repaired = await lab('start', LAB, '--runtime', 'local');
     expect(repaired.exitCode).toBe(0);
     expect((await lab('status')).stdout).toMatch(/auth-server\s+running/);
   });
@@ -109,7 +109,7 @@ describe('lab on the local runtime', () => {
     const blocker: Server = createServer();
     const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)));
     try {
-      const result = await lab('start', LAB, '--port', `mcp-server=${port}`);
+      const result = await lab('start', LAB, '--runtime', 'local', '--port', `mcp-server=${port}`);
       expect(result.exitCode).toBe(2);
       expect(result.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
       expect(result.stderr).toContain('Fix:');
@@ -117,7 +117,7 @@ describe('lab on the local runtime', () => {
       blocker.close();
     }
     expect(readFileSync(ws('mcp-server', 'tools.ts'), 'utf8')).toBe(before);
-    expect((await lab('start', LAB)).exitCode).toBe(0);
+    expect((await lab('start', LAB, '--runtime', 'local')).exitCode).toBe(0);
   });
 
   it('reports a corrupt progress file (exit 2) and reset recovers it without losing files', async () => {
@@ -131,7 +131,7 @@ describe('lab on the local runtime', () => {
     expect(reset.exitCode).toBe(0);
     expect(readdirSync(ws('.lab')).some((f) => f.startsWith('state.json.corrupt-'))).toBe(true);
     expect(readFileSync(ws('mcp-server', 'tools.ts'), 'utf8')).toBe(tools);
-    expect((await lab('start', LAB)).exitCode).toBe(0);
+    expect((await lab('start', LAB, '--runtime', 'local')).exitCode).toBe(0);
   });
 
   it('stops every process of the lab and says so', async () => {

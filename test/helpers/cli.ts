@@ -11,10 +11,10 @@ export interface CliResult {
 }
 
 /** Runs the real `lab` executable in a child process against its own LAB_HOME. */
-export function cliIn(home: string) {
+export function cliIn(home: string, extraEnv: Record<string, string> = {}) {
   return async (...args: string[]): Promise<CliResult> => {
     const result = await execa(process.execPath, [path.join(repoDir, 'bin', 'lab.js'), ...args], {
-      env: { LAB_HOME: home, NO_COLOR: '1' },
+      env: { LAB_HOME: home, NO_COLOR: '1', ...extraEnv },
       reject: false,
       stdin: 'ignore',
       timeout: 120_000,

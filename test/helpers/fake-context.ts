@@ -20,6 +20,17 @@ export function fakeContext(home: string, answers: boolean[] | undefined = undef
     clock: systemClock,
     processes: nodeProcesses,
     env: {},
+    // No Docker engine in unit tests: the automatic runtime choice falls back to local.
+    engine: {
+      ping: async () => false,
+      version: async () => ({ server: 'none', api: 'none' }),
+      containers: async () => [],
+      networks: async () => [],
+      volumes: async () => [],
+      logs: async () => '',
+      image: async () => undefined,
+    },
+    compose: async () => undefined,
   };
   return { ctx, stdout, stderr };
 }

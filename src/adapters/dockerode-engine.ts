@@ -1,0 +1,77 @@
+import Docker from 'dockerode';
+import { EnvironmentError } from '../core/errors.js';
+import type { ContainerEngine } from '../core/ports.js';
+
+/** Turns "the socket is not there / refuses" into the message a learner can act on. */
+export function engineUnavailable(cause: unknown): EnvironmentError {
+  return new EnvironmentError(
+    `The Docker engine is not answering (${(cause as Error).message ?? String(cause)}).`,
+    'Start Docker (Docker Desktop, `sudo systemctl start docker`, or `sudo dockerd &`), then run the command again; or use the local runtime: --runtime local.',
+    { cause },
+  );
+}
+
+const isConnectionError = (error: unknown) => /ECONNREFUSED|ENOENT|EACCES|socket hang up|connect/.test(String((error as Error)?.message ?? error));
+
+export function createDockerodeEngine(docker = new Docker()): ContainerEngine {
+  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw isConnectionError(error) ? engineUnavailable(error) : error;
+    }
+  };
+  return {
+    async ping() {
+      try {
+        await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1_500))]);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    version: () => guard(async () => {
+      const v = await docker.version();
+      return { server: v.Version, api: v.ApiVersion };
+    }),
+    containers: (label) =>
+      guard(async () =>
+        (await docker.listContainers({ all: true, filters: { label: [label] } })).map((c) => ({
+          id: c.Id,
+          name: (c.Names[0] ?? '').replace(/^\//, ''),
+          service: c.Labels['com.docker.compose.service'] ?? '',
+          state: c.State,
+          health: /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1]?.replace('health: ', ''),
+          labels: c.Labels,
+        })),
+      ),
+    networks: (label) => guard(async () => (await docker.listNetworks({ filters: { label: [label] } })).map((n) => n.Name)),
+    volumes: (label) => guard(async () => ((await docker.listVolumes({ filters: { label: [label] } })).Volumes ?? []).map((v) => v.Name)),
+    logs: (id) =>
+      guard(async () => {
+        const raw = (await docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+        return demux(raw);
+      }),
+    image: (ref) =>
+      guard(async () => {
+        try {
+          return (await docker.getImage(ref).inspect()).Config?.Labels ?? {};
+        } catch (error) {
+          if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+          throw error;
+        }
+      }),
+  };
+}
+
+/** Docker's log stream frames each chunk with an 8-byte header (stream, 0, 0, 0, length); TTY-less containers use it. */
+function demux(buffer: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= buffer.length && (buffer[offset] === 1 || buffer[offset] === 2) && buffer.readUInt16BE(offset + 1) === 0) {
+    const length = buffer.readUInt32BE(offset + 4);
+    parts.push(buffer.subarray(offset + 8, offset + 8 + length));
+    offset += 8 + length;
+  }
+  return offset === buffer.length ? Buffer.concat(parts).toString('utf8') : buffer.toString('utf8');
+}

@@ -1,0 +1,81 @@
+import { Listr } from 'listr2';
+import { dockerCli } from '../adapters/docker-cli.js';
+import type { CommandContext } from '../cli/context.js';
+import { EnvironmentError, UsageError } from '../core/errors.js';
+import { IMAGES, selectImage, SOURCE_LABEL } from '../images/catalog.js';
+import { buildImage, builders } from '../images/build-local.js';
+import { engineUnavailable } from '../adapters/dockerode-engine.js';
+
+async function requireEngine(ctx: CommandContext): Promise<void> {
+  if (!(await ctx.engine.ping())) throw engineUnavailable(new Error('no answer on the Docker socket'));
+}
+
+export async function imagesListCommand(ctx: CommandContext, options: { json?: boolean }): Promise<number> {
+  await requireEngine(ctx);
+  const rows = await Promise.all(
+    IMAGES.map(async (spec) => {
+      const local = await ctx.engine.image(spec.local);
+      const upstream = spec.upstream ? await ctx.engine.image(spec.upstream) : undefined;
+      return { key: spec.key, version: spec.version, selected: await selectImage(spec, ctx.env, ctx.engine), local: spec.local, localPresent: local !== undefined, localBuild: local?.[SOURCE_LABEL] !== undefined, upstream: spec.upstream ?? null, upstreamPresent: upstream !== undefined, env: spec.env };
+    }),
+  );
+  if (options.json) ctx.io.out(JSON.stringify({ schemaVersion: 1, images: rows }, null, 2));
+  else for (const r of rows) ctx.io.out(`${r.key.padEnd(13)} ${r.localPresent || r.upstreamPresent ? ctx.io.color.green('present') : ctx.io.color.red('missing')}  uses ${r.selected}${r.localBuild ? ctx.io.color.dim(' (built here)') : ''}  ${ctx.io.color.dim(`override: ${r.env}`)}`);
+  return 0;
+}
+
+export async function imagesBuildLocalCommand(ctx: CommandContext, names: string[]): Promise<number> {
+  await requireEngine(ctx);
+  const all = builders({ engine: ctx.engine, cli: dockerCli, env: ctx.env });
+  const unknown = names.filter((n) => !all.some((b) => b.spec.key === n));
+  if (unknown.length > 0) throw new UsageError(`Unknown image: ${unknown.join(', ')}.`, `Choose from: ${all.map((b) => b.spec.key).join(', ')} (default: all).`);
+  const chosen = names.length > 0 ? all.filter((b) => names.includes(b.spec.key)) : all;
+  const results: string[] = [];
+  const list = new Listr(
+    chosen.map((builder) => ({
+      title: `${builder.spec.key}: ${builder.spec.local}`,
+      task: async (_: unknown, task: { title: string }) => {
+        const started = Date.now();
+        const outcome = await buildImage(builder, ctx.engine);
+        const version = builder.verify ? await builder.verify() : '';
+        task.title = `${builder.spec.key}: ${builder.spec.local} ${outcome === 'cached' ? '(unchanged, cached)' : `built in ${((Date.now() - started) / 1000).toFixed(0)} s`}${version ? ` — reports ${version}` : ''}`;
+        results.push(task.title);
+      },
+    })),
+    { concurrent: false, exitOnError: false, renderer: ctx.io.tty && ctx.io.color.level > 0 ? 'default' : 'simple' },
+  );
+  await list.run();
+  const failed = list.errors;
+  for (const e of failed) ctx.io.err(ctx.io.color.red(`! ${e.message}`));
+  if (failed.length > 0) throw new EnvironmentError(`${failed.length} of ${chosen.length} images could not be built (see above).`, 'Fix what the message says and run `lab images build-local` again: images already built are kept.');
+  return 0;
+}
+
+export async function imagesPullCommand(ctx: CommandContext): Promise<number> {
+  await requireEngine(ctx);
+  for (const spec of IMAGES.filter((s) => s.upstream)) {
+    ctx.io.out(`pulling ${spec.upstream}`);
+    await dockerCli.pull(spec.upstream!).catch((error: Error) => {
+      throw new EnvironmentError(`Could not pull ${spec.upstream}: ${error.message.split('\n').at(-1)}`, 'Without a registry, build the images here with `lab images build-local`, or load a classroom tarball with `lab images load FILE`.');
+    });
+  }
+  return 0;
+}
+
+export async function imagesSaveCommand(ctx: CommandContext, file: string): Promise<number> {
+  await requireEngine(ctx);
+  const refs: string[] = [];
+  for (const spec of IMAGES) {
+    for (const ref of [spec.local, spec.upstream].filter((r): r is string => r !== undefined)) if (await ctx.engine.image(ref)) refs.push(ref);
+  }
+  if (refs.length === 0) throw new EnvironmentError('No lab image is present to save.', 'Run `lab images pull` or `lab images build-local` first.');
+  await dockerCli.save(refs, file);
+  ctx.io.out(`Saved ${refs.length} images to ${file}: ${refs.join(', ')}`);
+  return 0;
+}
+
+export async function imagesLoadCommand(ctx: CommandContext, file: string): Promise<number> {
+  await requireEngine(ctx);
+  ctx.io.out((await dockerCli.load(file)).trim());
+  return 0;
+}

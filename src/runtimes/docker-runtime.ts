@@ -1,0 +1,275 @@
+/**
+ * The Docker compose runtime: the lab's compose file (compose/<lab>.yml) run as project lab-<lab>, every
+ * published port on 127.0.0.1, the workspace mounted at /app/workspace/<lab>. compose starts and stops;
+ * the engine API (dockerode) reports health, logs and what is left after a reset.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { writeJsonAtomic } from '../core/atomic-file.js';
+import { EnvironmentError } from '../core/errors.js';
+import type { LoadedLab } from '../core/lab-catalog.js';
+import type { JobResult, ServiceDefinition } from '../core/lab-definition.js';
+import { repoDir, type WorkspacePaths } from '../core/paths.js';
+import type { Clock, ComposeTool, ContainerEngine, ContainerSummary } from '../core/ports.js';
+import { choosePort } from './port-check.js';
+import type { Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
+import { fingerprint, startOrder } from './service-graph.js';
+
+interface DockerState {
+  kind: 'docker';
+  runId: string;
+  startedAt: string;
+  ports: Record<string, number>;
+  fingerprints: Record<string, string>;
+}
+
+export const CONTAINER_PORT = 8080;
+export const OWNER_LABEL = 'dev.ai-infra-labs.lab';
+const HEALTH_TIMEOUT_MS = 60_000;
+const JOB_TIMEOUT_MS = 120_000;
+
+/** One compose project per lab and home: a self-test in a scratch home never touches a learner's running lab. */
+export function composeProject(labId: string, home: string): string {
+  return `lab-${labId}-${createHash('sha256').update(home).digest('hex').slice(0, 8)}`;
+}
+
+export class DockerRuntime implements Runtime {
+  readonly kind = 'docker' as const;
+  private readonly services: ServiceDefinition[];
+  private readonly project: string;
+  private readonly mount: string;
+
+  constructor(
+    private readonly lab: LoadedLab,
+    private readonly paths: WorkspacePaths,
+    private readonly engine: ContainerEngine,
+    private readonly compose: ComposeTool,
+    private readonly clock: Clock,
+    private readonly servicesImage: string,
+  ) {
+    this.services = startOrder(lab.definition.services);
+    this.project = composeProject(lab.definition.id, paths.home);
+    this.mount = `/app/workspace/${lab.definition.id}`;
+  }
+
+  static composeFile(labId: string): string {
+    return path.join(repoDir, 'compose', `${labId}.yml`);
+  }
+
+  async up({ ports, onProgress }: { ports: Record<string, number>; onProgress?: StartProgress }): Promise<ServiceProblem[]> {
+    const state = this.readState() ?? { kind: 'docker', runId: randomBytes(8).toString('hex'), startedAt: this.clock.now().toISOString(), ports: {}, fingerprints: {} };
+    const running = await this.byService();
+    for (const service of this.longRunning()) {
+      const own = running.get(service.name)?.state === 'running' ? state.ports[service.name] : undefined;
+      const wanted = ports[service.name];
+      if (own !== undefined && (wanted === undefined || wanted === own)) continue;
+      state.ports[service.name] = await choosePort(service.name, wanted ?? state.ports[service.name], wanted !== undefined);
+    }
+    this.writeState(state);
+    this.writeEnvFiles(state);
+    for (const s of this.longRunning()) onProgress?.({ service: s.name, phase: 'starting' });
+    await this.composeOrThrow(['up', '-d', '--remove-orphans', ...this.longRunning().map((s) => s.name)], state, 'start the lab');
+    const restart = this.longRunning().filter((s) => s.watch && state.fingerprints[s.name] !== undefined && state.fingerprints[s.name] !== this.fingerprintOf(state, s));
+    if (restart.length > 0) await this.composeOrThrow(['restart', '-t', '3', ...restart.map((s) => s.name)], state, 'restart changed services');
+    return this.settle(state, onProgress);
+  }
+
+  async refresh({ onProgress }: { onProgress?: StartProgress } = {}): Promise<ServiceProblem[]> {
+    const state = this.requireState();
+    const containers = await this.byService();
+    for (const service of this.longRunning()) {
+      const container = containers.get(service.name);
+      if (service.role === 'lab' && container?.state !== 'running') {
+        throw new EnvironmentError(
+          `Service ${service.name} is not running (container ${container ? container.state : 'missing'}): it was stopped or removed outside the lab.`,
+          'Run `lab start` to restart it (your work is kept), then run `lab check` again.',
+        );
+      }
+    }
+    const stale = this.longRunning().filter((s) => containers.get(s.name)?.state !== 'running' || state.fingerprints[s.name] !== this.fingerprintOf(state, s));
+    if (stale.length === 0) {
+      for (const s of this.longRunning()) onProgress?.({ service: s.name, phase: 'kept' });
+      return [];
+    }
+    this.writeEnvFiles(state);
+    await this.composeOrThrow(['up', '-d', '--no-deps', ...stale.map((s) => s.name)], state, 'update services');
+    const codeChanged = stale.filter((s) => containers.get(s.name)?.state === 'running');
+    if (codeChanged.length > 0) await this.composeOrThrow(['restart', '-t', '3', ...codeChanged.map((s) => s.name)], state, 'restart changed services');
+    return this.settle(state, onProgress);
+  }
+
+  /** Waits until every service is healthy (or has failed), then records what they were started from. */
+  private async settle(state: DockerState, onProgress?: StartProgress): Promise<ServiceProblem[]> {
+    const problems: ServiceProblem[] = [];
+    const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+    const pending = new Set(this.longRunning().map((s) => s.name));
+    while (pending.size > 0) {
+      const containers = await this.byService();
+      for (const name of [...pending]) {
+        const c = containers.get(name);
+        const failed = !c || c.state === 'exited' || c.state === 'dead' || c.health === 'unhealthy';
+        if (c?.state === 'running' && (c.health === 'healthy' || c.health === undefined)) {
+          pending.delete(name);
+          onProgress?.({ service: name, phase: 'healthy' });
+        } else if (failed || Date.now() > deadline) {
+          pending.delete(name);
+          const message = failed ? `${name} ${c ? `is ${c.health ?? c.state}` : 'has no container'}` : `${name} did not become healthy within ${HEALTH_TIMEOUT_MS / 1000} s`;
+          problems.push({ service: name, message, logTail: (await this.logs(name)).trimEnd().split('\n').slice(-15).join('\n') });
+          onProgress?.({ service: name, phase: 'failed', detail: message });
+        }
+      }
+      if (pending.size > 0) await this.clock.sleep(250);
+    }
+    for (const s of this.longRunning()) state.fingerprints[s.name] = this.fingerprintOf(state, s);
+    this.writeState(state);
+    const labProblem = problems.find((p) => this.longRunning().find((s) => s.name === p.service)?.role === 'lab');
+    if (labProblem) {
+      throw new EnvironmentError(`Service ${labProblem.service} did not start: ${labProblem.message}\n${labProblem.logTail}`, `See \`lab logs ${labProblem.service}\`; \`lab doctor\` checks the images and the engine.`);
+    }
+    return problems;
+  }
+
+  async status(): Promise<ServiceStatus[]> {
+    const state = this.readState();
+    const containers = state ? await this.byService() : new Map<string, ContainerSummary>();
+    return this.lab.definition.services.map((service): ServiceStatus => {
+      if (service.role === 'job') return { name: service.name, role: service.role, state: 'job', detail: 'runs on demand (lab check)' };
+      const c = containers.get(service.name);
+      if (!c || c.state !== 'running') return { name: service.name, role: service.role, state: 'stopped', detail: c ? `container ${c.state}` : undefined };
+      return { name: service.name, role: service.role, state: c.health === 'unhealthy' || c.health === 'starting' ? 'unhealthy' : 'running', url: this.url(service.name).origin, detail: c.name };
+    });
+  }
+
+  async isUp(): Promise<boolean> {
+    if (!(await this.engine.ping())) return false;
+    return [...(await this.byService()).values()].some((c) => c.state === 'running');
+  }
+
+  url(service: string): URL {
+    const port = this.requireState().ports[service];
+    if (port === undefined) throw new EnvironmentError(`The lab has no running service "${service}".`, 'Run `lab status` to see the services.');
+    return new URL(`http://127.0.0.1:${port}`);
+  }
+
+  serviceUrl(service: string): URL {
+    return new URL(`http://${service}:${CONTAINER_PORT}`);
+  }
+
+  async runJob(name: string): Promise<JobResult> {
+    const state = this.requireState();
+    this.writeEnvFiles(state);
+    const result = await this.compose.run(this.composeArgs(['run', '--rm', '-T', name]), { env: this.composeEnv(state), timeoutMs: JOB_TIMEOUT_MS });
+    mkdirSync(this.paths.logs, { recursive: true });
+    writeFileSync(this.logFile(name), `${result.output}\n`);
+    return result;
+  }
+
+  async logs(service: string): Promise<string> {
+    const definition = this.lab.definition.services.find((s) => s.name === service);
+    if (definition?.role === 'job') return existsSync(this.logFile(service)) ? readFileSync(this.logFile(service), 'utf8') : '';
+    const container = (await this.byService()).get(service);
+    return container ? this.engine.logs(container.id) : '';
+  }
+
+  logFile(service: string): string {
+    return path.join(this.paths.logs, `${service}.log`);
+  }
+
+  async down(): Promise<string[]> {
+    const state = this.readState();
+    if (!state && (await this.byService()).size === 0) return [];
+    const env = state ? this.composeEnv(state) : this.composeEnv({ kind: 'docker', runId: 'down', startedAt: '', ports: {}, fingerprints: {} });
+    const result = await this.compose.run(this.composeArgs(['down', '-v', '--remove-orphans', '-t', '5']), { env });
+    const label = `com.docker.compose.project=${this.project}`;
+    const left = [
+      ...(await this.engine.containers(label)).map((c) => `container ${c.name}`),
+      ...(await this.engine.networks(label)).map((n) => `network ${n}`),
+      ...(await this.engine.volumes(label)).map((v) => `volume ${v}`),
+    ];
+    if (left.length > 0 && result.exitCode !== 0) left.push(`(compose down said: ${result.output.trim().split('\n').slice(-2).join(' ')})`);
+    if (left.length === 0) rmSync(this.paths.runtime, { force: true });
+    return left;
+  }
+
+  private async byService(): Promise<Map<string, ContainerSummary>> {
+    const containers = await this.engine.containers(`com.docker.compose.project=${this.project}`);
+    return new Map(containers.filter((c) => c.labels['com.docker.compose.oneoff'] !== 'True').map((c) => [c.service, c]));
+  }
+
+  private longRunning(): ServiceDefinition[] {
+    return this.services.filter((s) => s.role !== 'job');
+  }
+
+  private serviceEnv(state: DockerState, service: ServiceDefinition): Record<string, string> {
+    const own = service.env({
+      url: (name) => this.serviceUrl(name).origin,
+      selfUrl: this.serviceUrl(service.name).origin,
+      port: CONTAINER_PORT,
+      host: '0.0.0.0',
+      workspaceDir: this.mount,
+      secretsDir: path.posix.join(this.mount, '.lab', 'secrets'),
+      repoDir: '/app',
+    });
+    return { ...own, HOST: '0.0.0.0', PORT: String(CONTAINER_PORT), LAB_RUN_ID: state.runId, NO_COLOR: '1' };
+  }
+
+  private fingerprintOf(state: DockerState, service: ServiceDefinition): string {
+    return fingerprint({ ...this.serviceEnv(state, service), IMAGE: this.servicesImage }, this.paths.dir, service.watch);
+  }
+
+  private writeEnvFiles(state: DockerState): void {
+    const dir = path.join(this.paths.meta, 'compose');
+    mkdirSync(dir, { recursive: true });
+    for (const service of this.services) {
+      const lines = Object.entries(this.serviceEnv(state, service)).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`);
+      writeFileSync(path.join(dir, `${service.name}.env`), `${lines.join('\n')}\n`);
+    }
+  }
+
+  private composeArgs(args: string[]): string[] {
+    return ['-p', this.project, '-f', DockerRuntime.composeFile(this.lab.definition.id), ...args];
+  }
+
+  private composeEnv(state: DockerState): Record<string, string> {
+    const pass = Object.fromEntries(['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
+    const ports = Object.fromEntries(Object.entries(state.ports).map(([name, port]) => [`LAB_PORT_${name.toUpperCase().replace(/-/g, '_')}`, String(port)]));
+    return {
+      ...pass,
+      ...ports,
+      LAB_SERVICES_IMAGE: this.servicesImage,
+      LAB_WORKSPACE: this.paths.dir,
+      LAB_WORKSPACE_MOUNT: this.mount,
+      LAB_ENV_DIR: path.join(this.paths.meta, 'compose'),
+      LAB_UID: String(process.getuid?.() ?? 1000),
+      LAB_GID: String(process.getgid?.() ?? 1000),
+    };
+  }
+
+  private async composeOrThrow(args: string[], state: DockerState, what: string): Promise<void> {
+    const result = await this.compose.run(this.composeArgs(args), { env: this.composeEnv(state) });
+    if (result.exitCode === 0) return;
+    const tail = result.output.trim().split('\n').slice(-8).join('\n');
+    const missingImage = /pull access denied|not found|No such image|manifest unknown|repository does not exist/i.test(result.output);
+    throw new EnvironmentError(
+      `docker compose could not ${what}:\n${tail}`,
+      missingImage ? 'An image is missing: run `lab images build-local` (or `lab images load FILE` in a classroom), then start again.' : 'See the output above; `lab doctor` checks the engine, compose and images.',
+    );
+  }
+
+  private readState(): DockerState | undefined {
+    if (!existsSync(this.paths.runtime)) return undefined;
+    const state = JSON.parse(readFileSync(this.paths.runtime, 'utf8')) as DockerState | { kind: string };
+    return state.kind === 'docker' ? (state as DockerState) : undefined;
+  }
+
+  private requireState(): DockerState {
+    const state = this.readState();
+    if (!state) throw new EnvironmentError(`The lab ${this.lab.definition.id} is not running.`, `Run \`lab start ${this.lab.definition.id}\` first.`);
+    return state;
+  }
+
+  private writeState(state: DockerState): void {
+    writeJsonAtomic(this.paths.runtime, state);
+  }
+}
