@@ -11,7 +11,7 @@ export interface DockerCli {
   run(image: string, args: string[], entrypoint?: string): Promise<string>;
 }
 
-async function docker(args: string[]): Promise<string> {
+async function docker(args: string[], output: 'stdout' | 'all' = 'stdout'): Promise<string> {
   // The legacy builder: it needs no buildx plugin, and Debian's engine (20.10) has no BuildKit frontend here.
   const result = await execa('docker', args, {
     env: { DOCKER_BUILDKIT: '0' },
@@ -20,7 +20,7 @@ async function docker(args: string[]): Promise<string> {
     stdin: 'ignore',
   });
   if (result.exitCode !== 0) throw new Error(`docker ${args.slice(0, 2).join(' ')} failed:\n${String(result.all).trim().split('\n').slice(-12).join('\n')}`);
-  return String(result.stdout);
+  return String(output === 'all' ? result.all : result.stdout);
 }
 
 export const dockerCli: DockerCli = {
@@ -50,6 +50,7 @@ export const dockerCli: DockerCli = {
     return docker(['load', '-i', file]);
   },
   async run(image, args, entrypoint) {
-    return docker(['run', '--rm', '--network', 'none', ...(entrypoint ? ['--entrypoint', entrypoint] : []), image, ...args]);
+    // Some programs (spire-server --version) print to stderr: return both streams.
+    return docker(['run', '--rm', '--network', 'none', ...(entrypoint ? ['--entrypoint', entrypoint] : []), image, ...args], 'all');
   },
 };

@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { EnvironmentError } from '../core/errors.js';
 import type { ContainerEngine } from '../core/ports.js';
 
@@ -13,10 +13,13 @@ export function engineUnavailable(cause: unknown): EnvironmentError {
 
 const isConnectionError = (error: unknown) => /ECONNREFUSED|ENOENT|EACCES|socket hang up|connect/.test(String((error as Error)?.message ?? error));
 
-export function createDockerodeEngine(docker = new Docker()): ContainerEngine {
-  const guard = async <T>(work: () => Promise<T>): Promise<T> => {
+export function createDockerodeEngine(): ContainerEngine {
+  // dockerode (with ssh2 and grpc behind it) loads only when a command talks to Docker: `lab --help` stays fast.
+  let client: Docker | undefined;
+  const connect = async () => (client ??= new (await import('dockerode')).default());
+  const guard = async <T>(work: (docker: Docker) => Promise<T>): Promise<T> => {
     try {
-      return await work();
+      return await work(await connect());
     } catch (error) {
       throw isConnectionError(error) ? engineUnavailable(error) : error;
     }
@@ -24,18 +27,19 @@ export function createDockerodeEngine(docker = new Docker()): ContainerEngine {
   return {
     async ping() {
       try {
+        const docker = await connect();
         await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1_500))]);
         return true;
       } catch {
         return false;
       }
     },
-    version: () => guard(async () => {
+    version: () => guard(async (docker) => {
       const v = await docker.version();
       return { server: v.Version, api: v.ApiVersion };
     }),
     containers: (label) =>
-      guard(async () =>
+      guard(async (docker) =>
         (await docker.listContainers({ all: true, filters: { label: [label] } })).map((c) => ({
           id: c.Id,
           name: (c.Names[0] ?? '').replace(/^\//, ''),
@@ -45,15 +49,15 @@ export function createDockerodeEngine(docker = new Docker()): ContainerEngine {
           labels: c.Labels,
         })),
       ),
-    networks: (label) => guard(async () => (await docker.listNetworks({ filters: { label: [label] } })).map((n) => n.Name)),
-    volumes: (label) => guard(async () => ((await docker.listVolumes({ filters: { label: [label] } })).Volumes ?? []).map((v) => v.Name)),
+    networks: (label) => guard(async (docker) => (await docker.listNetworks({ filters: { label: [label] } })).map((n) => n.Name)),
+    volumes: (label) => guard(async (docker) => ((await docker.listVolumes({ filters: { label: [label] } })).Volumes ?? []).map((v) => v.Name)),
     logs: (id) =>
-      guard(async () => {
+      guard(async (docker) => {
         const raw = (await docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
         return demux(raw);
       }),
     image: (ref) =>
-      guard(async () => {
+      guard(async (docker) => {
         try {
           return (await docker.getImage(ref).inspect()).Config?.Labels ?? {};
         } catch (error) {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ExitCode, isLabError } from '../core/errors.js';
 import { repoDir } from '../core/paths.js';
-import { RUNTIME_CHOICES } from '../runtimes/create-runtime.js';
+import { RUNTIME_CHOICES } from '../runtimes/runtime.js';
 import { createContext, type CommandContext } from './context.js';
 
 const { version } = JSON.parse(readFileSync(path.join(repoDir, 'package.json'), 'utf8')) as { version: string };

@@ -1,7 +1,9 @@
 import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
 import type { CommandContext } from '../cli/context.js';
 import { EnvironmentError } from '../core/errors.js';
-import { loadAllLabs } from '../core/lab-catalog.js';
+import { loadAllLabs, loadLab } from '../core/lab-catalog.js';
+import { IMAGES, SOURCE_LABEL } from '../images/catalog.js';
+import { chooseRuntime } from '../runtimes/create-runtime.js';
 import { readActive } from '../core/lab-session.js';
 import { freePort } from '../runtimes/port-check.js';
 
@@ -58,13 +60,21 @@ export async function doctorCommand(ctx: CommandContext, options: { json?: boole
     findings.push({ id: 'ports', status: 'fail', message: `cannot listen on 127.0.0.1 (${(error as Error).message})`, fix: 'Check that the loopback interface is up.' });
   }
 
-  findings.push({ id: 'runtime', status: 'ok', message: 'runtime: local processes (the embedded default; the Docker compose runtime is not part of this version)' });
+  findings.push(...(await dockerFindings(ctx)));
+  let runtime = 'local';
+  try {
+    const choice = await chooseRuntime(ctx, 'auto', await loadLab('mcp-integration'));
+    runtime = choice.kind;
+    findings.push({ id: 'runtime', status: 'ok', message: `runtime: ${choice.kind}, because ${choice.reason}` });
+  } catch (error) {
+    findings.push({ id: 'runtime', status: 'fail', message: (error as Error).message, fix: (error as EnvironmentError).fix });
+  }
   const active = readActive(ctx.home);
   findings.push({ id: 'active-lab', status: 'ok', message: active ? `active lab: ${active.lab} on ${active.runtime} since ${active.since}` : 'no lab is active' });
 
   const ok = !findings.some((f) => f.status === 'fail');
   if (options.json) {
-    ctx.io.out(JSON.stringify({ schemaVersion: 1, ok, runtime: 'local', findings }, null, 2));
+    ctx.io.out(JSON.stringify({ schemaVersion: 1, ok, runtime, findings }, null, 2));
   } else {
     const c = ctx.io.color;
     for (const f of findings) {
@@ -73,4 +83,28 @@ export async function doctorCommand(ctx: CommandContext, options: { json?: boole
     }
   }
   return ok ? 0 : 2;
+}
+
+/** Docker is optional (lab 1 runs locally without it): its absence is a warning with the fix, not a failure. */
+async function dockerFindings(ctx: CommandContext): Promise<Finding[]> {
+  if (!(await ctx.engine.ping())) {
+    return [{ id: 'docker-engine', status: 'warn', message: 'no Docker engine answers: labs run on the local runtime (lab 1 only)', fix: 'Start Docker (Docker Desktop, `sudo systemctl start docker`, or `sudo dockerd &`) for the compose runtime.' }];
+  }
+  const findings: Finding[] = [];
+  const { server, api } = await ctx.engine.version();
+  findings.push({ id: 'docker-engine', status: 'ok', message: `Docker engine ${server} (API ${api}) answers` });
+  const compose = await ctx.compose();
+  findings.push(
+    compose
+      ? { id: 'compose', status: 'ok', message: `${compose.flavour === 'v2' ? 'docker compose' : 'docker-compose'} ${compose.version} (${compose.flavour})` }
+      : { id: 'compose', status: 'warn', message: 'no compose is installed', fix: 'Install the compose plugin (v2) or Debian\'s docker-compose (v1).' },
+  );
+  for (const spec of IMAGES) {
+    const local = await ctx.engine.image(spec.local);
+    const upstream = spec.upstream ? await ctx.engine.image(spec.upstream) : undefined;
+    if (local) findings.push({ id: `image-${spec.key}`, status: 'ok', message: `image ${spec.local} present${local[SOURCE_LABEL] ? ' (built here)' : ''}` });
+    else if (upstream) findings.push({ id: `image-${spec.key}`, status: 'ok', message: `image ${spec.upstream} present (pinned upstream)` });
+    else findings.push({ id: `image-${spec.key}`, status: 'warn', message: `image ${spec.local}${spec.upstream ? ` / ${spec.upstream}` : ''} missing`, fix: 'Run `lab images build-local` (no registry needed), `lab images pull`, or `lab images load FILE`.' });
+  }
+  return findings;
 }

@@ -77,11 +77,19 @@ function listDir(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).map((f) => path.join(dir, f)) : [];
 }
 
-async function goBuild(name: string, module: string, version: string, packages: string[], cgo: boolean): Promise<string> {
+/**
+ * SPIRE v1.15.3 requires github.com/Keyfactor/ejbca-go-client-sdk v1.1.0, whose zip the Go module proxy here
+ * refuses ("not available"); v1.0.2 is served and compiles against SPIRE's EJBCA UpstreamAuthority plugin,
+ * which the labs do not use. Everything else is exactly what SPIRE's go.mod asks for.
+ */
+const SPIRE_REPLACES = ['github.com/Keyfactor/ejbca-go-client-sdk => github.com/Keyfactor/ejbca-go-client-sdk v1.0.2'];
+
+async function goBuild(name: string, module: string, version: string, packages: string[], cgo: boolean, replaces: string[] = [], extraLdflags = ''): Promise<string> {
   const dir = path.join(GO_CACHE, `${name}-${version}`);
   mkdirSync(path.join(dir, 'bin'), { recursive: true });
-  writeFileSync(path.join(dir, 'go.mod'), `module labs.local/${name}-build\n\ngo 1.26\n\nrequire ${module} v${version}\n`);
-  const ldflags = cgo ? '-s -w -linkmode external -extldflags "-static"' : '-s -w';
+  const replaceLines = replaces.map((r) => `replace ${r}\n`).join('');
+  writeFileSync(path.join(dir, 'go.mod'), `module labs.local/${name}-build\n\ngo 1.26\n\nrequire ${module} v${version}\n${replaceLines}`);
+  const ldflags = `${cgo ? '-s -w -linkmode external -extldflags "-static"' : '-s -w'} ${extraLdflags}`.trim();
   await run('go', ['build', '-mod=mod', '-trimpath', ...(cgo ? ['-tags', 'netgo,osusergo'] : []), '-ldflags', ldflags, '-o', path.join(dir, 'bin') + '/', ...packages], {
     cwd: dir,
     env: { CGO_ENABLED: cgo ? '1' : '0', GOFLAGS: '-mod=mod' },
@@ -101,11 +109,11 @@ export function builders({ engine, cli, env }: BuildDeps): ImageBuilder[] {
   const debian = imageSpec('debian');
   const node = imageSpec('node');
   const services = imageSpec('services');
-  const goImage = (key: 'opa' | 'spire-server' | 'spire-agent', module: string, version: string, pkg: string, binary: string, cgo: boolean): ImageBuilder => ({
+  const goImage = (key: 'opa' | 'spire-server' | 'spire-agent', module: string, version: string, pkg: string, binary: string, cgo: boolean, replaces: string[] = [], ldflags = ''): ImageBuilder => ({
     spec: imageSpec(key),
-    source: async () => digest(module, version, readFileSync(path.join(repoDir, 'images', key, 'Dockerfile')), String(cgo)),
+    source: async () => digest(module, version, readFileSync(path.join(repoDir, 'images', key, 'Dockerfile')), String(cgo), ...replaces, ldflags),
     async build(source) {
-      const bin = await goBuild(key, module, version, [pkg], cgo);
+      const bin = await goBuild(key, module, version, [pkg], cgo, replaces, ldflags);
       const dir = context({ [binary]: path.join(bin, binary) }, path.join(repoDir, 'images', key, 'Dockerfile'));
       try {
         await cli.build({ context: dir, dockerfile: path.join(dir, 'Dockerfile'), tag: imageSpec(key).local, labels: { [SOURCE_LABEL]: source, 'org.opencontainers.image.version': version } });
@@ -174,9 +182,10 @@ export function builders({ engine, cli, env }: BuildDeps): ImageBuilder[] {
       },
       verify: async () => (await cli.run(services.local, ['-e', 'console.log(`node ${process.version}, services ${require("/app/package.json").version}`)'])).trim(),
     },
-    goImage('opa', 'github.com/open-policy-agent/opa', OPA_VERSION, 'github.com/open-policy-agent/opa', 'opa', false),
-    goImage('spire-server', 'github.com/spiffe/spire', SPIRE_VERSION, 'github.com/spiffe/spire/cmd/spire-server', 'spire-server', true),
-    goImage('spire-agent', 'github.com/spiffe/spire', SPIRE_VERSION, 'github.com/spiffe/spire/cmd/spire-agent', 'spire-agent', true),
+    goImage('opa', 'github.com/open-policy-agent/opa', OPA_VERSION, 'github.com/open-policy-agent/opa', 'opa', false, [], `-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION}`),
+    // Release builds stamp the tag; without it SPIRE reports "<base>-dev-unk".
+    goImage('spire-server', 'github.com/spiffe/spire', SPIRE_VERSION, 'github.com/spiffe/spire/cmd/spire-server', 'spire-server', true, SPIRE_REPLACES, `-X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION}`),
+    goImage('spire-agent', 'github.com/spiffe/spire', SPIRE_VERSION, 'github.com/spiffe/spire/cmd/spire-agent', 'spire-agent', true, SPIRE_REPLACES, `-X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION}`),
   ];
 }
 

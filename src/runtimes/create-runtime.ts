@@ -7,8 +7,6 @@ import { DockerRuntime } from './docker-runtime.js';
 import { LocalRuntime } from './local-runtime.js';
 import type { Runtime, RuntimeKind } from './runtime.js';
 
-export const RUNTIME_CHOICES = ['auto', 'docker', 'local'] as const;
-
 export interface RuntimeChoice {
   kind: RuntimeKind;
   reason: string;

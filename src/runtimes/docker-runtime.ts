@@ -119,7 +119,7 @@ export class DockerRuntime implements Runtime {
           onProgress?.({ service: name, phase: 'failed', detail: message });
         }
       }
-      if (pending.size > 0) await this.clock.sleep(250);
+      if (pending.size > 0) await this.clock.sleep(100);
     }
     for (const s of this.longRunning()) state.fingerprints[s.name] = this.fingerprintOf(state, s);
     this.writeState(state);

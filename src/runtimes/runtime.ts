@@ -6,6 +6,9 @@ import type { JobResult } from '../core/lab-definition.js';
 
 export type RuntimeKind = 'local' | 'docker';
 
+/** What --runtime accepts: auto = docker when the engine answers and compose is installed, else local. */
+export const RUNTIME_CHOICES = ['auto', 'docker', 'local'] as const;
+
 export interface ServiceStatus {
   name: string;
   role: 'lab' | 'learner' | 'job';
