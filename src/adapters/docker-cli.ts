@@ -9,6 +9,8 @@ export interface DockerCli {
   save(refs: string[], file: string): Promise<void>;
   load(file: string): Promise<string>;
   run(image: string, args: string[], entrypoint?: string): Promise<string>;
+  /** Removes untagged images carrying the label: what a rebuild leaves of the previous build. */
+  pruneDangling(label: string): Promise<void>;
 }
 
 async function docker(args: string[], output: 'stdout' | 'all' = 'stdout'): Promise<string> {
@@ -52,5 +54,8 @@ export const dockerCli: DockerCli = {
   async run(image, args, entrypoint) {
     // Some programs (spire-server --version) print to stderr: return both streams.
     return docker(['run', '--rm', '--network', 'none', ...(entrypoint ? ['--entrypoint', entrypoint] : []), image, ...args], 'all');
+  },
+  async pruneDangling(label) {
+    await docker(['image', 'prune', '--force', '--filter', `label=${label}`]);
   },
 };

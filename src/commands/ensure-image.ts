@@ -13,6 +13,6 @@ export async function ensureServicesImage(ctx: CommandContext): Promise<void> {
   const builder = builders({ engine: ctx.engine, cli: dockerCli, env: ctx.env }).find((b) => b.spec.key === 'services')!;
   const present = (await ctx.engine.image(spec.local)) !== undefined;
   if (!present) ctx.io.out(`Building the services image ${spec.local} (first docker start; about a minute)…`);
-  const outcome = await buildImage(builder, ctx.engine);
+  const outcome = await buildImage(builder, ctx.engine, dockerCli);
   if (present && outcome === 'built') ctx.io.out(`Rebuilt ${spec.local}: the services' code changed.`);
 }

@@ -36,7 +36,7 @@ export async function imagesBuildLocalCommand(ctx: CommandContext, names: string
       title: `${builder.spec.key}: ${builder.spec.local}`,
       task: async (_: unknown, task: { title: string }) => {
         const started = Date.now();
-        const outcome = await buildImage(builder, ctx.engine);
+        const outcome = await buildImage(builder, ctx.engine, dockerCli);
         const version = builder.verify ? await builder.verify() : '';
         task.title = `${builder.spec.key}: ${builder.spec.local} ${outcome === 'cached' ? '(unchanged, cached)' : `built in ${((Date.now() - started) / 1000).toFixed(0)} s`}${version ? ` — reports ${version}` : ''}`;
         results.push(task.title);

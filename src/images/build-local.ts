@@ -190,9 +190,10 @@ export function builders({ engine, cli, env }: BuildDeps): ImageBuilder[] {
 }
 
 /** Builds one image unless its label says it was built from the same sources. */
-export async function buildImage(builder: ImageBuilder, engine: ContainerEngine): Promise<'built' | 'cached'> {
+export async function buildImage(builder: ImageBuilder, engine: ContainerEngine, cli: DockerCli): Promise<'built' | 'cached'> {
   const source = await builder.source();
   if ((await engine.image(builder.spec.local))?.[SOURCE_LABEL] === source) return 'cached';
   await builder.build(source);
+  await cli.pruneDangling(SOURCE_LABEL);
   return 'built';
 }
