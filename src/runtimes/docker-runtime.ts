@@ -4,9 +4,9 @@
  * the engine API (dockerode) reports health, logs and what is left after a reset.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeJsonAtomic } from '../core/atomic-file.js';
+import { RuntimeRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
 import type { JobResult, ServiceDefinition } from '../core/lab-definition.js';
@@ -37,6 +37,7 @@ export function composeProject(labId: string, home: string): string {
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   private readonly services: ServiceDefinition[];
+  private readonly record: RuntimeRecord<DockerState>;
   private readonly project: string;
   private readonly mount: string;
 
@@ -49,6 +50,7 @@ export class DockerRuntime implements Runtime {
     private readonly servicesImage: string,
   ) {
     this.services = startOrder(lab.definition.services);
+    this.record = new RuntimeRecord<DockerState>(paths.runtime, 'docker', lab.definition.id);
     this.project = composeProject(lab.definition.id, paths.home);
     this.mount = `/app/workspace/${lab.definition.id}`;
   }
@@ -58,7 +60,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async up({ ports, onProgress }: { ports: Record<string, number>; onProgress?: StartProgress }): Promise<ServiceProblem[]> {
-    const state = this.readState() ?? { kind: 'docker', runId: randomBytes(8).toString('hex'), startedAt: this.clock.now().toISOString(), ports: {}, fingerprints: {} };
+    const state = this.record.read() ?? { kind: 'docker', runId: randomBytes(8).toString('hex'), startedAt: this.clock.now().toISOString(), ports: {}, fingerprints: {} };
     const running = await this.byService();
     for (const service of this.longRunning()) {
       const own = running.get(service.name)?.state === 'running' ? state.ports[service.name] : undefined;
@@ -66,7 +68,7 @@ export class DockerRuntime implements Runtime {
       if (own !== undefined && (wanted === undefined || wanted === own)) continue;
       state.ports[service.name] = await choosePort(service.name, wanted ?? state.ports[service.name], wanted !== undefined);
     }
-    this.writeState(state);
+    this.record.write(state);
     this.writeEnvFiles(state);
     for (const s of this.longRunning()) onProgress?.({ service: s.name, phase: 'starting' });
     await this.composeOrThrow(['up', '-d', '--remove-orphans', ...this.longRunning().map((s) => s.name)], state, 'start the lab');
@@ -76,7 +78,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async refresh({ onProgress }: { onProgress?: StartProgress } = {}): Promise<ServiceProblem[]> {
-    const state = this.requireState();
+    const state = this.record.require();
     const containers = await this.byService();
     for (const service of this.longRunning()) {
       const container = containers.get(service.name);
@@ -122,7 +124,7 @@ export class DockerRuntime implements Runtime {
       if (pending.size > 0) await this.clock.sleep(100);
     }
     for (const s of this.longRunning()) state.fingerprints[s.name] = this.fingerprintOf(state, s);
-    this.writeState(state);
+    this.record.write(state);
     const labProblem = problems.find((p) => this.longRunning().find((s) => s.name === p.service)?.role === 'lab');
     if (labProblem) {
       throw new EnvironmentError(`Service ${labProblem.service} did not start: ${labProblem.message}\n${labProblem.logTail}`, `See \`lab logs ${labProblem.service}\`; \`lab doctor\` checks the images and the engine.`);
@@ -131,7 +133,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async status(): Promise<ServiceStatus[]> {
-    const state = this.readState();
+    const state = this.record.read();
     const containers = state ? await this.byService() : new Map<string, ContainerSummary>();
     return this.lab.definition.services.map((service): ServiceStatus => {
       if (service.role === 'job') return { name: service.name, role: service.role, state: 'job', detail: 'runs on demand (lab check)' };
@@ -147,7 +149,7 @@ export class DockerRuntime implements Runtime {
   }
 
   url(service: string): URL {
-    const port = this.requireState().ports[service];
+    const port = this.record.require().ports[service];
     if (port === undefined) throw new EnvironmentError(`The lab has no running service "${service}".`, 'Run `lab status` to see the services.');
     return new URL(`http://127.0.0.1:${port}`);
   }
@@ -157,7 +159,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async runJob(name: string): Promise<JobResult> {
-    const state = this.requireState();
+    const state = this.record.require();
     this.writeEnvFiles(state);
     const result = await this.compose.run(this.composeArgs(['run', '--rm', '-T', name]), { env: this.composeEnv(state), timeoutMs: JOB_TIMEOUT_MS });
     mkdirSync(this.paths.logs, { recursive: true });
@@ -177,7 +179,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async down(): Promise<string[]> {
-    const state = this.readState();
+    const state = this.record.read();
     if (!state && (await this.byService()).size === 0) return [];
     const env = state ? this.composeEnv(state) : this.composeEnv({ kind: 'docker', runId: 'down', startedAt: '', ports: {}, fingerprints: {} });
     const result = await this.compose.run(this.composeArgs(['down', '-v', '--remove-orphans', '-t', '5']), { env });
@@ -188,7 +190,7 @@ export class DockerRuntime implements Runtime {
       ...(await this.engine.volumes(label)).map((v) => `volume ${v}`),
     ];
     if (left.length > 0 && result.exitCode !== 0) left.push(`(compose down said: ${result.output.trim().split('\n').slice(-2).join(' ')})`);
-    if (left.length === 0) rmSync(this.paths.runtime, { force: true });
+    if (left.length === 0) this.record.remove();
     return left;
   }
 
@@ -257,19 +259,4 @@ export class DockerRuntime implements Runtime {
     );
   }
 
-  private readState(): DockerState | undefined {
-    if (!existsSync(this.paths.runtime)) return undefined;
-    const state = JSON.parse(readFileSync(this.paths.runtime, 'utf8')) as DockerState | { kind: string };
-    return state.kind === 'docker' ? (state as DockerState) : undefined;
-  }
-
-  private requireState(): DockerState {
-    const state = this.readState();
-    if (!state) throw new EnvironmentError(`The lab ${this.lab.definition.id} is not running.`, `Run \`lab start ${this.lab.definition.id}\` first.`);
-    return state;
-  }
-
-  private writeState(state: DockerState): void {
-    writeJsonAtomic(this.paths.runtime, state);
-  }
 }

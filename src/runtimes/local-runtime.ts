@@ -4,11 +4,11 @@
  * environment (LAB_RUN_ID) so that stop can find and verify every process of the lab, strays included.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { writeJsonAtomic } from '../core/atomic-file.js';
+import { RuntimeRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
 import type { JobResult, ServiceDefinition } from '../core/lab-definition.js';
@@ -44,6 +44,7 @@ const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).
 export class LocalRuntime implements Runtime {
   readonly kind = 'local' as const;
   private readonly services: ServiceDefinition[];
+  private readonly record: RuntimeRecord<LocalState>;
 
   constructor(
     private readonly lab: LoadedLab,
@@ -52,10 +53,11 @@ export class LocalRuntime implements Runtime {
     private readonly clock: Clock,
   ) {
     this.services = startOrder(lab.definition.services);
+    this.record = new RuntimeRecord<LocalState>(paths.runtime, 'local', lab.definition.id);
   }
 
   async up({ ports, onProgress }: { ports: Record<string, number>; onProgress?: StartProgress }): Promise<ServiceProblem[]> {
-    const state = this.readState() ?? { kind: 'local', runId: randomBytes(8).toString('hex'), startedAt: this.clock.now().toISOString(), ports: {}, services: {} };
+    const state = this.record.read() ?? { kind: 'local', runId: randomBytes(8).toString('hex'), startedAt: this.clock.now().toISOString(), ports: {}, services: {} };
     for (const service of this.longRunning()) {
       const record = state.services[service.name];
       const running = record && this.processes.isAlive(record.pid);
@@ -64,12 +66,12 @@ export class LocalRuntime implements Runtime {
       if (running) await this.stopService(state, service.name);
       state.ports[service.name] = await choosePort(service.name, wanted ?? state.ports[service.name], wanted !== undefined);
     }
-    this.writeState(state);
+    this.record.write(state);
     return this.converge(state, onProgress, 'start');
   }
 
   async refresh({ onProgress }: { onProgress?: StartProgress } = {}): Promise<ServiceProblem[]> {
-    const state = this.requireState();
+    const state = this.record.require();
     return this.converge(state, onProgress, 'refresh');
   }
 
@@ -120,7 +122,7 @@ export class LocalRuntime implements Runtime {
       logFile: this.logFile(service.name),
     });
     state.services[service.name] = { pid, port, fingerprint: print, startedAt: this.clock.now().toISOString() };
-    this.writeState(state);
+    this.record.write(state);
     return this.waitHealthy(service, pid, port);
   }
 
@@ -141,7 +143,7 @@ export class LocalRuntime implements Runtime {
     if (!record) return;
     await this.stopGroups([record.pid]);
     delete state.services[name];
-    this.writeState(state);
+    this.record.write(state);
   }
 
   private async stopGroups(pids: number[]): Promise<void> {
@@ -153,7 +155,7 @@ export class LocalRuntime implements Runtime {
   }
 
   async down(): Promise<string[]> {
-    const state = this.readState();
+    const state = this.record.read();
     if (!state) return [];
     await this.stopGroups(Object.values(state.services).map((r) => r.pid));
     // Strays: anything that carries this run's id but left its process group.
@@ -170,12 +172,12 @@ export class LocalRuntime implements Runtime {
       ...Object.entries(state.services).filter(([, r]) => this.processes.isAlive(r.pid)).map(([name, r]) => `${name} (pid ${r.pid})`),
       ...this.processes.findByEnv('LAB_RUN_ID', state.runId).map((pid) => `pid ${pid}`),
     ];
-    if (left.length === 0) rmSync(this.paths.runtime, { force: true });
+    if (left.length === 0) this.record.remove();
     return [...new Set(left)];
   }
 
   async status(): Promise<ServiceStatus[]> {
-    const state = this.readState();
+    const state = this.record.read();
     return Promise.all(
       this.lab.definition.services.map(async (service): Promise<ServiceStatus> => {
         if (service.role === 'job') return { name: service.name, role: service.role, state: 'job', detail: 'runs on demand (lab check)' };
@@ -189,12 +191,12 @@ export class LocalRuntime implements Runtime {
   }
 
   async isUp(): Promise<boolean> {
-    const state = this.readState();
+    const state = this.record.read();
     return state !== undefined && Object.values(state.services).some((r) => this.processes.isAlive(r.pid));
   }
 
   url(service: string): URL {
-    const port = this.requireState().ports[service];
+    const port = this.record.require().ports[service];
     if (port === undefined) throw new EnvironmentError(`The lab has no running service "${service}".`, 'Run `lab status` to see the services.');
     return new URL(`http://${HOST}:${port}`);
   }
@@ -204,7 +206,7 @@ export class LocalRuntime implements Runtime {
   }
 
   async runJob(name: string): Promise<JobResult> {
-    const state = this.requireState();
+    const state = this.record.require();
     const service = this.lab.definition.services.find((s) => s.name === name && s.role === 'job');
     if (!service) throw new Error(`no job service "${name}"`);
     return this.processes.run({
@@ -253,27 +255,6 @@ export class LocalRuntime implements Runtime {
     return tail ? `\nIts log ends with:\n  ${tail}` : '';
   }
 
-  private readState(): LocalState | undefined {
-    if (!existsSync(this.paths.runtime)) return undefined;
-    try {
-      return JSON.parse(readFileSync(this.paths.runtime, 'utf8')) as LocalState;
-    } catch (error) {
-      throw new EnvironmentError(
-        `The runtime record ${this.paths.runtime} is unreadable (${(error as Error).message}).`,
-        'Run `lab reset`: it stops whatever the lab still runs and keeps your files.',
-      );
-    }
-  }
-
-  private requireState(): LocalState {
-    const state = this.readState();
-    if (!state) throw new EnvironmentError(`The lab ${this.lab.definition.id} is not running.`, `Run \`lab start ${this.lab.definition.id}\` first.`);
-    return state;
-  }
-
-  private writeState(state: LocalState): void {
-    writeJsonAtomic(this.paths.runtime, state);
-  }
 }
 
 export async function probe(url: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import { Chalk } from 'chalk';
 import { nodeProcesses } from '../../src/adapters/node-processes.js';
 import { systemClock } from '../../src/adapters/system-clock.js';
 import type { CommandContext } from '../../src/cli/context.js';
+import { fakeEngine } from './fake-engine.js';
 
 /** A command context that records output and answers prompts from a script (or refuses, like a pipe). */
 export function fakeContext(home: string, answers: boolean[] | undefined = undefined) {
@@ -21,15 +22,7 @@ export function fakeContext(home: string, answers: boolean[] | undefined = undef
     processes: nodeProcesses,
     env: {},
     // No Docker engine in unit tests: the automatic runtime choice falls back to local.
-    engine: {
-      ping: async () => false,
-      version: async () => ({ server: 'none', api: 'none' }),
-      containers: async () => [],
-      networks: async () => [],
-      volumes: async () => [],
-      logs: async () => '',
-      image: async () => undefined,
-    },
+    engine: fakeEngine({ up: false }),
     compose: async () => undefined,
   };
   return { ctx, stdout, stderr };

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EnvironmentError } from '../../src/core/errors.js';
-import type { ContainerEngine } from '../../src/core/ports.js';
 import { aptMirror } from '../../src/images/build-local.js';
 import { IMAGES, imageSpec, selectImage } from '../../src/images/catalog.js';
+import { fakeEngine } from '../helpers/fake-engine.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'apt-'));
 const file = (name: string, text: string) => {
@@ -30,15 +30,7 @@ describe('apt mirror discovery for debootstrap', () => {
   });
 });
 
-const engineWith = (present: string[]): ContainerEngine => ({
-  ping: async () => true,
-  version: async () => ({ server: 'test', api: 'test' }),
-  containers: async () => [],
-  networks: async () => [],
-  volumes: async () => [],
-  logs: async () => '',
-  image: async (ref) => (present.includes(ref) ? {} : undefined),
-});
+const engineWith = (images: string[]) => fakeEngine({ images });
 
 describe('image selection', () => {
   it('pins upstream SPIRE and OPA versions, tags without "v"', () => {

@@ -1,0 +1,14 @@
+import type { ContainerEngine } from '../../src/core/ports.js';
+
+/** A container engine that holds the given images and nothing else; `up: false` for a machine without Docker. */
+export function fakeEngine({ up = true, images = [] as string[] } = {}): ContainerEngine {
+  return {
+    ping: async () => up,
+    version: async () => ({ server: 'fake', api: 'fake' }),
+    containers: async () => [],
+    networks: async () => [],
+    volumes: async () => [],
+    logs: async () => '',
+    image: async (ref) => (images.includes(ref) ? {} : undefined),
+  };
+}
