@@ -8,7 +8,9 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectCompose } from '../../src/adapters/compose-cli.js';
 import { createDockerodeEngine } from '../../src/adapters/dockerode-engine.js';
-import { IMAGES } from '../../src/images/catalog.js';
+import path from 'node:path';
+import { IMAGES, imageSpec, OPA_VERSION, SPIRE_VERSION } from '../../src/images/catalog.js';
+import { repoDir } from '../../src/core/paths.js';
 import { composeProject } from '../../src/runtimes/docker-runtime.js';
 import { cliIn, scratchHome } from '../helpers/cli.js';
 
@@ -19,7 +21,7 @@ const engine = createDockerodeEngine();
 async function missingPrerequisite(): Promise<string | undefined> {
   if (!(await engine.ping())) return 'no Docker engine answers';
   if (!(await detectCompose())) return 'neither docker compose nor docker-compose is installed';
-  for (const key of ['node', 'services'] as const) {
+  for (const key of ['node', 'services', 'opa', 'spire-server', 'spire-agent'] as const) {
     const spec = IMAGES.find((i) => i.key === key)!;
     if (!(await engine.image(spec.local)) && !(spec.upstream && (await engine.image(spec.upstream)))) return `image ${spec.local} is missing (run \`lab images build-local\`)`;
   }
@@ -78,6 +80,30 @@ describe.skipIf(missing !== undefined && !required)('lab on the Docker compose r
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
   });
+
+  it('runs the pinned SPIRE and OPA versions, and the SPIRE server works with its sqlite datastore', async () => {
+    const version = async (image: string, args: string[], entrypoint?: string) =>
+      String((await execa('docker', ['run', '--rm', '--network', 'none', ...(entrypoint ? ['--entrypoint', entrypoint] : []), image, ...args], { all: true })).all).trim();
+    expect(await version(imageSpec('spire-server').local, ['--version'], '/opt/spire/bin/spire-server')).toBe(SPIRE_VERSION);
+    expect(await version(imageSpec('spire-agent').local, ['--version'], '/opt/spire/bin/spire-agent')).toBe(SPIRE_VERSION);
+    expect(await version(imageSpec('opa').local, ['version'])).toContain(`Version: ${OPA_VERSION}`);
+
+    const name = `spire-smoke-${process.pid}`;
+    const socket = '/tmp/spire-server/private/api.sock';
+    await execa('docker', ['run', '-d', '--name', name, '--network', 'none', '--tmpfs', '/tmp:uid=1000', '-v', `${path.join(repoDir, 'test', 'fixtures', 'spire')}:/conf:ro`, imageSpec('spire-server').local, '-config', '/conf/server.conf']);
+    try {
+      let healthy = '';
+      for (let i = 0; i < 50 && !healthy.includes('healthy'); i++) {
+        healthy = String((await execa('docker', ['exec', name, '/opt/spire/bin/spire-server', 'healthcheck', '-socketPath', socket], { reject: false, all: true })).all);
+        if (!healthy.includes('healthy')) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(healthy).toContain('Server is healthy.');
+      const token = await execa('docker', ['exec', name, '/opt/spire/bin/spire-server', 'token', 'generate', '-socketPath', socket, '-spiffeID', 'spiffe://lab.ai-infra-labs.dev/node']);
+      expect(String(token.stdout)).toMatch(/^Token: [0-9a-f-]{36}$/m);
+    } finally {
+      await execa('docker', ['rm', '-f', name], { reject: false });
+    }
+  }, 60_000);
 
   it('resets to nothing: no container, network or volume of the lab is left', async () => {
     expect((await owned()).length).toBeGreaterThan(0);
