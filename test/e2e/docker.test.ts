@@ -6,32 +6,18 @@
 import { rmSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { detectCompose } from '../../src/adapters/compose-cli.js';
-import { createDockerodeEngine } from '../../src/adapters/dockerode-engine.js';
 import path from 'node:path';
-import { IMAGES, imageSpec, OPA_VERSION, SPIRE_VERSION } from '../../src/images/catalog.js';
+import { imageSpec, OPA_VERSION, SPIRE_VERSION } from '../../src/images/catalog.js';
 import { repoDir } from '../../src/core/paths.js';
 import { composeProject } from '../../src/runtimes/docker-runtime.js';
 import { cliIn, scratchHome } from '../helpers/cli.js';
+import { announceSkip, dockerRequired, engine, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
 
 const LAB = 'mcp-integration';
-const required = Boolean(process.env.CI) || process.env.LAB_DOCKER_TESTS === 'required';
-const engine = createDockerodeEngine();
+const missing = await missingDockerPrerequisite(['node', 'services', 'opa', 'spire-server', 'spire-agent']);
+announceSkip('Docker end-to-end tests', missing);
 
-async function missingPrerequisite(): Promise<string | undefined> {
-  if (!(await engine.ping())) return 'no Docker engine answers';
-  if (!(await detectCompose())) return 'neither docker compose nor docker-compose is installed';
-  for (const key of ['node', 'services', 'opa', 'spire-server', 'spire-agent'] as const) {
-    const spec = IMAGES.find((i) => i.key === key)!;
-    if (!(await engine.image(spec.local)) && !(spec.upstream && (await engine.image(spec.upstream)))) return `image ${spec.local} is missing (run \`lab images build-local\`)`;
-  }
-  return undefined;
-}
-
-const missing = await missingPrerequisite();
-if (missing && !required) console.warn(`\n!!! Docker end-to-end tests SKIPPED: ${missing}. Set LAB_DOCKER_TESTS=required to make this a failure.\n`);
-
-describe.skipIf(missing !== undefined && !required)('lab on the Docker compose runtime', () => {
+describe.skipIf(missing !== undefined && !dockerRequired)('lab on the Docker compose runtime', () => {
   const home = scratchHome();
   const lab = cliIn(home);
   const project = composeProject(LAB, home);
