@@ -174,7 +174,7 @@ export class DockerRuntime implements Runtime {
     return container ? this.engine.logs(container.id) : '';
   }
 
-  logFile(service: string): string {
+  private logFile(service: string): string {
     return path.join(this.paths.logs, `${service}.log`);
   }
 

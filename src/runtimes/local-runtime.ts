@@ -224,7 +224,7 @@ export class LocalRuntime implements Runtime {
     return existsSync(file) ? readFileSync(file, 'utf8') : '';
   }
 
-  logFile(service: string): string {
+  private logFile(service: string): string {
     return path.join(this.paths.logs, `${service}.log`);
   }
 

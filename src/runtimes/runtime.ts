@@ -43,7 +43,6 @@ export interface Runtime {
   serviceUrl(service: string): URL;
   runJob(service: string): Promise<JobResult>;
   logs(service: string): Promise<string>;
-  logFile(service: string): string;
   /** Stops everything the lab started, then verifies; returns what could not be stopped (empty when clean). */
   down(): Promise<string[]>;
 }
