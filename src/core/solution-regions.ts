@@ -10,13 +10,15 @@
  * Rendering with the set of solved steps keeps a solved region's code (minus markers and TODO lines) and
  * replaces an unsolved region by its TODO lines.
  */
-const START = /^(\s*)\/\/ @lab-step (\d+)\s*$/;
-const END = /^\s*\/\/ @lab-end\s*$/;
-const TODO = /^\s*\/\/ TODO/;
+// `//` for TypeScript and HCL, `#` for Rego and HCL: the marker of the @lab-step line is used for its default TODO.
+const START = /^(\s*)(\/\/|#) @lab-step (\d+)\s*$/;
+const END = /^\s*(?:\/\/|#) @lab-end\s*$/;
+const TODO = /^\s*(?:\/\/|#) TODO/;
 
 interface Region {
   step: number;
   indent: string;
+  marker: string;
   todo: string[];
   body: Node[];
 }
@@ -32,7 +34,7 @@ export function parseRegions(source: string): Node[] {
     const start = START.exec(line);
     const target = stack.at(-1)?.body ?? root;
     if (start) {
-      const region: Region = { step: Number(start[2]), indent: start[1]!, todo: [], body: [] };
+      const region: Region = { step: Number(start[3]), indent: start[1]!, marker: start[2]!, todo: [], body: [] };
       target.push(region);
       stack.push(region);
     } else if (END.test(line)) {
@@ -53,7 +55,7 @@ export function renderRegions(source: string, solvedThrough: number): string {
     for (const node of nodes) {
       if (typeof node === 'string') out.push(node);
       else if (node.step <= solvedThrough) walk(node.body);
-      else out.push(...(node.todo.length > 0 ? node.todo : [`${node.indent}// TODO (step ${node.step})`]));
+      else out.push(...(node.todo.length > 0 ? node.todo : [`${node.indent}${node.marker} TODO (step ${node.step})`]));
     }
   };
   walk(parseRegions(source));

@@ -35,4 +35,9 @@ describe('solution regions', () => {
     expect(() => parseRegions('// @lab-step 1\nx')).toThrow(RegionSyntaxError);
     expect(() => parseRegions('x\n// @lab-end')).toThrow(/line 2/);
   });
+  it('supports # comments (Rego, HCL) and uses the region marker for the default TODO', () => {
+    const rego = ['package p', '# @lab-step 3', '# TODO: write allow', 'allow if true', '# @lab-end', '# @lab-step 4', 'x := 1', '# @lab-end', ''].join('\n');
+    expect(renderRegions(rego, 0)).toBe(['package p', '# TODO: write allow', '# TODO (step 4)', ''].join('\n'));
+    expect(renderRegions(rego, 4)).toBe(['package p', 'allow if true', 'x := 1', ''].join('\n'));
+  });
 });
