@@ -56,6 +56,22 @@ export function createDockerodeEngine(): ContainerEngine {
         const raw = (await docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
         return demux(raw);
       }),
+    exec: (id, argv, { input, timeoutMs = 60_000 } = {}) =>
+      guard(async (docker) => {
+        const exec = await docker.getContainer(id).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, AttachStdin: input !== undefined });
+        const stream = await exec.start({ hijack: true, stdin: input !== undefined });
+        const chunks: Buffer[] = [];
+        const done = new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${argv[0]} did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('end', () => (clearTimeout(timer), resolve()));
+          stream.on('error', (error) => (clearTimeout(timer), reject(error)));
+        });
+        if (input !== undefined) stream.end(input);
+        await done;
+        const { ExitCode } = await exec.inspect();
+        return { exitCode: ExitCode ?? 1, output: demux(Buffer.concat(chunks)) };
+      }),
     image: (ref) =>
       guard(async (docker) => {
         try {

@@ -19,6 +19,12 @@ const stepNumber = (value: string): number => {
   return n;
 };
 
+const positiveCount = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number.');
+  return n;
+};
+
 export function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Command {
   const run = <A extends unknown[]>(load: () => Promise<(...args: A) => Promise<number>>) =>
     async (...args: A) => setExit(await (await load())(...args));
@@ -96,6 +102,30 @@ export function buildProgram(ctx: CommandContext, setExit: (code: number) => voi
     .option('-f, --follow', 'keep printing new lines')
     .option('-n, --lines <n>', 'how many lines', (v) => Number(v), 100)
     .action(run(async () => async (service: string, o: { follow?: boolean; lines: number }) => (await import('../commands/logs.js')).logsCommand(ctx, service, o)));
+
+  program
+    .command('audit')
+    .description('show the audit trail of the lab\'s MCP server (one entry per tool call) or verify its hash chain')
+    .option('--verify', 'check the hash chain of the whole log: exit 0 when intact, 1 when an entry was changed, removed or moved')
+    .option('--json', 'print entries as JSON, one per line (all matching unless --tail); with --verify, the result')
+    .option('-n, --tail <count>', 'show the last <count> matching entries (default: 20 in the table)', positiveCount)
+    .option('--agent <text>', 'only entries whose SPIFFE ID contains <text>')
+    .option('--denied', 'only denied calls')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  lab audit                              the last 20 tool calls',
+        '  lab audit --denied --agent summarizer  what the summarizer agent was refused',
+        '  lab audit --json | jq .reason          every entry, for scripts',
+        '  lab audit --verify                     was any entry changed after it was written?',
+        '',
+        'The log is <workspace>/.lab/audit/audit.jsonl. Entries hold a digest of the arguments, never the arguments.',
+        'Exit codes: 0 shown or verified · 1 chain broken or no log to verify · 2 usage or environment error.',
+      ].join('\n'),
+    )
+    .action(run(async () => async (o: { verify?: boolean; json?: boolean; tail?: number; agent?: string; denied?: boolean }) => (await import('../commands/audit.js')).auditCommand(ctx, o)));
 
   program
     .command('doctor')

@@ -24,6 +24,12 @@ export function renderReport(io: Output, report: CheckReport): void {
 
 export function renderProblems(io: Output, problems: ServiceProblem[]): void {
   for (const p of problems) {
+    if (p.logTail === '') {
+      // Not a crashed service but configuration the lab could not apply (e.g. registration entries).
+      io.err(io.color.red(`! ${p.message}`));
+      io.err('  Fix it in your workspace; the next `lab check` applies it again.');
+      continue;
+    }
     io.err(io.color.red(`! ${p.message}. Its log ends with:`));
     io.err(p.logTail.split('\n').map((l) => `    ${l}`).join('\n'));
     io.err(`  Fix the error in your workspace; the next \`lab check\` restarts ${p.service}.`);

@@ -3,6 +3,7 @@ import { withServiceProgress } from '../cli/progress.js';
 import { renderProblems, renderServices } from '../cli/render.js';
 import { runWalkthrough } from '../cli/walkthrough.js';
 import { UsageError } from '../core/errors.js';
+import { syncLab } from '../core/grade.js';
 import { loadLab } from '../core/lab-catalog.js';
 import { openSession, readActive, writeActive } from '../core/lab-session.js';
 import { newState } from '../core/state-store.js';
@@ -44,6 +45,7 @@ export async function startCommand(ctx: CommandContext, labId: string, options: 
   const names = lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name);
   ctx.io.out(`${fresh ? 'Starting' : 'Repairing'} ${ctx.io.color.bold(labId)} on the ${kind} runtime (${choice.reason})…`);
   const problems = await withServiceProgress(ctx.io, names, (onProgress) => session.runtime.up({ ports, onProgress }));
+  problems.push(...(await syncLab(session)));
   writeActive(ctx.home, { lab: labId, runtime: kind, since: ctx.clock.now().toISOString() });
   const state = session.state.update((s) => s.events.push({ at: ctx.clock.now().toISOString(), type: fresh ? 'started' : 'repaired' }));
 

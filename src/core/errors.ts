@@ -49,6 +49,16 @@ export class ChecksFailed extends LabError {
   }
 }
 
+/**
+ * `lab audit --verify` found no log, or a log whose hash chain is broken. Like a failed check it is a verdict
+ * on the learner's lab, not a fault of the tool, so it carries exit code 1.
+ */
+export class AuditNotVerified extends LabError {
+  constructor(message: string, fix: string) {
+    super(message, fix, ExitCode.checksFailed);
+  }
+}
+
 export function isLabError(error: unknown): error is LabError {
   return error instanceof LabError;
 }

@@ -24,10 +24,18 @@ export function plannedChecks(session: LabSession, step?: number): PlannedCheck[
   return steps.flatMap((s, i) => (step === undefined || step === i + 1 ? s.checks.map((check) => ({ step: i + 1, stepId: s.id, check })) : []));
 }
 
+/** Applies the learner's data-like configuration (e.g. SPIRE registration entries) to the running lab. */
+export async function syncLab(session: LabSession): Promise<ServiceProblem[]> {
+  const sync = session.lab.definition.sync;
+  if (!sync) return [];
+  const problems = await sync({ workspaceDir: session.paths.dir, exec: (service, argv, options) => session.runtime.exec(service, argv, options) });
+  return problems.map((p) => ({ ...p, logTail: '' }));
+}
+
 export async function grade(session: LabSession, clock: Clock, options: { step?: number; onProgress?: StartProgress } = {}): Promise<GradeResult> {
   const planned = plannedChecks(session, options.step);
   const state = session.state.read();
-  const problems = await session.runtime.refresh({ onProgress: options.onProgress });
+  const problems = [...(await session.runtime.refresh({ onProgress: options.onProgress })), ...(await syncLab(session))];
   const startedAt = clock.now();
   const started = performance.now();
   // Jobs (the agent) run once per pass, however many checks read their output.
@@ -53,6 +61,7 @@ export async function grade(session: LabSession, clock: Clock, options: { step?:
       return jobs.get(service)!;
     },
     logs: (service) => session.runtime.logs(service),
+    exec: (service, argv, options) => session.runtime.exec(service, argv, options),
     signal,
   });
   const results = await runChecks(planned, context);

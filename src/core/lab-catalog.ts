@@ -54,6 +54,10 @@ export function validateLab(value: unknown, file: string): LabDefinition {
     s.dependsOn?.forEach((d, j) => {
       if (!serviceNames.has(d)) throw new DefinitionError(where, `services[${i}].dependsOn[${j}]`, `unknown service "${d}"`);
     });
+    if (s.entry === undefined) {
+      if (lab.runtimes.includes('local')) throw new DefinitionError(where, `services[${i}].entry`, 'is required when the lab lists the local runtime (only compose runs image-only services)');
+      return;
+    }
     const [scope, target] = splitEntry(s.entry);
     if (scope === 'repo' && !existsSync(path.join(repoDir, target))) {
       throw new DefinitionError(where, `services[${i}].entry`, `file not found: ${target}`);

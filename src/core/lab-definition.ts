@@ -41,7 +41,21 @@ export interface CheckContext {
   runJob(service: string): Promise<JobResult>;
   /** The service's log so far (for "never logged" checks and failure context). */
   logs(service: string): Promise<string>;
+  /** Runs a command inside a running service's container (Docker runtime only), e.g. `spire-server entry show`. */
+  exec(service: string, argv: string[], options?: ExecOptions): Promise<JobResult>;
   signal: AbortSignal;
+}
+
+export interface ExecOptions {
+  /** Written to the command's stdin. */
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** What a lab's own hooks may do with its running services. */
+export interface LabControl {
+  workspaceDir: string;
+  exec(service: string, argv: string[], options?: ExecOptions): Promise<JobResult>;
 }
 
 export interface CheckDefinition {
@@ -67,8 +81,12 @@ export interface ServiceDefinition {
   name: string;
   /** lab: provided by the course; learner: runs code from the workspace; job: runs to completion on demand. */
   role: 'lab' | 'learner' | 'job';
-  /** Entry module; `repo:` paths are relative to the repository, `workspace:` paths to the learner's workspace. */
-  entry: string;
+  /**
+   * Entry module; `repo:` paths are relative to the repository, `workspace:` paths to the learner's workspace.
+   * Without one, the service is an upstream image (SPIRE, OPA) described by the compose file alone: Docker only,
+   * no host port, no environment from the lab.
+   */
+  entry?: string;
   env(ctx: ServiceEnvContext): Record<string, string>;
   healthPath?: string;
   dependsOn?: string[];
@@ -98,10 +116,17 @@ export interface LabDefinition {
   summary: string;
   minutes: number;
   runtimes: Array<'local' | 'docker'>;
+  /** Why a Docker-only lab cannot run on the local runtime (said when --runtime local is asked for). */
+  dockerOnly?: string;
   files: WorkspaceFile[];
   services: ServiceDefinition[];
   /** Creates the per-run secrets (keys, client credentials) under secretsDir; called on every fresh start. */
   prepare?(secretsDir: string): Promise<void>;
+  /**
+   * Applies learner configuration that is data for a running service rather than code (SPIRE registration
+   * entries) after every start and before every grading pass; returns what could not be applied.
+   */
+  sync?(control: LabControl): Promise<Array<{ service: string; message: string }>>;
   steps: StepDefinition[];
 }
 
@@ -114,13 +139,14 @@ export const labDefinitionSchema = z.object({
   summary: z.string().min(1),
   minutes: z.number().int().positive(),
   runtimes: z.array(z.enum(['local', 'docker'])).min(1),
+  dockerOnly: z.string().min(1).optional(),
   files: z.array(z.object({ source: z.string().min(1), path: z.string().min(1) })),
   services: z
     .array(
       z.object({
         name: id,
         role: z.enum(['lab', 'learner', 'job']),
-        entry: z.string().regex(/^(repo|workspace):.+\.ts$/, 'must be repo:<path>.ts or workspace:<path>.ts'),
+        entry: z.string().regex(/^(repo|workspace):.+\.ts$/, 'must be repo:<path>.ts or workspace:<path>.ts').optional(),
         env: fn,
         healthPath: z.string().startsWith('/').optional(),
         dependsOn: z.array(id).optional(),
@@ -129,6 +155,7 @@ export const labDefinitionSchema = z.object({
     )
     .min(1),
   prepare: fn.optional(),
+  sync: fn.optional(),
   steps: z
     .array(
       z.object({

@@ -24,6 +24,8 @@ export interface WorkspacePaths {
   logs: string;
   secrets: string;
   transcripts: string;
+  /** The audit trail of lab 2 (JSON lines, hash-chained), written by its MCP server, read by `lab audit`. */
+  audit: string;
 }
 
 export function workspacePaths(home: string, labId: string): WorkspacePaths {
@@ -38,6 +40,7 @@ export function workspacePaths(home: string, labId: string): WorkspacePaths {
     logs: path.join(meta, 'logs'),
     secrets: path.join(meta, 'secrets'),
     transcripts: path.join(meta, 'transcripts'),
+    audit: path.join(meta, 'audit', 'audit.jsonl'),
   };
 }
 

@@ -52,6 +52,8 @@ export interface ContainerEngine {
   networks(label: string): Promise<string[]>;
   volumes(label: string): Promise<string[]>;
   logs(containerId: string): Promise<string>;
+  /** Runs a command in a running container (no shell needed: the SPIRE and OPA images have none). */
+  exec(containerId: string, argv: string[], options?: { input?: string; timeoutMs?: number }): Promise<{ exitCode: number; output: string }>;
   /** Labels of a local image, undefined when the image is not present. */
   image(ref: string): Promise<Record<string, string> | undefined>;
 }

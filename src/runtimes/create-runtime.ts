@@ -17,7 +17,10 @@ export async function chooseRuntime(ctx: CommandContext, requested: string | und
   const supports = (kind: RuntimeKind) => lab.definition.runtimes.includes(kind);
   const wanted = requested ?? 'auto';
   if (wanted === 'local') {
-    if (!supports('local')) throw new UsageError(`Lab ${lab.definition.id} cannot run on the local runtime.`, 'Use --runtime docker (see `lab doctor`).');
+    if (!supports('local')) {
+      const why = lab.definition.dockerOnly ? ` ${lab.definition.dockerOnly}` : '';
+      throw new UsageError(`Lab ${lab.definition.id} cannot run on the local runtime.${why}`, `Start Docker and run \`lab start ${lab.definition.id}\` (or --runtime docker); \`lab doctor\` checks the engine, compose and images.`);
+    }
     return { kind: 'local', reason: 'asked for with --runtime local' };
   }
   const engineUp = await ctx.engine.ping();

@@ -9,9 +9,10 @@ import path from 'node:path';
 import { RuntimeRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
-import type { JobResult, ServiceDefinition } from '../core/lab-definition.js';
+import type { ExecOptions, JobResult, ServiceDefinition } from '../core/lab-definition.js';
 import { repoDir, type WorkspacePaths } from '../core/paths.js';
 import type { Clock, ComposeTool, ContainerEngine, ContainerSummary } from '../core/ports.js';
+import { IMAGES } from '../images/catalog.js';
 import { choosePort } from './port-check.js';
 import type { Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
 import { fingerprint, startOrder } from './service-graph.js';
@@ -62,7 +63,7 @@ export class DockerRuntime implements Runtime {
   async up({ ports, onProgress }: { ports: Record<string, number>; onProgress?: StartProgress }): Promise<ServiceProblem[]> {
     const state = this.record.read() ?? { kind: 'docker', runId: randomBytes(8).toString('hex'), startedAt: this.clock.now().toISOString(), ports: {}, fingerprints: {} };
     const running = await this.byService();
-    for (const service of this.longRunning()) {
+    for (const service of this.published()) {
       const own = running.get(service.name)?.state === 'running' ? state.ports[service.name] : undefined;
       const wanted = ports[service.name];
       if (own !== undefined && (wanted === undefined || wanted === own)) continue;
@@ -110,7 +111,8 @@ export class DockerRuntime implements Runtime {
       const containers = await this.byService();
       for (const name of [...pending]) {
         const c = containers.get(name);
-        const failed = !c || c.state === 'exited' || c.state === 'dead' || c.health === 'unhealthy';
+        // restarting: it has exited at least once already (a crash loop would otherwise wait out the deadline).
+        const failed = !c || c.state === 'exited' || c.state === 'dead' || c.state === 'restarting' || c.health === 'unhealthy';
         if (c?.state === 'running' && (c.health === 'healthy' || c.health === undefined)) {
           pending.delete(name);
           onProgress?.({ service: name, phase: 'healthy' });
@@ -139,7 +141,8 @@ export class DockerRuntime implements Runtime {
       if (service.role === 'job') return { name: service.name, role: service.role, state: 'job', detail: 'runs on demand (lab check)' };
       const c = containers.get(service.name);
       if (!c || c.state !== 'running') return { name: service.name, role: service.role, state: 'stopped', detail: c ? `container ${c.state}` : undefined };
-      return { name: service.name, role: service.role, state: c.health === 'unhealthy' || c.health === 'starting' ? 'unhealthy' : 'running', url: this.url(service.name).origin, detail: c.name };
+      const url = service.entry === undefined ? undefined : this.url(service.name).origin;
+      return { name: service.name, role: service.role, state: c.health === 'unhealthy' || c.health === 'starting' ? 'unhealthy' : 'running', url, detail: c.name };
     });
   }
 
@@ -165,6 +168,14 @@ export class DockerRuntime implements Runtime {
     mkdirSync(this.paths.logs, { recursive: true });
     writeFileSync(this.logFile(name), `${result.output}\n`);
     return result;
+  }
+
+  async exec(service: string, argv: string[], options: ExecOptions = {}): Promise<JobResult> {
+    const container = (await this.byService()).get(service);
+    if (container?.state !== 'running') {
+      throw new EnvironmentError(`Service ${service} is not running (container ${container ? container.state : 'missing'}).`, `Run \`lab start\` to restart it, then try again; \`lab logs ${service}\` shows why it stopped.`);
+    }
+    return this.engine.exec(container.id, argv, options);
   }
 
   async logs(service: string): Promise<string> {
@@ -203,7 +214,13 @@ export class DockerRuntime implements Runtime {
     return this.services.filter((s) => s.role !== 'job');
   }
 
+  /** Services with a host port: the lab's own (Node) services; image-only ones (SPIRE, OPA) stay on the lab network. */
+  private published(): ServiceDefinition[] {
+    return this.longRunning().filter((s) => s.entry !== undefined);
+  }
+
   private serviceEnv(state: DockerState, service: ServiceDefinition): Record<string, string> {
+    if (service.entry === undefined) return {};
     const own = service.env({
       url: (name) => this.serviceUrl(name).origin,
       selfUrl: this.serviceUrl(service.name).origin,
@@ -223,7 +240,7 @@ export class DockerRuntime implements Runtime {
   private writeEnvFiles(state: DockerState): void {
     const dir = path.join(this.paths.meta, 'compose');
     mkdirSync(dir, { recursive: true });
-    for (const service of this.services) {
+    for (const service of this.services.filter((s) => s.entry !== undefined)) {
       const lines = Object.entries(this.serviceEnv(state, service)).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`);
       writeFileSync(path.join(dir, `${service.name}.env`), `${lines.join('\n')}\n`);
     }
@@ -236,10 +253,17 @@ export class DockerRuntime implements Runtime {
   private composeEnv(state: DockerState): Record<string, string> {
     const pass = Object.fromEntries(['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
     const ports = Object.fromEntries(Object.entries(state.ports).map(([name, port]) => [`LAB_PORT_${name.toUpperCase().replace(/-/g, '_')}`, String(port)]));
+    // Every image as a variable (LAB_OPA_IMAGE=… selects a mirror or another build); the services image was chosen by the caller.
+    const images = Object.fromEntries(IMAGES.map((spec) => [spec.env, process.env[spec.env] ?? spec.local]));
+    const dockerHost = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
     return {
       ...pass,
       ...ports,
+      ...images,
       LAB_SERVICES_IMAGE: this.servicesImage,
+      LAB_REPO: repoDir,
+      // SPIRE's docker workload attestor asks the engine who a caller is: it needs the engine's socket as a file.
+      LAB_DOCKER_SOCKET: dockerHost.startsWith('unix://') ? dockerHost.slice('unix://'.length) : '/var/run/docker.sock',
       LAB_WORKSPACE: this.paths.dir,
       LAB_WORKSPACE_MOUNT: this.mount,
       LAB_ENV_DIR: path.join(this.paths.meta, 'compose'),

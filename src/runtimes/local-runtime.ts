@@ -205,6 +205,10 @@ export class LocalRuntime implements Runtime {
     return this.url(service);
   }
 
+  async exec(service: string): Promise<JobResult> {
+    throw new EnvironmentError(`Cannot run a command inside ${service}: on the local runtime services are plain processes.`, 'Use the Docker runtime for this lab: `lab start <lab> --runtime docker`.');
+  }
+
   async runJob(name: string): Promise<JobResult> {
     const state = this.record.require();
     const service = this.lab.definition.services.find((s) => s.name === name && s.role === 'job');

@@ -2,7 +2,7 @@
  * A runtime runs one lab's services for one workspace. The local runtime (child processes) is the embedded
  * default; the Docker compose runtime drives the same lab definitions through this same interface.
  */
-import type { JobResult } from '../core/lab-definition.js';
+import type { ExecOptions, JobResult } from '../core/lab-definition.js';
 
 export type RuntimeKind = 'local' | 'docker';
 
@@ -42,6 +42,8 @@ export interface Runtime {
   /** The URL services use for each other (local: the same as url; compose: the service's DNS name). */
   serviceUrl(service: string): URL;
   runJob(service: string): Promise<JobResult>;
+  /** Runs a command inside a running service (Docker only: a local service is a plain process). */
+  exec(service: string, argv: string[], options?: ExecOptions): Promise<JobResult>;
   logs(service: string): Promise<string>;
   /** Stops everything the lab started, then verifies; returns what could not be stopped (empty when clean). */
   down(): Promise<string[]>;

@@ -20,6 +20,7 @@ export function startOrder(services: ServiceDefinition[]): ServiceDefinition[] {
 }
 
 export function entryPath(service: ServiceDefinition, workspaceDir: string): string {
+  if (service.entry === undefined) throw new Error(`service ${service.name} has no entry module`);
   const [scope, target] = splitEntry(service.entry);
   return scope === 'repo' ? path.join(repoDir, target) : path.join(workspaceDir, target);
 }

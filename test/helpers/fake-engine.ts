@@ -9,6 +9,7 @@ export function fakeEngine({ up = true, images = [] as string[] } = {}): Contain
     networks: async () => [],
     volumes: async () => [],
     logs: async () => '',
+    exec: async () => ({ exitCode: 127, output: 'fake engine: no containers' }),
     image: async (ref) => (images.includes(ref) ? {} : undefined),
   };
 }

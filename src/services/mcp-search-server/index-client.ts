@@ -1,6 +1,8 @@
-// How the MCP server reaches the RAG index: plain HTTP calls to the rag-index service, over kept-alive
-// connections (node:http with a keep-alive agent costs a fraction of fetch() per call on loopback).
+// How the MCP server reaches the RAG index: HTTP calls to the rag-index service, over kept-alive connections
+// (node:http with a keep-alive agent costs a fraction of fetch() per call on loopback). Lab 2 passes an
+// https.Agent carrying the SVID for mTLS, as a function so that a rotated SVID brings a new agent.
 import { Agent, get } from 'node:http';
+import { get as getHttps } from 'node:https';
 export interface SearchHit {
   id: string;
   title: string;
@@ -23,11 +25,13 @@ export interface IndexClient {
   getDocument(id: string): Promise<IndexDocument | undefined>;
 }
 
-export function httpIndexClient(baseUrl: string): IndexClient {
-  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+export function httpIndexClient(baseUrl: string, options: { agent?: () => Agent } = {}): IndexClient {
+  const plain = new Agent({ keepAlive: true, maxSockets: 32 });
+  const agent = options.agent ?? (() => plain);
+  const send = new URL(baseUrl).protocol === 'https:' ? getHttps : get;
   const call = (path: string) =>
     new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
-      const request = get(new URL(path, baseUrl), { agent, timeout: 5_000 }, (response) => {
+      const request = send(new URL(path, baseUrl), { agent: agent(), timeout: 5_000 }, (response) => {
         let text = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (text += chunk));

@@ -1,0 +1,97 @@
+import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/core/lab-definition.js';
+import { createCa, issueCertificate } from '../../src/services/identity/pki.js';
+import { IDS, mintSvid } from '../lib/spire.js';
+import { INITIALIZE, requestWith, tlsEndpoint, type ServeResult } from '../lib/mtls-probe.js';
+import { agentRun } from './agents.js';
+
+const STEP2 = 'Complete step 2 in mtls/tls.ts (serverTlsOptions and clientTlsOptions), then run `lab check 2`.';
+const outcome = (r: ServeResult) => (r.served ? `served (HTTP ${r.status})` : `refused (${r.error})`);
+
+/** POST initialize to the MCP server, or GET a search on the index, with the given client credentials. */
+function probe(ctx: CheckContext, service: 'mcp-server' | 'rag-index', client: { cert?: string; key?: string; ca: string }): Promise<ServeResult> {
+  const endpoint = tlsEndpoint(ctx, service);
+  const serverId = service === 'mcp-server' ? IDS.mcpServer : IDS.ragIndex;
+  return service === 'mcp-server'
+    ? requestWith(endpoint, '/mcp', { ...client, serverId }, { method: 'POST', body: INITIALIZE })
+    : requestWith(endpoint, '/search?q=spiffe&k=1', { ...client, serverId });
+}
+
+export const noClientCertificate: CheckDefinition = {
+  id: 'mtls-no-client-cert',
+  title: 'Without a client certificate the MCP server and rag-index refuse the connection; with a valid SVID they serve',
+  async run(ctx) {
+    const research = await mintSvid(ctx, IDS.research);
+    const anonymous = { ca: research.bundlePem };
+    const results = {
+      mcpAnonymous: await probe(ctx, 'mcp-server', anonymous),
+      indexAnonymous: await probe(ctx, 'rag-index', anonymous),
+      mcpValid: await probe(ctx, 'mcp-server', { cert: research.certChainPem, key: research.keyPem, ca: research.bundlePem }),
+    };
+    const problems = [
+      results.mcpAnonymous.served && `the MCP server served a caller without a certificate (${outcome(results.mcpAnonymous)})`,
+      results.indexAnonymous.served && `rag-index served a caller without a certificate (${outcome(results.indexAnonymous)})`,
+      !(results.mcpValid.served && results.mcpValid.status === 200) && `the MCP server did not serve a valid SVID of ${IDS.research}: ${outcome(results.mcpValid)}`,
+    ].filter(Boolean);
+    if (problems.length > 0) return fail(`mTLS is not enforced: ${problems.join('; ')}.`, `serverTlsOptions must set requestCert and rejectUnauthorized to true and ca to the bundle. ${STEP2}`, results);
+    return pass(`No certificate: MCP server ${outcome(results.mcpAnonymous)}, rag-index ${outcome(results.indexAnonymous)}; valid SVID: ${outcome(results.mcpValid)}.`);
+  },
+};
+
+export const foreignCa: CheckDefinition = {
+  id: 'mtls-foreign-ca',
+  title: 'A certificate from a foreign CA, even one naming a registered agent, is refused',
+  async run(ctx) {
+    const research = await mintSvid(ctx, IDS.research);
+    // Same SPIFFE ID, same shape, wrong issuer: only the chain to the lab's root tells it apart.
+    const foreign = await createCa('not the lab root');
+    const impostor = await issueCertificate(foreign, { uris: [IDS.research], usage: 'client', days: 1 });
+    const client = { cert: impostor.certPem, key: impostor.keyPem, ca: research.bundlePem };
+    const mcp = await probe(ctx, 'mcp-server', client);
+    const index = await probe(ctx, 'rag-index', client);
+    if (mcp.served || index.served) {
+      return fail(
+        `A certificate for ${IDS.research} from a foreign CA was accepted: MCP server ${outcome(mcp)}, rag-index ${outcome(index)}.`,
+        `Trust exactly the SPIRE bundle: ca = svid.bundlePem with rejectUnauthorized: true in serverTlsOptions. ${STEP2}`,
+      );
+    }
+    return pass(`Foreign-CA certificate refused: MCP server ${outcome(mcp)}, rag-index ${outcome(index)}.`);
+  },
+};
+
+export const indexOnlyForMcpServer: CheckDefinition = {
+  id: 'mtls-index-callers',
+  title: 'rag-index serves the MCP server and refuses other verified identities',
+  async run(ctx) {
+    const mcp = await mintSvid(ctx, IDS.mcpServer);
+    const research = await mintSvid(ctx, IDS.research);
+    const asServer = await probe(ctx, 'rag-index', { cert: mcp.certChainPem, key: mcp.keyPem, ca: mcp.bundlePem });
+    const asAgent = await probe(ctx, 'rag-index', { cert: research.certChainPem, key: research.keyPem, ca: research.bundlePem });
+    const problems = [
+      !(asServer.served && asServer.status === 200) && `as ${IDS.mcpServer} the index answered ${outcome(asServer)}${asServer.body ? `: ${asServer.body.slice(0, 120)}` : ''}`,
+      asAgent.served && asAgent.status === 200 && `as ${IDS.research} the index served the search: agents must go through the MCP server`,
+    ].filter(Boolean);
+    if (problems.length > 0) return fail(`${problems.join('; ')}.`, `rag-index reads the caller's SPIFFE ID from its verified certificate, so it must request one: ${STEP2}`, { asServer, asAgent });
+    return pass(`As ${IDS.mcpServer}: ${outcome(asServer)}; as ${IDS.research}: ${outcome(asAgent)}.`);
+  },
+};
+
+export const agentsConnect: CheckDefinition = {
+  id: 'mtls-agents-connect',
+  title: 'Both agents connect over mTLS, verify the server is spiffe://…/mcp-server and discover its tools',
+  timeoutMs: 60_000,
+  async run(ctx) {
+    const runs = await Promise.all([agentRun(ctx, 'research'), agentRun(ctx, 'support')]);
+    const broken = runs.filter((r) => !r.connected || !r.tools.includes('search_documents'));
+    if (broken.length > 0) {
+      const why = broken.map((r) => `agent-${r.role}: ${r.error ?? `tools ${r.tools.join(', ') || 'none'}`}`).join('; ');
+      const altname = /ERR_TLS_CERT_ALTNAME_INVALID|altnames|Hostname\/IP does not match/i.test(why);
+      return fail(
+        `The agents could not use the MCP server: ${why}.`,
+        altname
+          ? `Node checked the server's certificate against its host name, but an SVID names its workload in a URI SAN: give clientTlsOptions a checkServerIdentity that compares the URI SAN with serverId. ${STEP2}`
+          : `clientTlsOptions must present the agent's SVID (cert, key) and verify the server's SPIFFE ID. ${STEP2} \`lab logs agent-research\` shows the run.`,
+      );
+    }
+    return pass(`Both agents connected as ${runs.map((r) => r.spiffe_id).join(' and ')} and listed ${runs[0]!.tools.join(', ')}.`);
+  },
+};

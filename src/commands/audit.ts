@@ -1,0 +1,140 @@
+/**
+ * `lab audit`: the audit trail the MCP server of lab 2 writes, one entry per tool call. Shows the last entries
+ * as a table or as JSON lines, and verifies the hash chain (exit 1 when it is broken, like a failed check).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { ChalkInstance } from 'chalk';
+import type { CommandContext } from '../cli/context.js';
+import { AuditNotVerified, EnvironmentError, UsageError } from '../core/errors.js';
+import { openActiveSession } from '../core/lab-session.js';
+import { formatProblem, readAudit, verifyAudit, type AuditEntry, type AuditProblem } from '../services/audit/audit-log.js';
+
+export interface AuditOptions {
+  verify?: boolean;
+  json?: boolean;
+  tail?: number;
+  agent?: string;
+  denied?: boolean;
+}
+
+export const DEFAULT_TAIL = 20;
+const REASON_WIDTH = 48;
+const SHOWN_PROBLEMS = 10;
+
+export async function auditCommand(ctx: CommandContext, options: AuditOptions): Promise<number> {
+  const session = await openActiveSession(ctx);
+  const file = session.paths.audit;
+  if (options.verify) {
+    if (options.agent !== undefined || options.denied || options.tail !== undefined) {
+      throw new UsageError('--verify checks the whole log, so --agent, --denied and --tail do not apply to it.', 'Run `lab audit --verify` alone, or show entries without --verify.');
+    }
+    return verifyCommand(ctx, file, options.json === true, ctx.clock.now());
+  }
+  if (!existsSync(file)) {
+    // Not an error: before step 4 there is simply nothing to show. Stdout stays empty for --json pipelines.
+    (options.json ? ctx.io.err : ctx.io.out)(noEntriesYet(file));
+    return 0;
+  }
+  const { entries } = guardedRead(file, readAudit);
+  const matching = filterEntries(entries, options);
+  // --json is for tools: every matching entry unless a tail was asked for; the table is for eyes: the last 20.
+  const count = options.tail ?? (options.json ? Infinity : DEFAULT_TAIL);
+  const shown = count >= matching.length ? matching : matching.slice(-count);
+  if (options.json) {
+    for (const entry of shown) ctx.io.out(JSON.stringify(entry));
+  } else if (entries.length === 0) {
+    ctx.io.out(noEntriesYet(file));
+  } else if (shown.length === 0) {
+    ctx.io.out(`No entries match ${describeFilters(options)} (of ${entries.length} in ${file}).`);
+  } else {
+    const filters = describeFilters(options);
+    ctx.io.out(ctx.io.color.dim(`${shown.length} of ${matching.length} entries${filters ? ` matching ${filters}` : ''}, newest last (${file})`));
+    for (const line of formatAuditTable(shown, ctx.io.color)) ctx.io.out(line);
+  }
+  // Showing is not verifying, but a broken chain is worth a word whenever someone looks.
+  const check = guardedRead(file, verifyAudit);
+  if (!check.ok) ctx.io.err(ctx.io.color.yellow(`Warning: the audit chain does not verify (${formatProblem(check.problems[0]!)}). Run \`lab audit --verify\`.`));
+  return 0;
+}
+
+function verifyCommand(ctx: CommandContext, file: string, json: boolean, now: Date): number {
+  if (!existsSync(file)) {
+    if (json) ctx.io.out(JSON.stringify({ file, exists: false, ok: false, entries: 0, problems: [] }));
+    throw new AuditNotVerified(`No audit log at ${file}, so there is nothing to verify.`, 'The MCP server writes one entry per tool call once step 4 is done: finish it (`lab check 4`), make a tool call, then run `lab audit --verify` again.');
+  }
+  const result = guardedRead(file, verifyAudit);
+  if (json) ctx.io.out(JSON.stringify({ file, exists: true, ...result }));
+  if (result.ok) {
+    if (!json) ctx.io.out(`audit chain verified: ${result.entries} entries${result.lastHash ? `, last hash ${result.lastHash.slice(0, 12)}` : ''}`);
+    return 0;
+  }
+  if (!json) {
+    for (const problem of result.problems.slice(0, SHOWN_PROBLEMS)) ctx.io.out(ctx.io.color.red(formatProblem(problem)));
+    if (result.problems.length > SHOWN_PROBLEMS) ctx.io.out(`... and ${result.problems.length - SHOWN_PROBLEMS} more`);
+  }
+  const first = result.problems[0]!;
+  throw new AuditNotVerified(`The audit chain of ${file} breaks at line ${first.line} (${result.problems.length} damaged line${result.problems.length === 1 ? '' : 's'}).`, fixFor(file, result.problems, now));
+}
+
+function fixFor(file: string, problems: AuditProblem[], now: Date): string {
+  if (problems.length === 1 && problems[0]!.message.startsWith('incomplete last line')) {
+    return 'A write was cut off (the MCP server stopped in the middle of one). Restart the lab (`lab stop`, then `lab start`): the server moves the cut-off line aside and the chain verifies again.';
+  }
+  const aside = `${path.basename(file)}.tampered-${now.toISOString().slice(0, 10)}`;
+  return `The log was changed after it was written; the lines above say where. Keep it as evidence and start a new chain: \`lab stop\`, move it aside (\`mv ${file} ${path.join(path.dirname(file), aside)}\`), then \`lab start\` again.`;
+}
+
+function noEntriesYet(file: string): string {
+  return `No audit entries yet: the MCP server writes one per tool call once step 4 is done (${file}).`;
+}
+
+/** A log the learner cannot read (say, written as root by a container) is an environment problem, exit 2. */
+function guardedRead<T>(file: string, read: (file: string) => T): T {
+  try {
+    return read(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new EnvironmentError(`Cannot read the audit log ${file}: permission denied.`, `It belongs to another user (the container that wrote it?). Take it back: \`sudo chown -R "$USER" ${path.dirname(file)}\`.`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Entries of one agent (SPIFFE ID substring, any case) and/or denials only. */
+export function filterEntries(entries: AuditEntry[], filters: Pick<AuditOptions, 'agent' | 'denied'>): AuditEntry[] {
+  const agent = filters.agent?.toLowerCase();
+  return entries.filter((e) => (agent === undefined || (e.spiffe_id ?? '').toLowerCase().includes(agent)) && (!filters.denied || e.decision === 'deny'));
+}
+
+function describeFilters(options: AuditOptions): string {
+  return [options.agent !== undefined ? `--agent ${JSON.stringify(options.agent)}` : '', options.denied ? '--denied' : ''].filter(Boolean).join(' ');
+}
+
+/** The human table: one line per entry, aligned columns, times in UTC, trace ids shortened to 8 digits. */
+export function formatAuditTable(entries: AuditEntry[], color?: Pick<ChalkInstance, 'green' | 'red' | 'bold'>): string[] {
+  const header = ['time (UTC)', 'spiffe id', 'tool', 'decision', 'outcome', 'reason', 'trace'];
+  const rows = entries.map((e) => [
+    e.time.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''),
+    e.spiffe_id ?? '(none)',
+    e.tool,
+    e.decision,
+    e.outcome,
+    e.reason.length > REASON_WIDTH ? `${e.reason.slice(0, REASON_WIDTH - 1)}…` : e.reason || '-',
+    e.trace_id.slice(0, 8),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[], paint: (cell: string, i: number) => string) => cells.map((cell, i) => paint(i === cells.length - 1 ? cell : cell.padEnd(widths[i]!), i)).join('  ').trimEnd();
+  const decisionColumn = header.indexOf('decision');
+  return [
+    line(header, (cell) => (color ? color.bold(cell) : cell)),
+    ...rows.map((cells) =>
+      line(cells, (cell, i) => {
+        // Colour after padding, so the escape codes do not count as width.
+        if (!color || i !== decisionColumn) return cell;
+        return cell.startsWith('deny') ? color.red(cell) : color.green(cell);
+      }),
+    ),
+  ];
+}
