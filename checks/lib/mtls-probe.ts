@@ -30,12 +30,14 @@ export function presentedIdentity(endpoint: URL, bundlePem: string, signal: Abor
       checkServerIdentity: (_host, cert) => ((seen = cert), undefined),
       timeout: 5_000,
     });
-    signal.addEventListener('abort', () => socket.destroy(), { once: true });
-    socket.once('timeout', () => finish({ error: 'timeout' }));
+    const abort = () => socket.destroy();
     const finish = (result: { id?: string; error?: string }) => {
+      signal.removeEventListener('abort', abort);
       socket.destroy();
       resolve(result);
     };
+    signal.addEventListener('abort', abort, { once: true });
+    socket.once('timeout', () => finish({ error: 'timeout' }));
     socket.once('secureConnect', () => finish({ id: spiffeIdOf(seen) }));
     socket.once('error', (error) => finish(seen ? { id: spiffeIdOf(seen) } : { error: (error as NodeJS.ErrnoException).code ?? error.message }));
   });

@@ -48,6 +48,11 @@ export const foreignCa: CheckDefinition = {
     const client = { cert: impostor.certPem, key: impostor.keyPem, ca: research.bundlePem };
     const mcp = await probe(ctx, 'mcp-server', client);
     const index = await probe(ctx, 'rag-index', client);
+    // A refusal means something only if the real SVID is served: a server that serves nobody refuses everyone.
+    const valid = await probe(ctx, 'mcp-server', { cert: research.certChainPem, key: research.keyPem, ca: research.bundlePem });
+    if (!(valid.served && valid.status === 200)) {
+      return fail(`The MCP server does not serve even a valid SVID of ${IDS.research} (${outcome(valid)}), so its refusals prove nothing yet.`, `serverTlsOptions must trust the bundle (ca) while requiring client certificates. ${STEP2}`);
+    }
     if (mcp.served || index.served) {
       return fail(
         `A certificate for ${IDS.research} from a foreign CA was accepted: MCP server ${outcome(mcp)}, rag-index ${outcome(index)}.`,

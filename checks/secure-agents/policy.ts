@@ -60,7 +60,8 @@ export const opaTests: CheckDefinition = {
   id: 'policy-opa-test',
   title: '`opa test` passes on policy/ with at least 5 tests',
   async run(ctx) {
-    const result = await ctx.exec('opa', ['/opa', 'test', '/policy', '-v']);
+    // --fail-on-empty: without it OPA 1.x exits 0 when there is not a single test.
+    const result = await ctx.exec('opa', ['/opa', 'test', '--fail-on-empty', '/policy', '-v']);
     const summary = /PASS: (\d+)\/(\d+)/.exec(result.output);
     const passed = Number(summary?.[1] ?? 0);
     if (result.exitCode !== 0) {

@@ -64,14 +64,9 @@ export const workloadsHoldSvids: CheckDefinition = {
   async run(ctx) {
     const bundle = readFileSync(path.join(ctx.secretsDir, 'spire-agent', 'bundle.pem'), 'utf8');
     const problems: string[] = [];
-    // A new entry reaches a workload within seconds (the agent syncs every 5 s, the service retries its Workload
-    // API stream with back-off): give the servers that long before calling their identity missing.
+    // The lab's sync (registration.ts) has already waited for registered servers to take up their SVIDs.
     for (const [service, expected] of [['mcp-server', IDS.mcpServer], ['rag-index', IDS.ragIndex]] as const) {
-      let seen = await presentedIdentity(tlsEndpoint(ctx, service), bundle, ctx.signal);
-      for (let waited = 0; seen.id !== expected && waited < 20_000 && !ctx.signal.aborted; waited += 1_000) {
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-        seen = await presentedIdentity(tlsEndpoint(ctx, service), bundle, ctx.signal);
-      }
+      const seen = await presentedIdentity(tlsEndpoint(ctx, service), bundle, ctx.signal);
       const state = seen.error === 'ECONNRESET' || seen.error === 'ECONNREFUSED' ? 'is not serving TLS yet (it has no SVID)' : `presents no SVID (${seen.error})`;
       if (seen.id !== expected) problems.push(`${service} ${seen.id ? `presents ${seen.id}` : state}, expected ${expected}`);
     }

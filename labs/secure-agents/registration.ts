@@ -4,15 +4,18 @@
  * server always matches the file. Runs through `spire-server` inside its container (the admin API socket never
  * leaves it). Whatever cannot be applied is returned as a problem the learner sees, never thrown.
  */
-import { statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { LabControl } from '../../src/core/lab-definition.js';
+import { presentedIdentity } from '../../checks/lib/mtls-probe.js';
 
 export const SPIRE_SERVER = ['/opt/spire/bin/spire-server'];
 export const SERVER_SOCKET = ['-socketPath', '/run/spire/server/api.sock'];
 const TRUST_DOMAIN_PREFIX = 'spiffe://lab.ai-infra-labs.dev/';
+/** The workloads that serve mTLS: their SVID must be in place before anything talks to them. */
+const SERVERS = ['rag-index', 'mcp-server'];
 
 const entrySchema = z.object({
   spiffe_id: z.string().startsWith(TRUST_DOMAIN_PREFIX, `must be a SPIFFE ID in the lab's trust domain (${TRUST_DOMAIN_PREFIX}…)`),
@@ -38,7 +41,9 @@ const keyOf = (e: { spiffe_id: string; parent_id: string; selectors: Array<{ typ
 export async function loadEntries(workspaceDir: string): Promise<RegistrationEntry[]> {
   const file = path.join(workspaceDir, 'spire', 'entries.ts');
   // The query busts the module cache: `lab test` and `lab check --watch` load the file again after it changed.
-  const module = (await import(`${pathToFileURL(file).href}?mtime=${statSync(file).mtimeMs}`)) as { entries?: unknown };
+  // (An integer: vitest's loader reads anything after a dot in the URL as a file extension.)
+  const { mtimeMs, size } = statSync(file);
+  const module = (await import(`${pathToFileURL(file).href}?version=${Math.round(mtimeMs * 1000)}-${size}`)) as { entries?: unknown };
   const parsed = z.array(entrySchema).safeParse(module.entries ?? []);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -74,8 +79,33 @@ export async function applyRegistrations(control: LabControl): Promise<Array<{ s
       const created = await control.exec('spire-server', [...SPIRE_SERVER, 'entry', 'create', ...SERVER_SOCKET, '-data', '-'], { input: JSON.stringify({ entries: missing }) });
       if (created.exitCode !== 0) throw new Error(`could not create entries: ${created.output.trim().split('\n').slice(-3).join(' ')}`);
     }
-    return [];
   } catch (error) {
     return [{ service: 'spire-server', message: `Registration entries not applied: ${(error as Error).message}` }];
+  }
+  await serversReady(control, wanted);
+  return [];
+}
+
+/**
+ * A new entry, or a restarted server, needs a few seconds before the server holds its SVID and listens (the
+ * agent syncs entries every 5 s; the service retries its Workload API stream with back-off). Wait for the
+ * registered servers to present their SVIDs, so the checks that follow see the state the learner made rather
+ * than a race. Bounded: a server that never gets one is the checks' to report.
+ */
+async function serversReady(control: LabControl, wanted: RegistrationEntry[]): Promise<void> {
+  const bundleFile = path.join(control.secretsDir, 'spire-agent', 'bundle.pem');
+  if (!existsSync(bundleFile)) return;
+  // No healthy agent (step 1 not done yet): no server can get an SVID, nothing to wait for.
+  const agent = await control.exec('spire-agent', ['/opt/spire/bin/spire-agent', 'healthcheck', '-socketPath', '/run/spire/sockets/agent.sock']).catch(() => undefined);
+  if (agent?.exitCode !== 0) return;
+  const bundle = readFileSync(bundleFile, 'utf8');
+  const deadline = Date.now() + 20_000;
+  for (const service of SERVERS) {
+    const id = `${TRUST_DOMAIN_PREFIX}${service}`;
+    if (!wanted.some((e) => e.spiffe_id === id)) continue;
+    const endpoint = new URL(`https://127.0.0.1:${control.url(service).port}`);
+    while ((await presentedIdentity(endpoint, bundle, AbortSignal.timeout(5_000))).id !== id && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 }

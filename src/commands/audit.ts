@@ -29,7 +29,7 @@ export async function auditCommand(ctx: CommandContext, options: AuditOptions): 
     if (options.agent !== undefined || options.denied || options.tail !== undefined) {
       throw new UsageError('--verify checks the whole log, so --agent, --denied and --tail do not apply to it.', 'Run `lab audit --verify` alone, or show entries without --verify.');
     }
-    return verifyCommand(ctx, file, options.json === true, ctx.clock.now());
+    return verifyCommand(ctx, file, options.json === true);
   }
   if (!existsSync(file)) {
     // Not an error: before step 4 there is simply nothing to show. Stdout stays empty for --json pipelines.
@@ -58,7 +58,7 @@ export async function auditCommand(ctx: CommandContext, options: AuditOptions): 
   return 0;
 }
 
-function verifyCommand(ctx: CommandContext, file: string, json: boolean, now: Date): number {
+function verifyCommand(ctx: CommandContext, file: string, json: boolean): number {
   if (!existsSync(file)) {
     if (json) ctx.io.out(JSON.stringify({ file, exists: false, ok: false, entries: 0, problems: [] }));
     throw new AuditNotVerified(`No audit log at ${file}, so there is nothing to verify.`, 'The MCP server writes one entry per tool call once step 4 is done: finish it (`lab check 4`), make a tool call, then run `lab audit --verify` again.');
@@ -74,15 +74,14 @@ function verifyCommand(ctx: CommandContext, file: string, json: boolean, now: Da
     if (result.problems.length > SHOWN_PROBLEMS) ctx.io.out(`... and ${result.problems.length - SHOWN_PROBLEMS} more`);
   }
   const first = result.problems[0]!;
-  throw new AuditNotVerified(`The audit chain of ${file} breaks at line ${first.line} (${result.problems.length} damaged line${result.problems.length === 1 ? '' : 's'}).`, fixFor(file, result.problems, now));
+  throw new AuditNotVerified(`The audit chain of ${file} breaks at line ${first.line} (${result.problems.length} damaged line${result.problems.length === 1 ? '' : 's'}).`, fixFor(result.problems));
 }
 
-function fixFor(file: string, problems: AuditProblem[], now: Date): string {
+function fixFor(problems: AuditProblem[]): string {
   if (problems.length === 1 && problems[0]!.message.startsWith('incomplete last line')) {
     return 'A write was cut off (the MCP server stopped in the middle of one). Restart the lab (`lab stop`, then `lab start`): the server moves the cut-off line aside and the chain verifies again.';
   }
-  const aside = `${path.basename(file)}.tampered-${now.toISOString().slice(0, 10)}`;
-  return `The log was changed after it was written; the lines above say where. Keep it as evidence and start a new chain: \`lab stop\`, move it aside (\`mv ${file} ${path.join(path.dirname(file), aside)}\`), then \`lab start\` again.`;
+  return `The log was changed after it was written; the lines above say where. \`lab reset\` keeps it as evidence beside a new chain (your files stay), then \`lab start\` again.`;
 }
 
 function noEntriesYet(file: string): string {

@@ -1,10 +1,10 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { CommandContext } from '../cli/context.js';
 import { UsageError } from '../core/errors.js';
 import { clearActive, openSession, readActive } from '../core/lab-session.js';
 import { newState } from '../core/state-store.js';
 import { backupWorkspace } from '../core/workspace.js';
-import { listLabIds } from '../core/lab-catalog.js';
+import { listLabIds, loadLab } from '../core/lab-catalog.js';
 import { stopVerified } from './stop.js';
 
 /**
@@ -15,7 +15,10 @@ export async function resetCommand(ctx: CommandContext, labArg: string | undefin
   const active = readActive(ctx.home);
   const labId = labArg ?? active?.lab;
   if (!labId) throw new UsageError('No lab is active, so there is nothing to reset.', `Name the lab: \`lab reset <lab>\` (one of ${listLabIds().join(', ')}).`);
-  const session = await openSession(ctx, labId, active?.lab === labId ? active.runtime : 'local');
+  const lab = await loadLab(labId);
+  // Not the active lab: its runtime is the one it can run on (a Docker-only lab has no local processes to stop).
+  const fallback = lab.definition.runtimes.includes('local') ? 'local' : 'docker';
+  const session = await openSession(ctx, labId, active?.lab === labId ? active.runtime : fallback);
   if (options.hard && !options.yes) {
     const question = `Reset ${labId} hard? Your workspace ${session.paths.dir} is moved to a backup and replaced by fresh starter files.`;
     if (!ctx.prompter.interactive) throw new UsageError('`lab reset --hard` replaces your workspace files.', 'Add --yes to confirm (the workspace is backed up first).');
@@ -46,6 +49,12 @@ export async function resetCommand(ctx: CommandContext, labArg: string | undefin
     if (history) fresh.checkRuns = history.checkRuns;
     if (history) fresh.attempts = history.attempts;
     session.state.write(fresh);
+    // A new attempt gets a new audit chain; the old one is kept beside it, never deleted.
+    if (existsSync(session.paths.audit)) {
+      const kept = session.paths.audit.replace(/\.jsonl$/, `-${now.toISOString().replace(/[:.]/g, '-')}.jsonl`);
+      renameSync(session.paths.audit, kept);
+      ctx.io.out(`Started a new audit log; the previous one is ${kept}.`);
+    }
   }
   ctx.io.out(`Reset ${labId}: nothing of it is running${options.hard ? '' : '; your files are kept'}. Start again with \`lab start ${labId}\`.`);
   return 0;

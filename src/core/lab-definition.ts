@@ -55,6 +55,9 @@ export interface ExecOptions {
 /** What a lab's own hooks may do with its running services. */
 export interface LabControl {
   workspaceDir: string;
+  secretsDir: string;
+  /** Base URL of a service as reachable from the runner (the host). */
+  url(service: string): URL;
   exec(service: string, argv: string[], options?: ExecOptions): Promise<JobResult>;
 }
 

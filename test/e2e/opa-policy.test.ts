@@ -23,7 +23,7 @@ const POLICY_FILES = ['agents.rego', 'agents_test.rego'];
 const TD = 'spiffe://lab.ai-infra-labs.dev';
 const image = imageSpec('opa').local;
 const name = `opa-e2e-${process.pid}`;
-const starterDir = mkdtempSync(path.join(tmpdir(), 'opa-starter-'));
+let starterDir: string;
 
 /** Runs the OPA CLI in a throw-away container with `dir` mounted read-only at /policy. */
 const opa = (dir: string, args: string[], stdin?: string) =>
@@ -39,6 +39,7 @@ const call = (spiffeId: string | null, collection: string, tool = 'search_docume
 describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 OPA policy', () => {
   beforeAll(() => {
     if (missing) throw new Error(`Docker prerequisites missing under CI: ${missing}`);
+    starterDir = mkdtempSync(path.join(tmpdir(), 'opa-starter-'));
     for (const file of POLICY_FILES) writeFileSync(path.join(starterDir, file), renderRegions(readFileSync(path.join(POLICY_DIR, file), 'utf8'), 0));
     // mkdtemp makes the directory 0700; OPA images may run as a non-root user.
     chmodSync(starterDir, 0o755);
@@ -46,7 +47,7 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 OPA policy', ()
 
   afterAll(async () => {
     await execa('docker', ['rm', '-f', name], { reject: false });
-    rmSync(starterDir, { recursive: true, force: true });
+    if (starterDir) rmSync(starterDir, { recursive: true, force: true });
   });
 
   it('the reference policy passes its own tests', async () => {

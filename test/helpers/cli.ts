@@ -11,13 +11,13 @@ export interface CliResult {
 }
 
 /** Runs the real `lab` executable in a child process against its own LAB_HOME. */
-export function cliIn(home: string, extraEnv: Record<string, string> = {}) {
+export function cliIn(home: string, extraEnv: Record<string, string> = {}, timeoutMs = 120_000) {
   return async (...args: string[]): Promise<CliResult> => {
     const result = await execa(process.execPath, [path.join(repoDir, 'bin', 'lab.js'), ...args], {
       env: { LAB_HOME: home, NO_COLOR: '1', ...extraEnv },
       reject: false,
       stdin: 'ignore',
-      timeout: 120_000,
+      timeout: timeoutMs,
     });
     return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
   };

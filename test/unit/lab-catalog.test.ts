@@ -34,6 +34,7 @@ describe('lab definitions', () => {
     ['an unknown dependency', (d: any) => (d.services[0].dependsOn = ['ghost']), 'services[0].dependsOn[0]'],
     ['a workspace file outside the workspace', (d: any) => (d.files[0].path = '../escape.ts'), 'files[0].path'],
     ['a duplicate check id', (d: any) => d.steps.push({ ...d.steps[0], id: 'two', checks: [makeCheck()] }), 'steps[1].checks[0].id'],
+    ['an image-only service in a lab that lists the local runtime', (d: any) => delete d.services[0].entry, 'services[0].entry'],
   ])('names the file and field for %s', (_name, mutate, field) => {
     const def = valid();
     mutate(def);

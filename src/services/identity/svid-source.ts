@@ -43,10 +43,11 @@ export function svidFromPem(certChainPem: string, keyPem: string, bundlePem: str
 
 /** A Workload API error with what usually causes it; never includes key material (errors carry none). */
 function explain(error: grpc.ServiceError): string {
-  const detail = error.details || error.message;
+  // grpc-js ends connection failures with an empty "Resolution note:"; it only adds noise to a log line.
+  const detail = (error.details || error.message).replace(/\s*Resolution note:\s*$/, '');
   switch (error.code) {
     case grpc.status.PERMISSION_DENIED:
-      return `${detail} (PermissionDenied): no identity issued: is there a registration entry whose selectors match this workload?`;
+      return `${detail} (PermissionDenied): is there a registration entry whose selectors match this workload?`;
     case grpc.status.UNAVAILABLE:
       return `${detail} (Unavailable): is the SPIRE agent running, and its socket mounted here?`;
     default:
