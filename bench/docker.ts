@@ -13,7 +13,7 @@ import { repoDir } from '../src/core/paths.js';
 import { imageSpec } from '../src/images/catalog.js';
 import { composeProject } from '../src/runtimes/docker-runtime.js';
 
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 3);
+const runs = process.argv.includes('--runs') ? Number(process.argv[process.argv.indexOf('--runs') + 1]) : 3;
 const LAB = 'mcp-integration';
 const home = mkdtempSync(path.join(tmpdir(), 'lab-bench-docker-'));
 const lab = (...args: string[]) => execa(process.execPath, [path.join(repoDir, 'bin', 'lab.js'), ...args], { env: { LAB_HOME: home, NO_COLOR: '1' }, reject: false, stdin: 'ignore' });

@@ -17,7 +17,7 @@ import { signAccessToken } from '../src/services/auth-server/credentials.js';
 import { createMiniSearch, SearchIndex } from '../src/services/rag-index/search-index.js';
 import type { CorpusDocument } from '../src/services/rag-index/corpus.js';
 
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] || 5);
+const runs = process.argv.includes('--runs') ? Number(process.argv[process.argv.indexOf('--runs') + 1]) : 5;
 const LAB = 'mcp-integration';
 const home = mkdtempSync(path.join(tmpdir(), 'lab-bench-'));
 const lab = (...args: string[]) => execa(process.execPath, [path.join(repoDir, 'bin', 'lab.js'), ...args], { env: { LAB_HOME: home, NO_COLOR: '1' }, reject: false, stdin: 'ignore' });

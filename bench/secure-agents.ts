@@ -18,7 +18,7 @@ import { withMcpClient } from '../checks/lib/mcp-client.js';
 import { tlsEndpoint, withMcpAs } from '../checks/lib/mtls-probe.js';
 import { IDS, mintSvid } from '../checks/lib/spire.js';
 
-const calls = Number(process.argv[process.argv.indexOf('--calls') + 1] || 300);
+const calls = process.argv.includes('--calls') ? Number(process.argv[process.argv.indexOf('--calls') + 1]) : 300;
 const engine = createDockerodeEngine();
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
