@@ -81,11 +81,12 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 OPA policy', ()
       const published = String((await execa('docker', ['port', name, '8181/tcp'])).stdout).split('\n')[0]!;
       baseUrl = `http://${published.trim()}`;
       for (let i = 0; i < 100; i++) {
-        if ((await fetch(`${baseUrl}/health`).catch(() => undefined))?.ok) return;
+        // Bounded: docker-proxy accepts a connection before OPA listens, and an unbounded fetch would wait on it.
+        if ((await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined))?.ok) return;
         await new Promise((r) => setTimeout(r, 100));
       }
       throw new Error(`OPA did not become healthy at ${baseUrl}: ${String((await execa('docker', ['logs', name], { reject: false, all: true })).all)}`);
-    });
+    }, 90_000);
 
     it.each([
       ['research reads internal', call(`${TD}/agent/research`, 'internal'), true, 'allowed'],

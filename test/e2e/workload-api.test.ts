@@ -9,7 +9,8 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoDir } from '../../src/core/paths.js';
 import { imageSpec } from '../../src/images/catalog.js';
-import { WorkloadApiClient } from '../../src/services/identity/workload-api-client.js';
+import { SvidSource } from '../../src/services/identity/svid-source.js';
+import { WorkloadApiClient, type X509Svid } from '../../src/services/identity/workload-api-client.js';
 import { announceSkip, dockerRequired, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
 
 const missing = await missingDockerPrerequisite(['spire-server', 'spire-agent']);
@@ -35,7 +36,7 @@ describe.skipIf(missing !== undefined && !dockerRequired)('SPIFFE Workload API c
     }
     writeFileSync(path.join(dir, 'bundle.pem'), String((await server('bundle', 'show')).stdout));
     const token = /Token: (\S+)/.exec(String((await server('token', 'generate', '-spiffeID', `spiffe://${TD}/node/test`)).stdout))![1]!;
-    await server('entry', 'create', '-parentID', `spiffe://${TD}/node/test`, '-spiffeID', `spiffe://${TD}/workload/test-runner`, '-selector', `unix:uid:${process.getuid!()}`, '-x509SVIDTTL', '120');
+    await server('entry', 'create', '-parentID', `spiffe://${TD}/node/test`, '-spiffeID', `spiffe://${TD}/workload/test-runner`, '-selector', `unix:uid:${process.getuid!()}`, '-x509SVIDTTL', '20');
     chmodSync(sockets, 0o755);
     await docker('run', '-d', '--name', `${id}-agent`, '--network', id, '--pid', 'host', '--tmpfs', '/tmp', '-v', `${path.join(repoDir, 'test', 'fixtures', 'spire')}:/conf:ro`, '-v', `${dir}:/bootstrap:ro`, '-v', `${sockets}:/run/spire/sockets`, imageSpec('spire-agent').local, '-config', '/conf/agent.conf', '-joinToken', token);
   }, 60_000);
@@ -61,6 +62,28 @@ describe.skipIf(missing !== undefined && !dockerRequired)('SPIFFE Workload API c
       client.close();
     }
   }, 60_000);
+
+  it('follows rotation: a renewed SVID arrives on the open stream, no reconnect or restart', async () => {
+    // TTL 20 s: the agent renews past half-life, within its 5 s sync.
+    const source = SvidSource.fromWorkloadApi(path.join(sockets, 'agent.sock'));
+    try {
+      const first = await source.ready(45_000);
+      const rotated = await new Promise<X509Svid>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no rotated SVID within 40 s')), 40_000);
+        source.onUpdate((svid) => {
+          if (svid.certificates[0]!.serialNumber !== first.certificates[0]!.serialNumber) {
+            clearTimeout(timer);
+            resolve(svid);
+          }
+        });
+      });
+      expect(rotated.spiffeId).toBe(first.spiffeId);
+      expect(new Date(rotated.certificates[0]!.validTo).getTime()).toBeGreaterThan(new Date(first.certificates[0]!.validTo).getTime());
+      expect(source.current()).toBe(rotated);
+    } finally {
+      source.close();
+    }
+  }, 90_000);
 
   it('is refused without a registration entry for the caller (no identity issued)', async () => {
     const unregistered = await execa('docker', ['run', '--rm', '--user', '4242', '-v', `${sockets}:/s`, '--pid', 'host', '--entrypoint', '/opt/spire/bin/spire-agent', imageSpec('spire-agent').local, 'api', 'fetch', 'x509', '-socketPath', '/s/agent.sock', '-timeout', '3s'], { reject: false, all: true });
