@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/core/lab-definition.js';
-import { digestArguments, readAudit, verifyAudit, type AuditEntry } from '../../src/services/audit/audit-log.js';
+import { digestArguments, type AuditEntry } from '../../src/services/audit/audit-entry.js';
+import { readAudit, verifyAudit } from '../../src/services/audit/audit-verify.js';
 import { IDS } from '../lib/spire.js';
 import { searchAs } from './policy.js';
 

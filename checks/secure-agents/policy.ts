@@ -1,5 +1,5 @@
 import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/core/lab-definition.js';
-import { newTraceId } from '../../src/services/audit/audit-log.js';
+import { newTraceId } from '../../src/services/audit/audit-entry.js';
 import { IDS, mintSvid } from '../lib/spire.js';
 import { tlsEndpoint, traceparent, withMcpAs } from '../lib/mtls-probe.js';
 

@@ -8,7 +8,8 @@ import type { ChalkInstance } from 'chalk';
 import type { CommandContext } from '../cli/context.js';
 import { AuditNotVerified, EnvironmentError, UsageError } from '../core/errors.js';
 import { openActiveSession } from '../core/lab-session.js';
-import { formatProblem, readAudit, verifyAudit, type AuditEntry, type AuditProblem } from '../services/audit/audit-log.js';
+import type { AuditEntry, AuditProblem } from '../services/audit/audit-entry.js';
+import { formatProblem, readAudit, verifyAudit } from '../services/audit/audit-verify.js';
 
 export interface AuditOptions {
   verify?: boolean;

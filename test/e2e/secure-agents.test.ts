@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckContext } from '../../src/core/lab-definition.js';
-import { readAudit } from '../../src/services/audit/audit-log.js';
+import { readAudit } from '../../src/services/audit/audit-verify.js';
 import { composeProject } from '../../src/runtimes/docker-runtime.js';
 import { searchAs } from '../../checks/secure-agents/policy.js';
 import { IDS } from '../../checks/lib/spire.js';

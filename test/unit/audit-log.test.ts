@@ -6,7 +6,9 @@ import { main } from '../../src/cli/main.js';
 import { filterEntries, formatAuditTable } from '../../src/commands/audit.js';
 import { writeActive } from '../../src/core/lab-session.js';
 import { workspacePaths } from '../../src/core/paths.js';
-import { AuditLog, digestArguments, entryHash, formatProblem, newTraceId, readAudit, verifyAudit, type AuditEntry, type AuditEvent } from '../../src/services/audit/audit-log.js';
+import { digestArguments, entryHash, newTraceId, type AuditEntry, type AuditEvent } from '../../src/services/audit/audit-entry.js';
+import { formatProblem, readAudit, verifyAudit } from '../../src/services/audit/audit-verify.js';
+import { AuditLog } from '../../src/services/audit/audit-log.js';
 import { fakeContext } from '../helpers/fake-context.js';
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'audit-'));

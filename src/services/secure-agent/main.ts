@@ -7,7 +7,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { newTraceId } from '../audit/audit-log.js';
+import { newTraceId } from '../audit/audit-entry.js';
 import { mtlsFetch } from '../identity/mtls-fetch.js';
 import { loadTlsConfig, requiredEnv, workloadSource } from '../identity/workload.js';
 
