@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/helpers/cleanup.ts'],
     // End-to-end tests start real processes on free ports; two cores run them better one file at a time.
     fileParallelism: false,
     testTimeout: 60_000,

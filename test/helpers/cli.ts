@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -23,8 +23,17 @@ export function cliIn(home: string, extraEnv: Record<string, string> = {}, timeo
   };
 }
 
-export function scratchHome(): string {
-  return mkdtempSync(path.join(tmpdir(), 'lab-e2e-'));
+const scratchHomes: string[] = [];
+
+/** A throw-away LAB_HOME; test/helpers/cleanup.ts removes every one after its test file. */
+export function scratchHome(prefix = 'lab-e2e-'): string {
+  const home = mkdtempSync(path.join(tmpdir(), prefix));
+  scratchHomes.push(home);
+  return home;
+}
+
+export function removeScratchHomes(): void {
+  for (const home of scratchHomes.splice(0)) rmSync(home, { recursive: true, force: true });
 }
 
 export function runtimeRecord(home: string, lab: string): { runId: string; ports: Record<string, number>; services: Record<string, { pid: number }> } {

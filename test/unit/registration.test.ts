@@ -1,15 +1,15 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobResult, LabControl } from '../../src/core/lab-definition.js';
 import { applyRegistrations, loadEntries } from '../../labs/secure-agents/registration.js';
+import { scratchHome } from '../helpers/cli.js';
 
 const TD = 'spiffe://lab.ai-infra-labs.dev';
 const AGENT = `${TD}/spire/agent/x509pop/lab-node`;
 
 function workspaceWith(entries: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lab-entries-'));
+  const dir = scratchHome('lab-entries-');
   mkdirSync(path.join(dir, 'spire'));
   writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
   writeFileSync(path.join(dir, 'spire', 'entries.ts'), `export const entries = ${entries};\n`);
