@@ -12,12 +12,13 @@ import { execa } from 'execa';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createDockerodeEngine } from '../src/adapters/dockerode-engine.js';
 import type { CheckContext } from '../src/core/lab-definition.js';
-import { repoDir } from '../src/core/paths.js';
+import { auditLogIn, repoDir } from '../src/core/paths.js';
 import { composeProject } from '../src/runtimes/docker-runtime.js';
 import { readAudit } from '../src/services/audit/audit-verify.js';
 import { withMcpClient } from '../checks/lib/mcp-client.js';
 import { tlsEndpoint, withMcpAs } from '../checks/lib/mtls-probe.js';
-import { IDS, mintSvid } from '../checks/lib/spire.js';
+import { IDS } from '../labs/secure-agents/spire-layout.js';
+import { mintSvid } from '../checks/lib/spire.js';
 
 const calls = process.argv.includes('--calls') ? Number(process.argv[process.argv.indexOf('--calls') + 1]) : 300;
 const engine = createDockerodeEngine();
@@ -74,7 +75,7 @@ await runLab('secure-agents', 4, async (home) => {
   secured = await withMcpAs(tlsEndpoint(ctx, 'mcp-server'), svid, IDS.mcpServer, {}, (client) => measure(client, 'public'));
   // Breakdown: the server's own time per call (authorize + tool, from the audit entries) and an OPA decision
   // timed from inside the MCP server's container, the way the server makes it.
-  const durations = readAudit(path.join(home, 'secure-agents', '.lab', 'audit', 'audit.jsonl')).entries.slice(-calls).map((e) => e.duration_ms ?? 0);
+  const durations = readAudit(auditLogIn(path.join(home, 'secure-agents'))).entries.slice(-calls).map((e) => e.duration_ms ?? 0);
   breakdown.push(`server-side authorize + tool p50 ${percentile(durations, 50).toFixed(2)} ms`);
   // The same decision twice from inside the container: through fetch(), and through a kept-alive node:http agent
   // as src/services/policy/opa-client.ts makes it.

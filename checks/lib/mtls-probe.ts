@@ -102,5 +102,3 @@ export async function withMcpAs<T>(endpoint: URL, svid: X509Svid, serverId: stri
     await fetch.close();
   }
 }
-
-export const traceparent = (traceId: string) => `00-${traceId}-${'0'.repeat(15)}1-01`;

@@ -7,18 +7,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { CheckContext } from '../../src/core/lab-definition.js';
 import { svidFromPem } from '../../src/services/identity/svid-source.js';
 import type { X509Svid } from '../../src/services/identity/workload-api-client.js';
-import { SERVER_SOCKET, SPIRE_SERVER } from '../../labs/secure-agents/registration.js';
-
-export const TRUST_DOMAIN = 'lab.ai-infra-labs.dev';
-export const id = (path: string) => `spiffe://${TRUST_DOMAIN}/${path}`;
-export const AGENT_ID = id('spire/agent/x509pop/lab-node');
-export const IDS = {
-  mcpServer: id('mcp-server'),
-  ragIndex: id('rag-index'),
-  research: id('agent/research'),
-  support: id('agent/support'),
-  unregistered: id('agent/unregistered-probe'),
-} as const;
+import { SERVER_SOCKET, SPIRE_SERVER } from '../../labs/secure-agents/spire-layout.js';
 
 const pem = (der: string) => new X509Certificate(Buffer.from(der, 'base64')).toString();
 

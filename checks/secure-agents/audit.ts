@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/core/lab-definition.js';
+import { auditLogIn } from '../../src/core/paths.js';
 import { digestArguments, type AuditEntry } from '../../src/services/audit/audit-entry.js';
 import { readAudit, verifyAudit } from '../../src/services/audit/audit-verify.js';
-import { IDS } from '../lib/spire.js';
+import { IDS } from '../../labs/secure-agents/spire-layout.js';
 import { searchAs } from './policy.js';
 
 const STEP4 = 'Complete step 4: record() in mcp-server/guard.ts appends one entry per call with the verified identity.';
 
-export const auditFile = (ctx: CheckContext) => path.join(ctx.workspaceDir, '.lab', 'audit', 'audit.jsonl');
+const auditFile = (ctx: CheckContext) => auditLogIn(ctx.workspaceDir);
 const entryFor = (ctx: CheckContext, traceId: string): AuditEntry | undefined => readAudit(auditFile(ctx)).entries.find((e) => e.trace_id === traceId);
 
 export const auditEveryCall: CheckDefinition = {

@@ -1,6 +1,7 @@
 import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/core/lab-definition.js';
 import { createCa, issueCertificate } from '../../src/services/identity/pki.js';
-import { IDS, mintSvid } from '../lib/spire.js';
+import { IDS } from '../../labs/secure-agents/spire-layout.js';
+import { mintSvid } from '../lib/spire.js';
 import { INITIALIZE, requestWith, tlsEndpoint, type ServeResult } from '../lib/mtls-probe.js';
 import { agentRun } from './agents.js';
 

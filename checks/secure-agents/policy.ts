@@ -1,7 +1,8 @@
 import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/core/lab-definition.js';
-import { newTraceId } from '../../src/services/audit/audit-entry.js';
-import { IDS, mintSvid } from '../lib/spire.js';
-import { tlsEndpoint, traceparent, withMcpAs } from '../lib/mtls-probe.js';
+import { newTraceId, traceparent } from '../../src/services/audit/audit-entry.js';
+import { IDS, spiffeId } from '../../labs/secure-agents/spire-layout.js';
+import { mintSvid } from '../lib/spire.js';
+import { tlsEndpoint, withMcpAs } from '../lib/mtls-probe.js';
 
 const STEP3 = 'Complete step 3: the rules in policy/agents.rego, their tests in policy/agents_test.rego, and authorize() in mcp-server/guard.ts.';
 
@@ -41,7 +42,7 @@ export const policyMatrix: CheckDefinition = {
     const results = [];
     for (const cell of MATRIX) results.push({ ...cell, got: await searchAs(ctx, cell.as, cell.collection) });
     const wrong = results.filter((r) => r.got.allowed !== r.allow);
-    const short = (id: string) => id.replace('spiffe://lab.ai-infra-labs.dev/', '');
+    const short = (id: string) => id.replace(spiffeId(''), '');
     const table = results.map((r) => `${short(r.as)} on ${r.collection}: ${r.got.allowed ? 'allowed' : 'denied'}`).join('; ');
     if (wrong.length > 0) {
       const details = wrong.map((r) => `${short(r.as)} on ${r.collection} was ${r.got.allowed ? 'ALLOWED' : 'DENIED'} (expected ${r.allow ? 'allowed' : 'denied'})${r.got.allowed ? '' : `: ${r.got.text.slice(0, 140)}`}`);

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fail, pass, type CheckDefinition } from '../../src/core/lab-definition.js';
-import { shownEntries, SERVER_SOCKET, SPIRE_SERVER } from '../../labs/secure-agents/registration.js';
-import { AGENT_ID, attestedAgents, IDS } from '../lib/spire.js';
+import { shownEntries } from '../../labs/secure-agents/registration.js';
+import { AGENT_HEALTHCHECK, AGENT_ID, IDS, SERVER_SOCKET, SPIRE_SERVER } from '../../labs/secure-agents/spire-layout.js';
+import { attestedAgents } from '../lib/spire.js';
 import { presentedIdentity, tlsEndpoint } from '../lib/mtls-probe.js';
 import { agentRun } from './agents.js';
 
@@ -31,7 +32,7 @@ export const agentAttested: CheckDefinition = {
         `Add NodeAttestor "x509pop" (private_key_path and certificate_path under /etc/spire/agent-secrets/) to spire/agent.conf. ${STEP1}`,
       );
     }
-    const agentHealth = await ctx.exec('spire-agent', ['/opt/spire/bin/spire-agent', 'healthcheck', '-socketPath', '/run/spire/sockets/agent.sock']).catch((e: Error) => ({ exitCode: 1, output: e.message }));
+    const agentHealth = await ctx.exec('spire-agent', AGENT_HEALTHCHECK).catch((e: Error) => ({ exitCode: 1, output: e.message }));
     if (agentHealth.exitCode !== 0) return fail(`The agent attested once but is not healthy now: ${agentHealth.output.trim()}`, 'Run `lab logs spire-agent`; fix spire/agent.conf and run `lab check` again.');
     return pass(`The server is healthy and agent ${AGENT_ID} is attested.`);
   },

@@ -1,9 +1,10 @@
 import { defineLab, type ServiceEnvContext } from '../../src/core/lab-definition.js';
+import { auditLogIn } from '../../src/core/paths.js';
 import { agentsConnect, foreignCa, indexOnlyForMcpServer, noClientCertificate } from '../../checks/secure-agents/mtls.js';
 import { auditChain, auditEveryCall, auditSpoofedHeader } from '../../checks/secure-agents/audit.js';
 import { opaTests, policyMatrix } from '../../checks/secure-agents/policy.js';
 import { agentAttested, entriesRegistered, workloadsHoldSvids } from '../../checks/secure-agents/spire.js';
-import { IDS } from '../../checks/lib/spire.js';
+import { IDS } from './spire-layout.js';
 import { provisionSpire } from './provision.js';
 import { applyRegistrations } from './registration.js';
 
@@ -67,7 +68,7 @@ export default defineLab({
         RAG_INDEX_URL: tlsUrl(ctx, 'rag-index'),
         RAG_INDEX_ID: IDS.ragIndex,
         OPA_URL: `http://${new URL(ctx.url('opa')).hostname}:8181`,
-        AUDIT_FILE: `${ctx.workspaceDir}/.lab/audit/audit.jsonl`,
+        AUDIT_FILE: auditLogIn(ctx.workspaceDir),
         SPIFFE_ENDPOINT_SOCKET: WORKLOAD_API,
         TLS_PORT,
       }),

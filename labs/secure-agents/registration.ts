@@ -9,11 +9,10 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { LabControl } from '../../src/core/lab-definition.js';
+import { AGENT_HEALTHCHECK, SERVER_SOCKET, SPIRE_SERVER, spiffeId } from './spire-layout.js';
 import { presentedIdentity } from '../../checks/lib/mtls-probe.js';
 
-export const SPIRE_SERVER = ['/opt/spire/bin/spire-server'];
-export const SERVER_SOCKET = ['-socketPath', '/run/spire/server/api.sock'];
-const TRUST_DOMAIN_PREFIX = 'spiffe://lab.ai-infra-labs.dev/';
+const TRUST_DOMAIN_PREFIX = spiffeId('');
 /** The workloads that serve mTLS: their SVID must be in place before anything talks to them. */
 const SERVERS = ['rag-index', 'mcp-server'];
 
@@ -96,12 +95,12 @@ async function serversReady(control: LabControl, wanted: RegistrationEntry[]): P
   const bundleFile = path.join(control.secretsDir, 'spire-agent', 'bundle.pem');
   if (!existsSync(bundleFile)) return;
   // No healthy agent (step 1 not done yet): no server can get an SVID, nothing to wait for.
-  const agent = await control.exec('spire-agent', ['/opt/spire/bin/spire-agent', 'healthcheck', '-socketPath', '/run/spire/sockets/agent.sock']).catch(() => undefined);
+  const agent = await control.exec('spire-agent', AGENT_HEALTHCHECK).catch(() => undefined);
   if (agent?.exitCode !== 0) return;
   const bundle = readFileSync(bundleFile, 'utf8');
   const deadline = Date.now() + 20_000;
   for (const service of SERVERS) {
-    const id = `${TRUST_DOMAIN_PREFIX}${service}`;
+    const id = spiffeId(service);
     if (!wanted.some((e) => e.spiffe_id === id)) continue;
     const endpoint = new URL(`https://127.0.0.1:${control.url(service).port}`);
     while ((await presentedIdentity(endpoint, bundle, AbortSignal.timeout(5_000))).id !== id && Date.now() < deadline) {

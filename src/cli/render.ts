@@ -24,7 +24,7 @@ export function renderReport(io: Output, report: CheckReport): void {
 
 export function renderProblems(io: Output, problems: ServiceProblem[]): void {
   for (const p of problems) {
-    if (p.logTail === '') {
+    if (p.logTail === undefined) {
       // Not a crashed service but configuration the lab could not apply (e.g. registration entries).
       io.err(io.color.red(`! ${p.message}`));
       io.err('  Fix it in your workspace; the next `lab check` applies it again.');

@@ -30,7 +30,7 @@ export async function testCommand(ctx: CommandContext, labId: string, options: {
   };
   const expectAll = async (session: LabSession, want: 'pass' | 'fail', step: number | undefined, label: string) => {
     const { report: r, problems } = await grade(session, ctx.clock, { step });
-    for (const p of problems) if (want === 'pass') report(false, `${label}: ${p.message}\n${p.logTail}`);
+    for (const p of problems) if (want === 'pass') report(false, `${label}: ${p.message}${p.logTail ? `\n${p.logTail}` : ''}`);
     const checks = r.steps.flatMap((s) => s.checks);
     const wrong = checks.filter((ch) => (want === 'pass') !== (ch.status === 'pass'));
     const detail = wrong.map((ch) => `${ch.id}: ${ch.status}${want === 'pass' ? ` (${ch.message})` : ''}`).join('; ');

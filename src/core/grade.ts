@@ -28,13 +28,12 @@ export function plannedChecks(session: LabSession, step?: number): PlannedCheck[
 export async function syncLab(session: LabSession): Promise<ServiceProblem[]> {
   const sync = session.lab.definition.sync;
   if (!sync) return [];
-  const problems = await sync({
+  return sync({
     workspaceDir: session.paths.dir,
     secretsDir: session.paths.secrets,
     url: (service) => session.runtime.url(service),
     exec: (service, argv, options) => session.runtime.exec(service, argv, options),
   });
-  return problems.map((p) => ({ ...p, logTail: '' }));
 }
 
 export async function grade(session: LabSession, clock: Clock, options: { step?: number; onProgress?: StartProgress } = {}): Promise<GradeResult> {

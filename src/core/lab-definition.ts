@@ -25,14 +25,13 @@ export interface JobResult {
   output: string;
 }
 
-/** What a check may use. Everything reaches the lab through the runtime, so checks run unchanged on any runtime. */
-export interface CheckContext {
+/**
+ * What a check may use: everything a lab's hooks may (LabControl), and more. Everything reaches the lab through
+ * the runtime, so checks run unchanged on any runtime.
+ */
+export interface CheckContext extends LabControl {
   labDir: string;
   repoDir: string;
-  workspaceDir: string;
-  secretsDir: string;
-  /** Base URL of a service as reachable from the checker (the host). */
-  url(service: string): URL;
   /** Base URL of a service as the lab's services see it (its identity: token audiences, issuers). */
   serviceUrl(service: string): URL;
   /** Maps a URL the services use (e.g. one a server advertises) to one the checker can reach. */
@@ -41,8 +40,6 @@ export interface CheckContext {
   runJob(service: string): Promise<JobResult>;
   /** The service's log so far (for "never logged" checks and failure context). */
   logs(service: string): Promise<string>;
-  /** Runs a command inside a running service's container (Docker runtime only), e.g. `spire-server entry show`. */
-  exec(service: string, argv: string[], options?: ExecOptions): Promise<JobResult>;
   signal: AbortSignal;
 }
 
@@ -52,12 +49,13 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
-/** What a lab's own hooks may do with its running services. */
+/** What a lab's own hooks (and its checks) may do with its running services. */
 export interface LabControl {
   workspaceDir: string;
   secretsDir: string;
-  /** Base URL of a service as reachable from the runner (the host). */
+  /** Base URL of a service as reachable from the host (the runner, the checker). */
   url(service: string): URL;
+  /** Runs a command inside a running service's container (Docker runtime only), e.g. `spire-server entry show`. */
   exec(service: string, argv: string[], options?: ExecOptions): Promise<JobResult>;
 }
 

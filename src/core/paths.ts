@@ -28,6 +28,11 @@ export interface WorkspacePaths {
   audit: string;
 }
 
+/** Lab 2's audit log inside a workspace, wherever that workspace is seen from (the host, or a container's mount). */
+export function auditLogIn(workspaceDir: string): string {
+  return path.join(workspaceDir, '.lab', 'audit', 'audit.jsonl');
+}
+
 export function workspacePaths(home: string, labId: string): WorkspacePaths {
   const dir = path.join(home, labId);
   const meta = path.join(dir, '.lab');
@@ -40,7 +45,7 @@ export function workspacePaths(home: string, labId: string): WorkspacePaths {
     logs: path.join(meta, 'logs'),
     secrets: path.join(meta, 'secrets'),
     transcripts: path.join(meta, 'transcripts'),
-    audit: path.join(meta, 'audit', 'audit.jsonl'),
+    audit: auditLogIn(dir),
   };
 }
 

@@ -27,7 +27,8 @@ export interface StartProgress {
 export interface ServiceProblem {
   service: string;
   message: string;
-  logTail: string;
+  /** The end of the service's log; absent when no process failed (lab configuration that could not be applied). */
+  logTail?: string;
 }
 
 export interface Runtime {

@@ -2,7 +2,7 @@
  * End to end on the local runtime: the `lab` executable as a subprocess, real services, real checks.
  * One lab run shared by the tests of this file, in order, like a learner's session.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -19,7 +19,6 @@ const ws = (...p: string[]) => path.join(home, LAB, ...p);
 
 afterAll(async () => {
   await lab('stop');
-  rmSync(home, { recursive: true, force: true });
 });
 
 describe('lab on the local runtime', () => {

@@ -3,7 +3,6 @@
  * without Docker this suite skips and says why; under CI (or LAB_DOCKER_TESTS=required) a missing engine,
  * compose or image is a failure.
  */
-import { rmSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
@@ -11,7 +10,7 @@ import { imageSpec, OPA_VERSION, SPIRE_VERSION } from '../../src/images/catalog.
 import { repoDir } from '../../src/core/paths.js';
 import { composeProject } from '../../src/runtimes/docker-runtime.js';
 import { cliIn, scratchHome } from '../helpers/cli.js';
-import { announceSkip, dockerRequired, engine, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
+import { announceSkip, composeLeftovers, dockerRequired, engine, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
 
 const LAB = 'mcp-integration';
 const missing = await missingDockerPrerequisite(['node', 'services', 'opa', 'spire-server', 'spire-agent']);
@@ -21,18 +20,12 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab on the Docker com
   const home = scratchHome();
   const lab = cliIn(home);
   const project = composeProject(LAB, home);
-  const owned = async () => [
-    ...(await engine.containers(`com.docker.compose.project=${project}`)).map((c) => c.name),
-    ...(await engine.networks(`com.docker.compose.project=${project}`)),
-    ...(await engine.volumes(`com.docker.compose.project=${project}`)),
-  ];
 
   beforeAll(() => {
     if (missing) throw new Error(`Docker prerequisites missing under CI: ${missing}`);
   });
   afterAll(async () => {
     await lab('reset', '--yes');
-    rmSync(home, { recursive: true, force: true });
   });
 
   it('passes the self-test under compose: every check fails before its step and passes after', async () => {
@@ -92,9 +85,9 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab on the Docker com
   }, 60_000);
 
   it('resets to nothing: no container, network or volume of the lab is left', async () => {
-    expect((await owned()).length).toBeGreaterThan(0);
+    expect((await composeLeftovers(project)).length).toBeGreaterThan(0);
     const reset = await lab('reset', '--yes');
     expect(reset.exitCode, reset.stderr).toBe(0);
-    expect(await owned()).toEqual([]);
+    expect(await composeLeftovers(project)).toEqual([]);
   }, 120_000);
 });

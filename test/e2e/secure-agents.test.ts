@@ -4,17 +4,17 @@
  * SPIRE server restart (the next `lab check` still passes), a verified audit chain, and a reset that leaves
  * nothing. Required under CI; skips loudly on a machine without Docker.
  */
-import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckContext } from '../../src/core/lab-definition.js';
 import { readAudit } from '../../src/services/audit/audit-verify.js';
 import { composeProject } from '../../src/runtimes/docker-runtime.js';
+import { auditLogIn } from '../../src/core/paths.js';
 import { searchAs } from '../../checks/secure-agents/policy.js';
-import { IDS } from '../../checks/lib/spire.js';
+import { IDS } from '../../labs/secure-agents/spire-layout.js';
 import { cliIn, runtimeRecord, scratchHome } from '../helpers/cli.js';
-import { announceSkip, dockerRequired, engine, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
+import { announceSkip, composeLeftovers, dockerRequired, engine, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
 
 const LAB = 'secure-agents';
 const missing = await missingDockerPrerequisite(['node', 'services', 'opa', 'spire-server', 'spire-agent']);
@@ -49,7 +49,6 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 secure-agents o
   });
   afterAll(async () => {
     await lab('reset', '--yes');
-    rmSync(home, { recursive: true, force: true });
   });
 
   it('passes the self-test: every check fails before its step and passes after, twice', async () => {
@@ -84,7 +83,7 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 secure-agents o
     const call = await searchAs(probeContext(), IDS.research, 'public');
     expect(call.allowed).toBe(false);
     expect(call.text).toMatch(/policy unavailable/);
-    const entry = readAudit(path.join(home, LAB, '.lab', 'audit', 'audit.jsonl')).entries.find((e) => e.trace_id === call.traceId);
+    const entry = readAudit(auditLogIn(path.join(home, LAB))).entries.find((e) => e.trace_id === call.traceId);
     expect(entry).toMatchObject({ spiffe_id: IDS.research, decision: 'deny', outcome: 'denied', decision_id: null });
     const checked = await lab('check', '3');
     expect(checked.exitCode, checked.stdout).toBe(0);
@@ -100,10 +99,9 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 secure-agents o
     const verified = await lab('audit', '--verify');
     expect(verified.exitCode, verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/audit chain verified: \d+ entries/);
-    const entries = readAudit(path.join(home, LAB, '.lab', 'audit', 'audit.jsonl')).entries;
+    const entries = readAudit(auditLogIn(path.join(home, LAB))).entries;
     expect(new Set(entries.map((e) => e.spiffe_id))).toEqual(new Set([IDS.research, IDS.support, IDS.unregistered]));
     expect((await lab('reset', '--yes')).exitCode).toBe(0);
-    const label = `com.docker.compose.project=${project}`;
-    expect([...(await engine.containers(label)), ...(await engine.networks(label)), ...(await engine.volumes(label))]).toEqual([]);
+    expect(await composeLeftovers(project)).toEqual([]);
   }, 120_000);
 });

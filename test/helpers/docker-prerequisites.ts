@@ -16,6 +16,16 @@ export async function missingDockerPrerequisite(images: Array<ImageSpec['key']>)
   return undefined;
 }
 
+/** Whatever of a compose project is still there: containers, networks, volumes (by compose's project label). */
+export async function composeLeftovers(project: string): Promise<string[]> {
+  const label = `com.docker.compose.project=${project}`;
+  return [
+    ...(await engine.containers(label)).map((c) => `container ${c.name}`),
+    ...(await engine.networks(label)).map((n) => `network ${n}`),
+    ...(await engine.volumes(label)).map((v) => `volume ${v}`),
+  ];
+}
+
 export function announceSkip(suite: string, missing: string | undefined): void {
   if (missing && !dockerRequired) console.warn(`\n!!! ${suite} SKIPPED: ${missing}. Set LAB_DOCKER_TESTS=required to make this a failure.\n`);
 }

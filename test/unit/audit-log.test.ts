@@ -6,7 +6,7 @@ import { main } from '../../src/cli/main.js';
 import { filterEntries, formatAuditTable } from '../../src/commands/audit.js';
 import { writeActive } from '../../src/core/lab-session.js';
 import { workspacePaths } from '../../src/core/paths.js';
-import { digestArguments, entryHash, newTraceId, type AuditEntry, type AuditEvent } from '../../src/services/audit/audit-entry.js';
+import { digestArguments, entryHash, newTraceId, traceIdFrom, traceparent, type AuditEntry, type AuditEvent } from '../../src/services/audit/audit-entry.js';
 import { formatProblem, readAudit, verifyAudit } from '../../src/services/audit/audit-verify.js';
 import { AuditLog } from '../../src/services/audit/audit-log.js';
 import { fakeContext } from '../helpers/fake-context.js';
@@ -304,5 +304,12 @@ describe('lab audit', () => {
     await writeLog(file, 2);
     expect(readdirSync(path.dirname(file))).toEqual(['audit.jsonl']);
     expect(existsSync(`${file}.torn`)).toBe(false);
+  });
+
+  it('reads back the trace id of a traceparent it wrote, and nothing from a malformed one', () => {
+    const id = newTraceId();
+    expect(traceIdFrom(traceparent(id))).toBe(id);
+    expect(traceIdFrom(`00-${id}-short-01`)).toBeUndefined();
+    expect(traceIdFrom(undefined)).toBeUndefined();
   });
 });

@@ -82,6 +82,12 @@ export function newTraceId(): string {
   }
 }
 
+/** A W3C traceparent header for a trace id (a fixed parent span: callers here start one span per call). */
+export const traceparent = (traceId: string) => `00-${traceId}-${'0'.repeat(15)}1-01`;
+
+/** The trace id of a W3C traceparent header, undefined when the header is absent or malformed. */
+export const traceIdFrom = (header: unknown) => /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(String(header ?? ''))?.[1];
+
 export function entryHash(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): string {
   const { hash: _ignored, ...rest } = entry;
   return sha256(`${entry.prev_hash}\n${canonicalJSON(rest)}`);

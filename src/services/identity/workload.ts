@@ -10,9 +10,6 @@ import { pathToFileURL } from 'node:url';
 import { SvidSource } from './svid-source.js';
 import type { X509Svid } from './workload-api-client.js';
 
-export const TRUST_DOMAIN = 'lab.ai-infra-labs.dev';
-export const spiffeId = (path: string) => `spiffe://${TRUST_DOMAIN}/${path}`;
-
 export function requiredEnv(service: string, name: string, fallback?: string): string {
   const value = process.env[name] ?? fallback;
   if (!value) throw new Error(`${service}: environment variable ${name} is required`);

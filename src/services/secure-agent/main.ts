@@ -7,7 +7,7 @@
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { newTraceId } from '../audit/audit-entry.js';
+import { newTraceId, traceparent } from '../audit/audit-entry.js';
 import { mtlsFetch } from '../identity/mtls-fetch.js';
 import { loadTlsConfig, requiredEnv, workloadSource } from '../identity/workload.js';
 
@@ -58,7 +58,7 @@ try {
   // Every request carries a W3C traceparent: the server's audit entry for a call is found by its trace id.
   const traced: typeof fetch = Object.assign((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const headers = new Headers(init?.headers);
-    headers.set('traceparent', `00-${traceId}-${'0'.repeat(15)}1-01`);
+    headers.set('traceparent', traceparent(traceId));
     return fetch(input, { ...init, headers });
   }, { close: fetch.close });
   await client.connect(new StreamableHTTPClientTransport(serverUrl, { fetch: traced }));

@@ -4,18 +4,17 @@
  * learner's guard (OPA decision, audit entry). It reaches rag-index over mTLS as well, verifying the index's
  * SPIFFE ID. Configuration: TLS_MODULE, GUARD_MODULE, RAG_INDEX_URL, RAG_INDEX_ID, OPA_URL, AUDIT_FILE, PORT (health), TLS_PORT.
  */
-import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { digestArguments, newTraceId } from '../audit/audit-entry.js';
+import { digestArguments, newTraceId, traceIdFrom } from '../audit/audit-entry.js';
 import { AuditLog } from '../audit/audit-log.js';
+import { mtlsAgent } from '../identity/mtls-agent.js';
 import { listenMtls } from '../identity/mtls-server.js';
 import { peerSpiffeId } from '../identity/spiffe-tls.js';
 import { awaitIdentity, loadTlsConfig, requiredEnv, serveHealth, workloadSource } from '../identity/workload.js';
-import type { X509Svid } from '../identity/workload-api-client.js';
 import { httpIndexClient } from '../mcp-search-server/index-client.js';
 import { opaClient } from '../policy/opa-client.js';
 import { registerGuardedTools, type Guard } from './guarded-tools.js';
@@ -31,29 +30,16 @@ const audit = { append: (entry: Parameters<AuditLog['append']>[0]) => auditLog.a
 const source = workloadSource(SERVICE);
 serveHealth(source, Number(env('PORT')));
 
-// One keep-alive agent per SVID: a rotated certificate is presented on new connections to the index.
 const indexId = env('RAG_INDEX_ID');
-let indexAgent: { svid: X509Svid; agent: https.Agent } | undefined;
-const index = httpIndexClient(env('RAG_INDEX_URL'), {
-  agent: () => {
-    const svid = source.current();
-    if (!svid) throw new Error('this server holds no SVID yet');
-    if (indexAgent?.svid !== svid) {
-      indexAgent?.agent.destroy();
-      indexAgent = { svid, agent: new https.Agent({ keepAlive: true, maxSockets: 32, ...tls.clientTlsOptions(svid, indexId) }) };
-    }
-    return indexAgent.agent;
-  },
-});
+const index = httpIndexClient(env('RAG_INDEX_URL'), { agent: mtlsAgent(source, (svid) => tls.clientTlsOptions(svid, indexId)) });
 
-const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
 const app = createMcpExpressApp({ host: '0.0.0.0', allowedHosts: [SERVICE, 'localhost', '127.0.0.1'] });
 app.all('/mcp', async (req, res) => {
   if (req.method !== 'POST') {
     res.status(405).set('Allow', 'POST').json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless, use POST' }, id: null });
     return;
   }
-  const traceId = TRACEPARENT.exec(String(req.headers.traceparent ?? ''))?.[1] ?? newTraceId();
+  const traceId = traceIdFrom(req.headers.traceparent) ?? newTraceId();
   const server = new McpServer({ name: 'course-docs-search', version: '2.0.0' });
   registerGuardedTools(server, { guard, policy, audit, index, call: { spiffeId: peerSpiffeId(req.socket as TLSSocket) ?? null, traceId, headers: req.headers } });
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
