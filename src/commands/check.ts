@@ -6,7 +6,7 @@ import { renderProblems, renderReport } from '../cli/render.js';
 import { writeFileAtomic } from '../core/atomic-file.js';
 import { toJUnit } from '../core/check-report.js';
 import { grade } from '../core/grade.js';
-import { openActiveSession, type LabSession } from '../core/lab-session.js';
+import { openActiveSession, withHomeLock, type LabSession } from '../core/lab-session.js';
 
 export interface CheckOptions {
   json?: boolean;
@@ -16,13 +16,21 @@ export interface CheckOptions {
 
 /** Exit 0 when every check in scope passed, 1 when any failed (2 comes from errors, via the entry point). */
 export async function checkCommand(ctx: CommandContext, step: number | undefined, options: CheckOptions): Promise<number> {
-  const session = await openActiveSession(ctx);
-  const code = await checkOnce(ctx, session, step, options);
+  // Under the lock only while grading: --watch waits between passes without holding it (hint, next stay usable).
+  const { session, code } = await withHomeLock(ctx, 'check', async () => {
+    const session = await openActiveSession(ctx);
+    return { session, code: await checkOnce(ctx, session, step, options) };
+  });
   if (!options.watch) return code;
   return watchAndCheck(ctx, session, step, options);
 }
 
-export async function checkOnce(ctx: CommandContext, session: LabSession, step: number | undefined, options: CheckOptions): Promise<number> {
+/** One grading pass and its report; restarts services and records progress, so it runs under the home's lock. */
+export function checkOnce(ctx: CommandContext, session: LabSession, step: number | undefined, options: CheckOptions): Promise<number> {
+  return withHomeLock(ctx, 'check', () => checkLocked(ctx, session, step, options));
+}
+
+async function checkLocked(ctx: CommandContext, session: LabSession, step: number | undefined, options: CheckOptions): Promise<number> {
   const names = session.lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name);
   const quiet = Boolean(options.json) || !ctx.io.tty;
   const { report, problems } = await withServiceProgress(ctx.io, names, (onProgress) => grade(session, ctx.clock, { step, onProgress }), quiet);

@@ -1,8 +1,12 @@
 import type { CommandContext } from '../cli/context.js';
-import { openActiveSession } from '../core/lab-session.js';
+import { openActiveSession, withHomeLock } from '../core/lab-session.js';
 
 /** Progressive hints: each call reveals one more for the current step, and shows the ones already seen. */
-export async function hintCommand(ctx: CommandContext): Promise<number> {
+export function hintCommand(ctx: CommandContext): Promise<number> {
+  return withHomeLock(ctx, 'hint', () => hintLocked(ctx));
+}
+
+async function hintLocked(ctx: CommandContext): Promise<number> {
   const session = await openActiveSession(ctx);
   const { currentStep } = session.state.read();
   const hints = session.lab.definition.steps[currentStep - 1]!.hints;

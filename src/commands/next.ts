@@ -1,9 +1,13 @@
 import type { CommandContext } from '../cli/context.js';
 import { UsageError } from '../core/errors.js';
-import { openActiveSession } from '../core/lab-session.js';
+import { openActiveSession, withHomeLock } from '../core/lab-session.js';
 import { printStep } from './show-step.js';
 
-export async function nextCommand(ctx: CommandContext): Promise<number> {
+export function nextCommand(ctx: CommandContext): Promise<number> {
+  return withHomeLock(ctx, 'next', () => nextLocked(ctx));
+}
+
+async function nextLocked(ctx: CommandContext): Promise<number> {
   const session = await openActiveSession(ctx);
   const total = session.lab.definition.steps.length;
   const current = session.state.read().currentStep;

@@ -1,24 +1,35 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import type { CommandContext } from '../cli/context.js';
 import { UsageError } from '../core/errors.js';
-import { clearActive, openSession, readActive } from '../core/lab-session.js';
+import { clearActive, openSession, readActiveOrSetAside, withHomeLock } from '../core/lab-session.js';
 import { newState } from '../core/state-store.js';
 import { backupWorkspace } from '../core/workspace.js';
 import { listLabIds, loadLab } from '../core/lab-catalog.js';
-import { stopVerified } from './stop.js';
+import { stopLab, stopLabVerified } from './stop.js';
 
 /**
  * Clears the way for a new attempt: stops the lab and verifies nothing is left running, then restarts progress.
  * Learner files stay unless --hard, which moves the whole workspace into a backup first.
  */
 export async function resetCommand(ctx: CommandContext, labArg: string | undefined, options: { hard?: boolean; yes?: boolean }): Promise<number> {
-  const active = readActive(ctx.home);
+  return withHomeLock(ctx, 'reset', () => reset(ctx, labArg, options));
+}
+
+async function reset(ctx: CommandContext, labArg: string | undefined, options: { hard?: boolean; yes?: boolean }): Promise<number> {
+  if (labArg !== undefined) await loadLab(labArg); // an unknown lab is refused before anything else
+  const active = readActiveOrSetAside(ctx);
   const labId = labArg ?? active?.lab;
-  if (!labId) throw new UsageError('No lab is active, so there is nothing to reset.', `Name the lab: \`lab reset <lab>\` (one of ${listLabIds().join(', ')}).`);
+  if (!labId) {
+    // No (valid) active record: whatever of this home still runs is stopped all the same, then the lab is asked for.
+    const stopped = [];
+    for (const id of listLabIds()) stopped.push(...(await stopLab(ctx, id)));
+    for (const r of stopped.filter((r) => r.stopped.length > 0)) ctx.io.out(`Stopped ${r.lab} on the ${r.runtime} runtime: ${r.stopped.join(', ')}.`);
+    const left = stopped.flatMap((r) => r.left.map((what) => `${r.lab} (${r.runtime}): ${what}`));
+    const running = left.length > 0 ? ` Still running: ${left.join(', ')}.` : '';
+    throw new UsageError(`No lab is active, so there is no progress to reset.${running}`, `Name the lab: \`lab reset <lab>\` (one of ${listLabIds().join(', ')}).`);
+  }
   const lab = await loadLab(labId);
-  // Not the active lab: its runtime is the one it can run on (a Docker-only lab has no local processes to stop).
-  const fallback = lab.definition.runtimes.includes('local') ? 'local' : 'docker';
-  const session = await openSession(ctx, labId, active?.lab === labId ? active.runtime : fallback);
+  const session = await openSession(ctx, labId, active?.lab === labId ? active.runtime : lab.definition.runtimes[0]!);
   if (options.hard && !options.yes) {
     const question = `Reset ${labId} hard? Your workspace ${session.paths.dir} is moved to a backup and replaced by fresh starter files.`;
     if (!ctx.prompter.interactive) throw new UsageError('`lab reset --hard` replaces your workspace files.', 'Add --yes to confirm (the workspace is backed up first).');
@@ -27,7 +38,8 @@ export async function resetCommand(ctx: CommandContext, labArg: string | undefin
       return 0;
     }
   }
-  await stopVerified(ctx, session);
+  // On every runtime the lab supports, from markers and labels: runtime.json may be damaged or gone.
+  await stopLabVerified(ctx, labId);
   if (active?.lab === labId) clearActive(ctx.home);
   const now = ctx.clock.now();
   if (options.hard) {
@@ -41,7 +53,8 @@ export async function resetCommand(ctx: CommandContext, labArg: string | undefin
     try {
       history = session.state.read();
     } catch {
-      ctx.io.out(`The progress file was corrupt; kept it as ${session.state.quarantine(now)}.`);
+      const kept = session.state.quarantine(now);
+      if (kept) ctx.io.out(`The progress file was corrupt; kept it as ${kept}.`);
     }
     const fresh = newState(labId, now);
     // Progress starts over; the record of earlier attempts stays.

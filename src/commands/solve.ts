@@ -1,10 +1,14 @@
 import type { CommandContext } from '../cli/context.js';
 import { UsageError } from '../core/errors.js';
-import { openActiveSession } from '../core/lab-session.js';
+import { openActiveSession, withHomeLock } from '../core/lab-session.js';
 import { applySolve, planSolve } from '../core/workspace.js';
 
 /** Writes the reference solution of a step. Asks first when it would replace the learner's own work. */
-export async function solveCommand(ctx: CommandContext, step: number | undefined, options: { yes?: boolean }): Promise<number> {
+export function solveCommand(ctx: CommandContext, step: number | undefined, options: { yes?: boolean }): Promise<number> {
+  return withHomeLock(ctx, 'solve', () => solveLocked(ctx, step, options));
+}
+
+async function solveLocked(ctx: CommandContext, step: number | undefined, options: { yes?: boolean }): Promise<number> {
   const session = await openActiveSession(ctx);
   const total = session.lab.definition.steps.length;
   const target = step ?? session.state.read().currentStep;

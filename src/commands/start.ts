@@ -4,11 +4,11 @@ import { renderProblems, renderServices } from '../cli/render.js';
 import { runWalkthrough } from '../cli/walkthrough.js';
 import { UsageError } from '../core/errors.js';
 import { syncLab } from '../core/grade.js';
-import { loadLab } from '../core/lab-catalog.js';
-import { openSession, readActive, writeActive } from '../core/lab-session.js';
+import { loadLab, type LoadedLab } from '../core/lab-catalog.js';
+import { openSession, readActiveOrSetAside, withHomeLock, writeActive } from '../core/lab-session.js';
 import { newState } from '../core/state-store.js';
 import { createWorkspace } from '../core/workspace.js';
-import { chooseRuntime } from '../runtimes/create-runtime.js';
+import { chooseRuntime, type RuntimeChoice } from '../runtimes/create-runtime.js';
 import { ensureServicesImage } from './ensure-image.js';
 import { printStep } from './show-step.js';
 
@@ -21,10 +21,15 @@ export interface StartOptions {
 export async function startCommand(ctx: CommandContext, labId: string, options: StartOptions): Promise<number> {
   const lab = await loadLab(labId);
   const choice = await chooseRuntime(ctx, options.runtime, lab);
-  const kind = choice.kind;
+  // Options are validated before anything runs or stops.
   const ports = parsePorts(options.port ?? [], lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name));
+  return withHomeLock(ctx, 'start', () => start(ctx, lab, choice, ports, options));
+}
 
-  const active = readActive(ctx.home);
+async function start(ctx: CommandContext, lab: LoadedLab, choice: RuntimeChoice, ports: Record<string, number>, options: StartOptions): Promise<number> {
+  const labId = lab.definition.id;
+  const kind = choice.kind;
+  const active = readActiveOrSetAside(ctx);
   if (active && (active.lab !== labId || active.runtime !== kind)) {
     const other = await openSession(ctx, active.lab, active.runtime);
     if (await other.runtime.isUp()) {

@@ -22,13 +22,30 @@ export interface SpawnRequest {
   logFile: string;
 }
 
+/**
+ * Who a process is, as far as the lab can tell: its start time (clock ticks since boot, from /proc/<pid>/stat)
+ * tells a process from a later one that reuses its pid; its LAB_* environment says which lab run it belongs to.
+ */
+export interface ProcessIdentity {
+  pid: number;
+  /** Process group id: a group is signalled only through a leader (pid === pgid) that is verified as the lab's. */
+  pgid: number;
+  startTime: string;
+  /** The process's LAB_* environment variables (LAB_RUN_ID, LAB_WORKSPACE, LAB_HOME), as it was started with. */
+  markers: Record<string, string>;
+}
+
 export interface ProcessControl {
   /** Starts a process in its own process group, output appended to logFile; returns its pid (= its group id). */
   spawnDetached(request: SpawnRequest): number;
   isAlive(pid: number): boolean;
-  /** Signals the whole process group; false when it no longer exists. */
+  /** The identity of a live process; undefined when it is gone, a zombie, or cannot be read (never guessed). */
+  identify(pid: number): ProcessIdentity | undefined;
+  /** Signals the whole process group; false when it no longer exists. Callers verify the leader first. */
   signalGroup(pgid: number, signal: NodeJS.Signals): boolean;
-  /** Pids of processes whose environment holds name=value: finds strays that left their group. */
+  /** Signals one process; false when it no longer exists. Callers verify it first. */
+  signal(pid: number, signal: NodeJS.Signals): boolean;
+  /** Pids of processes (this one excluded) whose environment holds name=value: finds the lab's processes without any record. */
   findByEnv(name: string, value: string): number[];
   run(request: Omit<SpawnRequest, 'logFile'> & { timeoutMs: number; logFile?: string }): Promise<{ exitCode: number; output: string }>;
 }

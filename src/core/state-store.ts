@@ -1,11 +1,14 @@
 /**
  * Learner progress per workspace: current step, hints seen, every check run with its time, and events such as
- * solves and resets. Written atomically; a file that does not parse is reported, never silently replaced.
+ * solves and resets. Written atomically; read-modify-write happens under the workspace lock (see lock.ts), so
+ * concurrent commands lose no record. A file that does not pass its schema (or names a step the lab does not
+ * have) is reported, never silently replaced: `lab reset` sets it aside (json-record.ts).
  */
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { writeJsonAtomic } from './atomic-file.js';
 import { EnvironmentError } from './errors.js';
+import { readJson, setAside } from './json-record.js';
 
 const checkRunSchema = z.object({
   at: z.string(),
@@ -48,31 +51,42 @@ export function newState(lab: string, now: Date): LabState {
   };
 }
 
+/** The schema of one lab's progress: steps are counted against the lab (currentStep 99 of a 3-step lab is corrupt). */
+function schemaFor(lab?: { id: string; steps: number }) {
+  if (!lab) return stateSchema;
+  const step = z.number().int().min(1).max(lab.steps);
+  return stateSchema.extend({
+    lab: z.literal(lab.id),
+    currentStep: step,
+    completedSteps: z.array(step),
+    hintsShown: z.record(z.string().regex(/^\d+$/), z.number().int().nonnegative()),
+  });
+}
+
 export class StateStore {
-  constructor(readonly file: string) {}
+  private readonly schema: z.ZodType<LabState>;
+
+  /** lab: the lab this progress belongs to and its step count, which the file is checked against. */
+  constructor(
+    readonly file: string,
+    lab?: { id: string; steps: number },
+  ) {
+    this.schema = schemaFor(lab);
+  }
 
   exists(): boolean {
     return existsSync(this.file);
   }
 
   read(): LabState {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(this.file, 'utf8'));
-    } catch (error) {
-      throw this.corrupt((error as Error).message);
-    }
-    const parsed = stateSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw this.corrupt(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    }
-    return parsed.data;
+    const result = readJson(this.file, this.schema);
+    if (result.status === 'ok') return result.value;
+    throw this.corrupt(result.status === 'missing' ? 'it is missing' : result.reason);
   }
 
   write(state: LabState): void {
     const trimmed = { ...state, checkRuns: state.checkRuns.slice(-MAX_CHECK_RUNS) };
-    writeJsonAtomic(this.file, stateSchema.parse(trimmed));
+    writeJsonAtomic(this.file, this.schema.parse(trimmed));
   }
 
   update(change: (state: LabState) => void): LabState {
@@ -83,10 +97,8 @@ export class StateStore {
   }
 
   /** Moves a corrupt file aside (kept for inspection) and returns where it went. */
-  quarantine(now: Date): string {
-    const target = `${this.file}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`;
-    renameSync(this.file, target);
-    return target;
+  quarantine(now: Date): string | undefined {
+    return setAside(this.file, now);
   }
 
   private corrupt(reason: string): EnvironmentError {

@@ -38,9 +38,10 @@ export async function chooseRuntime(ctx: CommandContext, requested: string | und
 }
 
 export async function createRuntime(kind: RuntimeKind, lab: LoadedLab, paths: WorkspacePaths, ctx: CommandContext): Promise<Runtime> {
-  if (kind === 'local') return new LocalRuntime(lab, paths, ctx.processes, ctx.clock);
+  const notice = (message: string) => ctx.io.err(ctx.io.color.yellow(message));
+  if (kind === 'local') return new LocalRuntime(lab, paths, ctx.processes, ctx.clock, notice);
   const compose = await ctx.compose();
   if (!compose) throw new EnvironmentError('Neither `docker compose` (v2) nor `docker-compose` (v1) is installed.', 'Install one, or use --runtime local.');
   const spec = imageSpec('services');
-  return new DockerRuntime(lab, paths, ctx.engine, compose, ctx.clock, ctx.env[spec.env] ?? spec.local);
+  return new DockerRuntime(lab, paths, ctx.engine, compose, ctx.clock, ctx.env[spec.env] ?? spec.local, notice);
 }

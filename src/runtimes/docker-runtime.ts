@@ -4,9 +4,10 @@
  * the engine API (dockerode) reports health, logs and what is left after a reset.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RuntimeRecord } from './runtime-record.js';
+import { dockerRecordSchema, RuntimeRecord, type DockerRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
 import type { ExecOptions, JobResult, ServiceDefinition } from '../core/lab-definition.js';
@@ -14,16 +15,10 @@ import { repoDir, type WorkspacePaths } from '../core/paths.js';
 import type { Clock, ComposeTool, ContainerEngine, ContainerSummary } from '../core/ports.js';
 import { IMAGES } from '../images/catalog.js';
 import { choosePort } from './port-check.js';
-import type { Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
+import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
 import { fingerprint, startOrder } from './service-graph.js';
 
-interface DockerState {
-  kind: 'docker';
-  runId: string;
-  startedAt: string;
-  ports: Record<string, number>;
-  fingerprints: Record<string, string>;
-}
+type DockerState = DockerRecord;
 
 export const CONTAINER_PORT = 8080;
 export const OWNER_LABEL = 'dev.ai-infra-labs.lab';
@@ -49,9 +44,10 @@ export class DockerRuntime implements Runtime {
     private readonly compose: ComposeTool,
     private readonly clock: Clock,
     private readonly servicesImage: string,
+    notice: (message: string) => void = () => undefined,
   ) {
     this.services = startOrder(lab.definition.services);
-    this.record = new RuntimeRecord<DockerState>(paths.runtime, 'docker', lab.definition.id);
+    this.record = new RuntimeRecord<DockerState>({ file: paths.runtime, kind: 'docker', labId: lab.definition.id, schema: dockerRecordSchema, clock, notice });
     this.project = composeProject(lab.definition.id, paths.home);
     this.mount = `/app/workspace/${lab.definition.id}`;
   }
@@ -189,12 +185,27 @@ export class DockerRuntime implements Runtime {
     return path.join(this.paths.logs, `${service}.log`);
   }
 
-  async down(): Promise<string[]> {
+  /**
+   * compose down by project name: compose finds the containers, networks and volumes by their project label,
+   * so this works with runtime.json corrupt or deleted and with the workspace gone. What is left is found by
+   * label too.
+   */
+  async down(): Promise<DownResult> {
     const state = this.record.read();
-    if (!state && (await this.byService()).size === 0) return [];
-    const env = state ? this.composeEnv(state) : this.composeEnv({ kind: 'docker', runId: 'down', startedAt: '', ports: {}, fingerprints: {} });
-    const result = await this.compose.run(this.composeArgs(['down', '-v', '--remove-orphans', '-t', '5']), { env });
     const label = `com.docker.compose.project=${this.project}`;
+    const before = await this.engine.containers(label);
+    if (!state && before.length === 0) return { stopped: [], left: [] };
+    const env = this.composeEnv(state ?? { kind: 'docker', runId: '0000000000000000', startedAt: '', ports: {}, fingerprints: {} });
+    // compose reads every service's env_file even to take it down: with them gone (workspace or .lab deleted),
+    // it gets empty ones from a temporary folder, and the deleted workspace is not recreated.
+    const scratch = existsSync(env.LAB_ENV_DIR!) ? undefined : mkdtempSync(path.join(tmpdir(), 'lab-down-'));
+    if (scratch) {
+      for (const service of this.services) writeFileSync(path.join(scratch, `${service.name}.env`), '');
+      env.LAB_ENV_DIR = scratch;
+    }
+    const result = await this.compose.run(this.composeArgs(['down', '-v', '--remove-orphans', '-t', '5']), { env }).finally(() => {
+      if (scratch) rmSync(scratch, { recursive: true, force: true });
+    });
     const left = [
       ...(await this.engine.containers(label)).map((c) => `container ${c.name}`),
       ...(await this.engine.networks(label)).map((n) => `network ${n}`),
@@ -202,7 +213,7 @@ export class DockerRuntime implements Runtime {
     ];
     if (left.length > 0 && result.exitCode !== 0) left.push(`(compose down said: ${result.output.trim().split('\n').slice(-2).join(' ')})`);
     if (left.length === 0) this.record.remove();
-    return left;
+    return { stopped: before.map((c) => `container ${c.name}`).filter((c) => !left.includes(c)), left };
   }
 
   private async byService(): Promise<Map<string, ContainerSummary>> {

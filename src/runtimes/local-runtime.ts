@@ -1,37 +1,28 @@
 /**
  * The local process runtime: each service is a Node process in its own process group, bound to 127.0.0.1 on a
- * free port, logging to .lab/logs/<service>.log, tracked in .lab/runtime.json with the run id in its
- * environment (LAB_RUN_ID) so that stop can find and verify every process of the lab, strays included.
+ * free port, logging to .lab/logs/<service>.log, tracked in .lab/runtime.json (pid and start time). Every
+ * process carries markers in its environment (LAB_RUN_ID, LAB_WORKSPACE, LAB_HOME): a recorded pid is the
+ * lab's only when its start time and run id match (see lab-processes.ts), and stop finds every process of the
+ * workspace from the markers alone, with runtime.json corrupt or gone.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { RuntimeRecord } from './runtime-record.js';
+import { findLabProcesses, MARKER, stopLabProcesses, verifyRecorded, type LabMarkers } from './lab-processes.js';
+import { localRecordSchema, RuntimeRecord, type LocalRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
 import type { JobResult, ServiceDefinition } from '../core/lab-definition.js';
 import { repoDir, type WorkspacePaths } from '../core/paths.js';
-import type { Clock, ProcessControl } from '../core/ports.js';
+import type { Clock, ProcessControl, ProcessIdentity } from '../core/ports.js';
 import { busyPort, choosePort, isPortFree } from './port-check.js';
-import type { Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
+import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
 import { entryPath, fingerprint, startOrder } from './service-graph.js';
 
-interface ServiceRecord {
-  pid: number;
-  port: number;
-  fingerprint: string;
-  startedAt: string;
-}
-
-interface LocalState {
-  kind: 'local';
-  runId: string;
-  startedAt: string;
-  ports: Record<string, number>;
-  services: Record<string, ServiceRecord>;
-}
+type LocalState = LocalRecord;
+type ServiceRecord = LocalState['services'][string];
 
 const HOST = '127.0.0.1';
 const HEALTH_TIMEOUT_MS = 20_000;
@@ -51,23 +42,53 @@ export class LocalRuntime implements Runtime {
     private readonly paths: WorkspacePaths,
     private readonly processes: ProcessControl,
     private readonly clock: Clock,
+    notice: (message: string) => void = () => undefined,
   ) {
     this.services = startOrder(lab.definition.services);
-    this.record = new RuntimeRecord<LocalState>(paths.runtime, 'local', lab.definition.id);
+    this.record = new RuntimeRecord<LocalState>({ file: paths.runtime, kind: 'local', labId: lab.definition.id, schema: localRecordSchema, clock, notice });
   }
 
   async up({ ports, onProgress }: { ports: Record<string, number>; onProgress?: StartProgress }): Promise<ServiceProblem[]> {
     const state = this.record.read() ?? { kind: 'local', runId: randomBytes(8).toString('hex'), startedAt: this.clock.now().toISOString(), ports: {}, services: {} };
+    // A recorded pid that is no longer the lab's process (gone, or reused by another program) is forgotten, never adopted.
+    for (const [name, record] of Object.entries(state.services)) if (!this.verified(state, record)) delete state.services[name];
+    // Processes of this workspace that no valid record names (runtime.json lost or damaged) would hold ports and never stop.
+    await this.stopOrphans(state);
+    // Every port is settled before anything is stopped: a refused --port leaves the running lab as it was.
+    const moves: string[] = [];
     for (const service of this.longRunning()) {
       const record = state.services[service.name];
-      const running = record && this.processes.isAlive(record.pid);
       const wanted = ports[service.name];
-      if (running && (wanted === undefined || wanted === record.port)) continue;
-      if (running) await this.stopService(state, service.name);
+      if (record && (wanted === undefined || wanted === record.port)) continue;
+      if (record) {
+        if (!(await isPortFree(wanted!))) throw busyPort(wanted!, service.name);
+        moves.push(service.name);
+        continue;
+      }
       state.ports[service.name] = await choosePort(service.name, wanted ?? state.ports[service.name], wanted !== undefined);
+    }
+    for (const name of moves) {
+      await this.stopService(state, name);
+      state.ports[name] = ports[name]!;
     }
     this.record.write(state);
     return this.converge(state, onProgress, 'start');
+  }
+
+  /** The recorded service's process, if it still is the one this run started. */
+  private verified(state: LocalState, record: ServiceRecord | undefined): ProcessIdentity | undefined {
+    return record ? verifyRecorded(this.processes, record.pid, { startTime: record.startTime, runId: state.runId }) : undefined;
+  }
+
+  private markers(state: LocalState | undefined): LabMarkers {
+    return { workspace: this.paths.dir, runId: state?.runId };
+  }
+
+  private async stopOrphans(state: LocalState): Promise<void> {
+    const recorded = new Set(Object.values(state.services).map((r) => r.pid));
+    // Members of a recorded service's group (its children) belong to that service.
+    const orphans = findLabProcesses(this.processes, this.markers(state)).filter((p) => !recorded.has(p.pid) && !recorded.has(p.pgid));
+    await stopLabProcesses(this.processes, this.clock, orphans, STOP_GRACE_MS);
   }
 
   async refresh({ onProgress }: { onProgress?: StartProgress } = {}): Promise<ServiceProblem[]> {
@@ -82,8 +103,8 @@ export class LocalRuntime implements Runtime {
       const env = this.serviceEnv(state, service);
       const print = fingerprint(env, this.paths.dir, service.watch);
       const record = state.services[service.name];
-      const alive = record !== undefined && this.processes.isAlive(record.pid);
-      if (alive && record.fingerprint === print) {
+      const alive = this.verified(state, record) !== undefined;
+      if (alive && record!.fingerprint === print) {
         onProgress?.({ service: service.name, phase: 'kept' });
         continue;
       }
@@ -121,15 +142,18 @@ export class LocalRuntime implements Runtime {
       cwd: this.paths.dir,
       logFile: this.logFile(service.name),
     });
-    state.services[service.name] = { pid, port, fingerprint: print, startedAt: this.clock.now().toISOString() };
+    // The start time is read at once: it is what later tells this process from one that reuses its pid.
+    const startTime = this.processes.identify(pid)?.startTime;
+    state.services[service.name] = { pid, port, fingerprint: print, startedAt: this.clock.now().toISOString(), startTime };
     this.record.write(state);
-    return this.waitHealthy(service, pid, port);
+    return this.waitHealthy(service, state, state.services[service.name]!);
   }
 
-  private async waitHealthy(service: ServiceDefinition, pid: number, port: number): Promise<ServiceProblem | undefined> {
+  private async waitHealthy(service: ServiceDefinition, state: LocalState, record: ServiceRecord): Promise<ServiceProblem | undefined> {
+    const { port } = record;
     const deadline = Date.now() + HEALTH_TIMEOUT_MS;
     while (Date.now() < deadline) {
-      if (!this.processes.isAlive(pid)) {
+      if (!this.verified(state, record)) {
         return { service: service.name, message: `${service.name} exited during startup`, logTail: await this.logTail(service.name) };
       }
       if (await probe(`http://${HOST}:${port}${service.healthPath ?? '/'}`)) return undefined;
@@ -139,41 +163,28 @@ export class LocalRuntime implements Runtime {
   }
 
   private async stopService(state: LocalState, name: string): Promise<void> {
-    const record = state.services[name];
-    if (!record) return;
-    await this.stopGroups([record.pid]);
+    const identity = this.verified(state, state.services[name]);
+    if (identity) {
+      const members = findLabProcesses(this.processes, this.markers(state)).filter((p) => p.pgid === identity.pid && p.pid !== identity.pid);
+      await stopLabProcesses(this.processes, this.clock, [identity, ...members], STOP_GRACE_MS);
+    }
     delete state.services[name];
     this.record.write(state);
   }
 
-  private async stopGroups(pids: number[]): Promise<void> {
-    for (const pid of pids) this.processes.signalGroup(pid, 'SIGTERM');
-    const deadline = Date.now() + STOP_GRACE_MS;
-    while (pids.some((p) => this.processes.isAlive(p)) && Date.now() < deadline) await this.clock.sleep(50);
-    for (const pid of pids.filter((p) => this.processes.isAlive(p))) this.processes.signalGroup(pid, 'SIGKILL');
-    await this.clock.sleep(pids.length > 0 ? 20 : 0);
-  }
-
-  async down(): Promise<string[]> {
+  /**
+   * Stops every process of this workspace: those the record names (when verified) and every other one that
+   * carries the workspace's markers, strays that left their group included. Works without any record.
+   */
+  async down(): Promise<DownResult> {
     const state = this.record.read();
-    if (!state) return [];
-    await this.stopGroups(Object.values(state.services).map((r) => r.pid));
-    // Strays: anything that carries this run's id but left its process group.
-    const strays = this.processes.findByEnv('LAB_RUN_ID', state.runId);
-    for (const pid of strays) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-    await this.clock.sleep(strays.length > 0 ? 100 : 0);
-    const left = [
-      ...Object.entries(state.services).filter(([, r]) => this.processes.isAlive(r.pid)).map(([name, r]) => `${name} (pid ${r.pid})`),
-      ...this.processes.findByEnv('LAB_RUN_ID', state.runId).map((pid) => `pid ${pid}`),
-    ];
-    if (left.length === 0) this.record.remove();
-    return [...new Set(left)];
+    const names = new Map(Object.entries(state?.services ?? {}).map(([name, r]) => [r.pid, name]));
+    const describe = (p: ProcessIdentity) => (names.has(p.pid) ? `${names.get(p.pid)} (pid ${p.pid})` : `pid ${p.pid}`);
+    const targets = findLabProcesses(this.processes, this.markers(state));
+    const left = await stopLabProcesses(this.processes, this.clock, targets, STOP_GRACE_MS);
+    const still = [...left, ...findLabProcesses(this.processes, this.markers(state)).filter((p) => !left.some((l) => l.pid === p.pid))];
+    if (still.length === 0) this.record.remove();
+    return { stopped: targets.filter((t) => !still.some((p) => p.pid === t.pid)).map(describe), left: still.map(describe) };
   }
 
   async status(): Promise<ServiceStatus[]> {
@@ -182,7 +193,7 @@ export class LocalRuntime implements Runtime {
       this.lab.definition.services.map(async (service): Promise<ServiceStatus> => {
         if (service.role === 'job') return { name: service.name, role: service.role, state: 'job', detail: 'runs on demand (lab check)' };
         const record = state?.services[service.name];
-        if (!record || !this.processes.isAlive(record.pid)) return { name: service.name, role: service.role, state: 'stopped', detail: record ? `pid ${record.pid} is gone` : undefined };
+        if (!record || !this.verified(state!, record)) return { name: service.name, role: service.role, state: 'stopped', detail: record ? `pid ${record.pid} is gone` : undefined };
         const url = `http://${HOST}:${record.port}`;
         const healthy = await probe(`${url}${service.healthPath ?? '/'}`);
         return { name: service.name, role: service.role, state: healthy ? 'running' : 'unhealthy', url, pid: record.pid };
@@ -192,7 +203,7 @@ export class LocalRuntime implements Runtime {
 
   async isUp(): Promise<boolean> {
     const state = this.record.read();
-    return state !== undefined && Object.values(state.services).some((r) => this.processes.isAlive(r.pid));
+    return findLabProcesses(this.processes, this.markers(state)).length > 0;
   }
 
   url(service: string): URL {
@@ -241,7 +252,7 @@ export class LocalRuntime implements Runtime {
     };
     const base = Object.fromEntries(BASE_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
     const own = service.env({ url, selfUrl: `http://${HOST}:${port}`, port, host: HOST, workspaceDir: this.paths.dir, secretsDir: this.paths.secrets, repoDir });
-    return { ...base, ...own, HOST, PORT: String(port), LAB_RUN_ID: state.runId, NO_COLOR: '1' };
+    return { ...base, ...own, HOST, PORT: String(port), [MARKER.runId]: state.runId, [MARKER.workspace]: this.paths.dir, [MARKER.home]: this.paths.home, NO_COLOR: '1' };
   }
 
   private longRunning(): ServiceDefinition[] {

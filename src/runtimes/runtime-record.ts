@@ -1,26 +1,76 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { z } from 'zod';
 import { writeJsonAtomic } from '../core/atomic-file.js';
 import { EnvironmentError } from '../core/errors.js';
+import { readJson, setAside } from '../core/json-record.js';
+import type { Clock } from '../core/ports.js';
 import type { RuntimeKind } from './runtime.js';
 
-/** .lab/runtime.json: what a runtime started for this workspace (ports, pids or fingerprints, the run id). */
-export class RuntimeRecord<T extends { kind: RuntimeKind }> {
-  constructor(
-    private readonly file: string,
-    private readonly kind: T['kind'],
-    private readonly labId: string,
-  ) {}
+const port = z.number().int().min(1).max(65535);
+const serviceName = z.string().regex(/^[a-z][a-z0-9-]*$/);
+/** The run id is what marks every process of a run (LAB_RUN_ID): 16 hex digits, never anything a scan could over-match. */
+const runId = z.string().regex(/^[0-9a-f]{16}$/);
 
-  /** The record, if this runtime wrote it. */
+export const localRecordSchema = z.object({
+  kind: z.literal('local'),
+  runId,
+  startedAt: z.string(),
+  ports: z.record(serviceName, port),
+  services: z.record(
+    serviceName,
+    z.object({
+      pid: z.number().int().min(2),
+      port,
+      fingerprint: z.string(),
+      startedAt: z.string(),
+      /** /proc start time of the process at spawn; absent in records of older runners (never adopted then). */
+      startTime: z.string().regex(/^\d+$/).optional(),
+    }),
+  ),
+});
+
+export const dockerRecordSchema = z.object({
+  kind: z.literal('docker'),
+  runId,
+  startedAt: z.string(),
+  ports: z.record(serviceName, port),
+  fingerprints: z.record(serviceName, z.string()),
+});
+
+export type LocalRecord = z.infer<typeof localRecordSchema>;
+export type DockerRecord = z.infer<typeof dockerRecordSchema>;
+
+const anyKind = z.object({ kind: z.enum(['local', 'docker']) });
+
+/**
+ * .lab/runtime.json: what a runtime started for this workspace (ports, pids or fingerprints, the run id). It is
+ * a cache, not the truth: stop and reset find the lab's processes and containers without it. A record that does
+ * not pass its schema is set aside with a notice and treated as absent.
+ */
+export class RuntimeRecord<T extends { kind: RuntimeKind }> {
+  private readonly file: string;
+  private readonly kind: T['kind'];
+  private readonly labId: string;
+  private readonly schema: z.ZodType<T>;
+  private readonly clock: Clock;
+  private readonly notice: (message: string) => void;
+
+  constructor(options: { file: string; kind: T['kind']; labId: string; schema: z.ZodType<T>; clock: Clock; notice: (message: string) => void }) {
+    ({ file: this.file, kind: this.kind, labId: this.labId, schema: this.schema, clock: this.clock, notice: this.notice } = options);
+  }
+
+  /** The record, if this runtime wrote it and it is valid. */
   read(): T | undefined {
-    if (!existsSync(this.file)) return undefined;
-    let value: { kind?: string };
-    try {
-      value = JSON.parse(readFileSync(this.file, 'utf8')) as { kind?: string };
-    } catch (error) {
-      throw new EnvironmentError(`The runtime record ${this.file} is unreadable (${(error as Error).message}).`, 'Run `lab reset`: it stops whatever the lab still runs and keeps your files.');
-    }
-    return value.kind === this.kind ? (value as T) : undefined;
+    const kind = readJson(this.file, anyKind);
+    if (kind.status === 'missing') return undefined;
+    // Another runtime's record is not corrupt: the lab was last run there.
+    if (kind.status === 'ok' && kind.value.kind !== this.kind) return undefined;
+    const result = kind.status === 'ok' ? readJson(this.file, this.schema) : kind;
+    if (result.status === 'ok') return result.value;
+    if (result.status === 'missing') return undefined;
+    const moved = setAside(this.file, this.clock.now());
+    if (moved) this.notice(`The runtime record ${this.file} was unusable (${result.reason}); kept it as ${moved}. The lab's processes are found from their run markers instead.`);
+    return undefined;
   }
 
   require(): T {

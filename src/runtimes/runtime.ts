@@ -31,6 +31,11 @@ export interface ServiceProblem {
   logTail?: string;
 }
 
+export interface DownResult {
+  stopped: string[];
+  left: string[];
+}
+
 export interface Runtime {
   readonly kind: RuntimeKind;
   /** Starts what is not running, keeps what is healthy; safe to call again (a second start repairs). */
@@ -46,6 +51,9 @@ export interface Runtime {
   /** Runs a command inside a running service (Docker only: a local service is a plain process). */
   exec(service: string, argv: string[], options?: ExecOptions): Promise<JobResult>;
   logs(service: string): Promise<string>;
-  /** Stops everything the lab started, then verifies; returns what could not be stopped (empty when clean). */
-  down(): Promise<string[]>;
+  /**
+   * Stops everything of the lab in this workspace - found from run markers and labels, not only from
+   * runtime.json - then verifies. Says what it stopped and what could not be stopped (empty when clean).
+   */
+  down(): Promise<DownResult>;
 }

@@ -42,7 +42,7 @@ describe('state store', () => {
     writeFileSync(store.file, 'garbage');
     const moved = store.quarantine(new Date('2026-01-01T00:00:00Z'));
     expect(existsSync(store.file)).toBe(false);
-    expect(readFileSync(moved, 'utf8')).toBe('garbage');
+    expect(readFileSync(moved!, 'utf8')).toBe('garbage');
   });
 
   it('bounds the check history but keeps counting attempts', () => {
