@@ -42,15 +42,16 @@ export function lockFile(home: string): string {
 
 export async function withLock<T>(deps: LockDeps, command: string, fn: () => Promise<T>): Promise<T> {
   const file = lockFile(deps.home);
-  const depth = held.get(file) ?? 0;
+  const key = `${deps.self?.pid ?? process.pid}:${file}`;
+  const depth = held.get(key) ?? 0;
   if (depth === 0) await acquire(deps, file, command);
-  held.set(file, depth + 1);
+  held.set(key, depth + 1);
   try {
     return await fn();
   } finally {
-    held.set(file, (held.get(file) ?? 1) - 1);
-    if (held.get(file) === 0) {
-      held.delete(file);
+    held.set(key, (held.get(key) ?? 1) - 1);
+    if (held.get(key) === 0) {
+      held.delete(key);
       release(deps, file);
     }
   }

@@ -1,25 +1,25 @@
 /**
- * Which processes are the lab's, and how they are stopped without ever touching anyone else's. A process is the
- * lab's only when it is alive AND its environment carries this workspace's markers (or this run's id) AND, for
- * a recorded service, its start time is the one recorded at spawn: a pid alone proves nothing once it can have
- * been reused. Every signal is preceded by a fresh identity check, and a process group is signalled only
- * through a leader that passes it.
+ * Which processes are the lab's, and how they are stopped without ever touching anyone else's. A pid alone
+ * proves nothing once it can have been reused. A recorded service process is the lab's only when it carries
+ * this run's id (LAB_RUN_ID) AND has the start time recorded at spawn; any other process only when its
+ * environment carries this workspace's markers (LAB_WORKSPACE and LAB_HOME, which every service gets and which
+ * need no state file). Every signal is preceded by a fresh identity check, and a process group is signalled
+ * only through a leader that passes it.
  */
 import type { Clock, ProcessControl, ProcessIdentity } from '../core/ports.js';
 
 /** What every process of a local lab run carries in its environment. */
 export interface LabMarkers {
-  /** LAB_WORKSPACE: the workspace directory; survives the loss of every state file. */
+  /** LAB_WORKSPACE: the workspace directory. */
   workspace: string;
-  /** LAB_RUN_ID of the recorded run, when a valid record names one (processes of older runners carry only this). */
-  runId?: string;
+  /** LAB_HOME: the lab home the workspace is in. */
+  home: string;
 }
 
 export const MARKER = { runId: 'LAB_RUN_ID', workspace: 'LAB_WORKSPACE', home: 'LAB_HOME' } as const;
 
 function carries(identity: ProcessIdentity, markers: LabMarkers): boolean {
-  if (identity.markers[MARKER.workspace] === markers.workspace) return true;
-  return markers.runId !== undefined && identity.markers[MARKER.runId] === markers.runId;
+  return identity.markers[MARKER.workspace] === markers.workspace && identity.markers[MARKER.home] === markers.home;
 }
 
 /** The recorded service process, when it is still that process: alive, same start time, same run id. */
@@ -32,9 +32,8 @@ export function verifyRecorded(processes: ProcessControl, pid: number, expected:
 
 /** Every live process carrying this workspace's markers, found by scanning, whatever the state files say. */
 export function findLabProcesses(processes: ProcessControl, markers: LabMarkers): ProcessIdentity[] {
-  const pids = new Set(processes.findByEnv(MARKER.workspace, markers.workspace));
-  if (markers.runId) for (const pid of processes.findByEnv(MARKER.runId, markers.runId)) pids.add(pid);
-  return [...pids]
+  return processes
+    .findByEnv(MARKER.workspace, markers.workspace)
     .map((pid) => processes.identify(pid))
     .filter((identity): identity is ProcessIdentity => identity !== undefined && carries(identity, markers));
 }

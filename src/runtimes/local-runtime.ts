@@ -80,14 +80,24 @@ export class LocalRuntime implements Runtime {
     return record ? verifyRecorded(this.processes, record.pid, { startTime: record.startTime, runId: state.runId }) : undefined;
   }
 
-  private markers(state: LocalState | undefined): LabMarkers {
-    return { workspace: this.paths.dir, runId: state?.runId };
+  private markers(): LabMarkers {
+    return { workspace: this.paths.dir, home: this.paths.home };
+  }
+
+  /** Every process of this workspace: the verified recorded services and whatever else carries the markers. */
+  private labProcesses(state: LocalState | undefined): ProcessIdentity[] {
+    const found = findLabProcesses(this.processes, this.markers());
+    for (const record of Object.values(state?.services ?? {})) {
+      const identity = this.verified(state!, record);
+      if (identity && !found.some((p) => p.pid === identity.pid)) found.push(identity);
+    }
+    return found;
   }
 
   private async stopOrphans(state: LocalState): Promise<void> {
     const recorded = new Set(Object.values(state.services).map((r) => r.pid));
     // Members of a recorded service's group (its children) belong to that service.
-    const orphans = findLabProcesses(this.processes, this.markers(state)).filter((p) => !recorded.has(p.pid) && !recorded.has(p.pgid));
+    const orphans = this.labProcesses(undefined).filter((p) => !recorded.has(p.pid) && !recorded.has(p.pgid));
     await stopLabProcesses(this.processes, this.clock, orphans, STOP_GRACE_MS);
   }
 
@@ -165,7 +175,7 @@ export class LocalRuntime implements Runtime {
   private async stopService(state: LocalState, name: string): Promise<void> {
     const identity = this.verified(state, state.services[name]);
     if (identity) {
-      const members = findLabProcesses(this.processes, this.markers(state)).filter((p) => p.pgid === identity.pid && p.pid !== identity.pid);
+      const members = this.labProcesses(undefined).filter((p) => p.pgid === identity.pid && p.pid !== identity.pid);
       await stopLabProcesses(this.processes, this.clock, [identity, ...members], STOP_GRACE_MS);
     }
     delete state.services[name];
@@ -180,9 +190,9 @@ export class LocalRuntime implements Runtime {
     const state = this.record.read();
     const names = new Map(Object.entries(state?.services ?? {}).map(([name, r]) => [r.pid, name]));
     const describe = (p: ProcessIdentity) => (names.has(p.pid) ? `${names.get(p.pid)} (pid ${p.pid})` : `pid ${p.pid}`);
-    const targets = findLabProcesses(this.processes, this.markers(state));
+    const targets = this.labProcesses(state);
     const left = await stopLabProcesses(this.processes, this.clock, targets, STOP_GRACE_MS);
-    const still = [...left, ...findLabProcesses(this.processes, this.markers(state)).filter((p) => !left.some((l) => l.pid === p.pid))];
+    const still = [...left, ...this.labProcesses(state).filter((p) => !left.some((l) => l.pid === p.pid))];
     if (still.length === 0) this.record.remove();
     return { stopped: targets.filter((t) => !still.some((p) => p.pid === t.pid)).map(describe), left: still.map(describe) };
   }
@@ -203,7 +213,7 @@ export class LocalRuntime implements Runtime {
 
   async isUp(): Promise<boolean> {
     const state = this.record.read();
-    return findLabProcesses(this.processes, this.markers(state)).length > 0;
+    return this.labProcesses(state).length > 0;
   }
 
   url(service: string): URL {
