@@ -69,12 +69,14 @@ export function ownerAlive(processes: ProcessControl, owner: LockOwner): boolean
   return owner.startTime === '' && processes.isAlive(owner.pid);
 }
 
+/** The lock's content; undefined when there is none (any other read error is the environment's, and said so). */
 function readOwner(file: string): { text: string; owner?: LockOwner } | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw lockError(file, error as NodeJS.ErrnoException);
   }
   try {
     const parsed = ownerSchema.safeParse(JSON.parse(text));
@@ -163,7 +165,12 @@ function takeOver(file: string, staleText: string): boolean {
 }
 
 function release(deps: LockDeps, file: string): void {
-  const current = readOwner(file);
+  let current: ReturnType<typeof readOwner>;
+  try {
+    current = readOwner(file);
+  } catch {
+    return; // not readable any more: nothing of ours to remove
+  }
   const pid = deps.self?.pid ?? process.pid;
   // Only our own lock: never one that another run took over meanwhile.
   if (current?.owner?.pid === pid) {
@@ -176,5 +183,8 @@ function release(deps: LockDeps, file: string): void {
 }
 
 function lockError(file: string, error: NodeJS.ErrnoException): EnvironmentError {
-  return new EnvironmentError(`Cannot create the lab's lock file ${file} (${error.code ?? error.message}).`, `Make ${path.dirname(file)} writable by you (check its owner and permissions), then run the command again.`);
+  return new EnvironmentError(
+    `Cannot use the lab's lock file ${file} (${error.code ?? error.message}).`,
+    `It must be a file that you can read and write in a folder you can write: fix its owner and permissions (or remove it if it is not a file), then run the command again.`,
+  );
 }

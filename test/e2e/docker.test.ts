@@ -5,6 +5,7 @@
  */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { imageSpec, OPA_VERSION, SPIRE_VERSION } from '../../src/images/catalog.js';
 import { repoDir } from '../../src/core/paths.js';
@@ -90,4 +91,17 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab on the Docker com
     expect(reset.exitCode, reset.stderr).toBe(0);
     expect(await composeLeftovers(project)).toEqual([]);
   }, 120_000);
+
+  it('stops from the compose labels with every state file and the workspace deleted, and says so', async () => {
+    expect((await lab('start', LAB)).exitCode).toBe(0);
+    expect((await composeLeftovers(project)).length).toBeGreaterThan(0);
+    rmSync(path.join(home, 'active.json'));
+    rmSync(path.join(home, LAB), { recursive: true, force: true });
+    const stopped = await lab('stop');
+    expect(stopped.exitCode, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain(`Stopped ${LAB} on the docker runtime`);
+    expect(stopped.stderr).not.toMatch(/\n\s+at /);
+    expect(await composeLeftovers(project)).toEqual([]);
+    expect(existsSync(path.join(home, LAB))).toBe(false);
+  }, 180_000);
 });

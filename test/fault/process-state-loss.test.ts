@@ -42,7 +42,9 @@ describe('stop with runtime.json damaged or gone', () => {
   const damage: Array<[string, (ws: string) => void]> = [
     ['unparseable', (ws) => writeFileSync(path.join(ws, '.lab', 'runtime.json'), '{"kind": "local", "serv')],
     ['wrong-typed', (ws) => writeFileSync(path.join(ws, '.lab', 'runtime.json'), JSON.stringify({ kind: 'local', runId: 5, ports: [], services: 'x' }))],
-    ['hostile', (ws) => writeFileSync(path.join(ws, '.lab', 'runtime.json'), JSON.stringify({ kind: 'local', runId: '0123456789abcdef', startedAt: 'x', ports: {}, services: { 'auth-server': { pid: 1, port: 1, fingerprint: '', startedAt: '' } } }))],
+    // Names a pid that no process has, without a start time (as an older runner wrote): nothing to adopt or signal.
+    // (Never pid 1 or a negative pid in a test: the old runner would have signalled every process of the machine.)
+    ['naming a pid that does not exist', (ws) => writeFileSync(path.join(ws, '.lab', 'runtime.json'), JSON.stringify({ kind: 'local', runId: '0123456789abcdef', startedAt: 'x', ports: {}, services: { 'auth-server': { pid: 4_000_000, port: 1024, fingerprint: '', startedAt: '' } } }))],
     ['deleted', (ws) => rmSync(path.join(ws, '.lab', 'runtime.json'))],
     ['.lab deleted', (ws) => rmSync(path.join(ws, '.lab'), { recursive: true })],
     ['the workspace deleted', (ws) => rmSync(ws, { recursive: true })],

@@ -100,3 +100,14 @@ describe('the home lock', () => {
     expect(most).toBe(1);
   });
 });
+
+describe('a lock path that is not a file', () => {
+  it('is an environment error naming the path, not a hang', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const { control } = fakeProcesses([{ pid: 10, startTime: '1' }]);
+    mkdirSync(lockFile(home));
+    const error = await withLock(deps(control, 10), 'check', async () => 'ran').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EnvironmentError);
+    expect((error as Error).message).toContain(lockFile(home));
+  });
+});
