@@ -195,7 +195,9 @@ export class DockerRuntime implements Runtime {
     const label = `com.docker.compose.project=${this.project}`;
     const before = await this.engine.containers(label);
     if (!state && before.length === 0) return { stopped: [], left: [] };
-    const env = this.composeEnv(state ?? { kind: 'docker', runId: '0000000000000000', startedAt: '', ports: {}, fingerprints: {} });
+    // Without a record the ports are unknown; compose still needs every ${LAB_PORT_*} to read the file, not to take it down.
+    const placeholderPorts = Object.fromEntries(this.published().map((s) => [s.name, 1]));
+    const env = this.composeEnv(state ?? { kind: 'docker', runId: '0000000000000000', startedAt: '', ports: placeholderPorts, fingerprints: {} });
     // compose reads every service's env_file even to take it down: with them gone (workspace or .lab deleted),
     // it gets empty ones from a temporary folder, and the deleted workspace is not recreated.
     const scratch = existsSync(env.LAB_ENV_DIR!) ? undefined : mkdtempSync(path.join(tmpdir(), 'lab-down-'));

@@ -93,7 +93,8 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab on the Docker com
   }, 120_000);
 
   it('stops from the compose labels with every state file and the workspace deleted, and says so', async () => {
-    expect((await lab('start', LAB)).exitCode).toBe(0);
+    const started = await cliIn(home, {}, 300_000)('start', LAB);
+    expect(started.exitCode, started.stderr).toBe(0);
     expect((await composeLeftovers(project)).length).toBeGreaterThan(0);
     rmSync(path.join(home, 'active.json'));
     rmSync(path.join(home, LAB), { recursive: true, force: true });
@@ -103,5 +104,5 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab on the Docker com
     expect(stopped.stderr).not.toMatch(/\n\s+at /);
     expect(await composeLeftovers(project)).toEqual([]);
     expect(existsSync(path.join(home, LAB))).toBe(false);
-  }, 180_000);
+  }, 420_000);
 });

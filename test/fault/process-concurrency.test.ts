@@ -3,7 +3,7 @@
  * checks grade correctly and lose no progress; option values are refused before anything stops; a lock left
  * by a dead run, or by a pid now reused, is taken over.
  */
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/runtimes/port-check.js';
@@ -86,6 +86,7 @@ describe('a lock left behind', () => {
     const hint = await lab('hint');
     expect(hint.exitCode).toBe(0);
     expect(hint.stderr).not.toContain('waiting');
+    expect(existsSync(lockPath)).toBe(false); // taken over, then released
   });
 
   it('whose pid now belongs to another process is taken over, and that process is left alone', async () => {
@@ -94,6 +95,7 @@ describe('a lock left behind', () => {
     const hint = await lab('hint');
     expect(hint.exitCode).toBe(0);
     expect(hint.stderr).not.toContain('waiting');
+    expect(existsSync(lockPath)).toBe(false); // taken over, then released
     expect(alive(other)).toBe(true);
   });
 

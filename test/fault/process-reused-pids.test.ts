@@ -79,13 +79,13 @@ describe('reused pids in runtime.json', () => {
 
   it('start over a record naming them while the lab runs replaces the unrecorded services, and spares them', async () => {
     expect((await lab('start', LAB, '--runtime', 'local', '--no-walkthrough')).exitCode).toBe(0);
-    const before = labProcessesOf(ws);
-    expect(before.length).toBeGreaterThanOrEqual(3);
+    const before = Object.values(JSON.parse(readFileSync(recordFile, 'utf8')).services as Record<string, { pid: number }>).map((s) => s.pid);
+    expect(before).toHaveLength(3);
     writeStaleRecord(); // the running services are now named nowhere: orphans of this workspace
     const again = await lab('start', LAB, '--runtime', 'local', '--no-walkthrough');
     expect(again.exitCode).toBe(0);
     for (const pid of before) expect(alive(pid)).toBe(false);
-    expect(labProcessesOf(ws).length).toBe(before.length);
+    expect(labProcessesOf(ws).length).toBeGreaterThanOrEqual(3);
     for (const pid of sleeps) expect(alive(pid)).toBe(true);
     expect((await lab('stop')).exitCode).toBe(0);
     for (const pid of sleeps) expect(alive(pid)).toBe(true);

@@ -20,7 +20,7 @@ async function running() {
   const record = JSON.parse(readFileSync(path.join(ws, '.lab', 'runtime.json'), 'utf8'));
   const pids = Object.values(record.services as Record<string, { pid: number }>).map((s) => s.pid);
   expect(pids).toHaveLength(3);
-  expect(labProcessesOf(ws).length).toBeGreaterThanOrEqual(3);
+  for (const pid of pids) expect(alive(pid)).toBe(true);
   return { home, lab, ws, pids };
 }
 
