@@ -27,9 +27,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await lab('stop');
   endBystanders();
-});
+}, 120_000);
 
-describe('concurrent commands', () => {
+describe('concurrent commands', { timeout: 240_000 }, () => {
   it('five concurrent `lab check` right after an edit all grade the solved lab fully, and every run is recorded', async () => {
     const before = state();
     // An edit: every check must restart mcp-server, the race that graded a correct solution 3/14.
@@ -59,7 +59,7 @@ describe('concurrent commands', () => {
   });
 });
 
-describe('options are validated before anything stops', () => {
+describe('options are validated before anything stops', { timeout: 240_000 }, () => {
   let blocker: Server;
   afterAll(() => blocker?.close());
 
@@ -78,7 +78,7 @@ describe('options are validated before anything stops', () => {
   });
 });
 
-describe('a lock left behind', () => {
+describe('a lock left behind', { timeout: 240_000 }, () => {
   const lockOf = (pid: number, startTime: string) => JSON.stringify({ pid, startTime, command: 'check', since: '2026-01-01T00:00:00.000Z' });
 
   it('whose owner is dead is taken over at once', async () => {

@@ -40,14 +40,14 @@ beforeAll(async () => {
   runId = JSON.parse(readFileSync(recordFile, 'utf8')).runId;
   expect((await lab('stop')).exitCode).toBe(0);
   sleeps = [bystander({ LAB_RUN_ID: runId }), bystander(), bystander({ LAB_RUN_ID: runId })];
-});
+}, 240_000);
 
 afterAll(async () => {
   await lab('stop');
   endBystanders();
-});
+}, 120_000);
 
-describe('reused pids in runtime.json', () => {
+describe('reused pids in runtime.json', { timeout: 240_000 }, () => {
   it('start adopts none of them and starts the lab\'s own services; the unrelated processes live on', async () => {
     writeStaleRecord();
     const started = await lab('start', LAB, '--runtime', 'local', '--no-walkthrough');

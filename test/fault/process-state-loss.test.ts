@@ -24,9 +24,10 @@ async function running() {
   return { home, lab, ws, pids };
 }
 
-const homes: Array<{ lab: ReturnType<typeof cliIn> }> = [];
+const homes: Array<{ lab: ReturnType<typeof cliIn>; ws: string }> = [];
 afterEach(async () => {
-  for (const h of homes.splice(0)) await h.lab('stop');
+  // A safety net for a failed test only: a passing one has stopped everything already.
+  for (const h of homes.splice(0)) if (labProcessesOf(h.ws).length > 0) await h.lab('stop');
 });
 
 function expectAllGone(ws: string, pids: number[]): void {
@@ -38,7 +39,7 @@ function noStackTrace(output: string): void {
   expect(output).not.toMatch(/TypeError|Unexpected error|\n\s+at /);
 }
 
-describe('stop with runtime.json damaged or gone', () => {
+describe('stop with runtime.json damaged or gone', { timeout: 240_000 }, () => {
   const damage: Array<[string, (ws: string) => void]> = [
     ['unparseable', (ws) => writeFileSync(path.join(ws, '.lab', 'runtime.json'), '{"kind": "local", "serv')],
     ['wrong-typed', (ws) => writeFileSync(path.join(ws, '.lab', 'runtime.json'), JSON.stringify({ kind: 'local', runId: 5, ports: [], services: 'x' }))],
@@ -79,7 +80,7 @@ describe('stop with runtime.json damaged or gone', () => {
   });
 });
 
-describe('stop and reset with active.json bad', () => {
+describe('stop and reset with active.json bad', { timeout: 240_000 }, () => {
   const bad: Array<[string, (home: string) => void]> = [
     ['hostile (lab "../../etc")', (home) => writeFileSync(path.join(home, 'active.json'), JSON.stringify({ lab: '../../etc', runtime: 'local', since: 'x' }))],
     ['wrong-typed', (home) => writeFileSync(path.join(home, 'active.json'), JSON.stringify({ lab: 42, runtime: ['local'] }))],
@@ -119,7 +120,7 @@ describe('stop and reset with active.json bad', () => {
   });
 });
 
-describe('state.json with a step the lab does not have', () => {
+describe('state.json with a step the lab does not have', { timeout: 240_000 }, () => {
   it('is reported with its fix (exit 2, no TypeError), and reset sets it aside', async () => {
     const run = await running();
     homes.push(run);
