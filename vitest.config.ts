@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { scaled } from './test/helpers/timing.js';
 
 export default defineConfig({
   test: {
@@ -6,8 +7,9 @@ export default defineConfig({
     setupFiles: ['test/helpers/cleanup.ts'],
     // End-to-end tests start real processes on free ports; two cores run them better one file at a time.
     fileParallelism: false,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Scaled by LAB_TIMEOUT_FACTOR (test/helpers/timing.ts): `npm run test:stress` stretches every deadline.
+    testTimeout: scaled(60_000),
+    hookTimeout: scaled(60_000),
     reporters: process.env.CI ? ['default', 'junit'] : ['default'],
     outputFile: { junit: 'test-results/junit.xml' },
   },

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeProcesses } from '../../src/adapters/node-processes.js';
 import { repoDir } from '../../src/core/paths.js';
 import { cliIn, runtimeRecord, scratchHome } from '../helpers/cli.js';
+import { waitFor } from '../helpers/timing.js';
 
 const LAB = 'mcp-integration';
 const home = scratchHome();
@@ -91,8 +92,10 @@ describe('lab on the local runtime', () => {
 
   it('reports a killed lab service with the fix (exit 2), and start repairs it', async () => {
     const { services } = runtimeRecord(home, LAB);
-    process.kill(services['auth-server']!.pid, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    const pid = services['auth-server']!.pid;
+    process.kill(pid, 'SIGKILL');
+    // The signal for "killed" is the process being gone, not a fixed pause.
+    await waitFor(`pid ${pid} to exit`, async () => !nodeProcesses.isAlive(pid), { timeoutMs: 5_000, intervalMs: 20 });
     const check = await lab('check', '1');
     expect(check.exitCode).toBe(2);
     expect(check.stderr).toContain('auth-server');

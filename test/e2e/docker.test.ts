@@ -11,6 +11,7 @@ import { imageSpec, OPA_VERSION, SPIRE_VERSION } from '../../src/images/catalog.
 import { repoDir } from '../../src/core/paths.js';
 import { composeProject } from '../../src/runtimes/docker-runtime.js';
 import { cliIn, scratchHome } from '../helpers/cli.js';
+import { scaled, waitFor } from '../helpers/timing.js';
 import { announceSkip, composeLeftovers, dockerRequired, engine, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
 
 const LAB = 'mcp-integration';
@@ -34,7 +35,7 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab on the Docker com
     expect(result.stdout).not.toContain('FAIL');
     expect(result.stdout).toContain('self-test passed');
     expect(result.exitCode).toBe(0);
-  }, 300_000);
+  }, scaled(300_000));
 
   it('starts by default on Docker, publishing every port on 127.0.0.1 only, and a second start duplicates nothing', async () => {
     const started = await lab('start', LAB);
@@ -48,7 +49,7 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab on the Docker com
     const again = await lab('start', LAB);
     expect(again.exitCode).toBe(0);
     expect((await engine.containers(`com.docker.compose.project=${project}`)).map((c) => c.id).sort()).toEqual(containers.map((c) => c.id).sort());
-  }, 120_000);
+  }, scaled(120_000));
 
   it('says clearly when the Docker engine stops answering mid-lab (exit 2, no stack trace)', async () => {
     const gone = cliIn(home, { DOCKER_HOST: 'unix:///tmp/no-docker-here.sock' });
@@ -72,28 +73,28 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab on the Docker com
     const socket = '/tmp/spire-server/private/api.sock';
     await execa('docker', ['run', '-d', '--name', name, '--network', 'none', '--tmpfs', '/tmp:uid=1000', '-v', `${path.join(repoDir, 'test', 'fixtures', 'spire')}:/conf:ro`, imageSpec('spire-server').local, '-config', '/conf/server.conf']);
     try {
-      let healthy = '';
-      for (let i = 0; i < 50 && !healthy.includes('healthy'); i++) {
-        healthy = String((await execa('docker', ['exec', name, '/opt/spire/bin/spire-server', 'healthcheck', '-socketPath', socket], { reject: false, all: true })).all);
-        if (!healthy.includes('healthy')) await new Promise((r) => setTimeout(r, 200));
-      }
+      // The server's readiness signal is its own healthcheck command: wait for it, bounded by a scaled deadline.
+      const healthy = await waitFor('the SPIRE server to report healthy', async () => {
+        const out = String((await execa('docker', ['exec', name, '/opt/spire/bin/spire-server', 'healthcheck', '-socketPath', socket], { reject: false, all: true })).all);
+        return out.includes('Server is healthy.') ? out : undefined;
+      }, { timeoutMs: 45_000, intervalMs: 200 });
       expect(healthy).toContain('Server is healthy.');
       const token = await execa('docker', ['exec', name, '/opt/spire/bin/spire-server', 'token', 'generate', '-socketPath', socket, '-spiffeID', 'spiffe://lab.ai-infra-labs.dev/node']);
       expect(String(token.stdout)).toMatch(/^Token: [0-9a-f-]{36}$/m);
     } finally {
       await execa('docker', ['rm', '-f', name], { reject: false });
     }
-  }, 60_000);
+  }, scaled(60_000));
 
   it('resets to nothing: no container, network or volume of the lab is left', async () => {
     expect((await composeLeftovers(project)).length).toBeGreaterThan(0);
     const reset = await lab('reset', '--yes');
     expect(reset.exitCode, reset.stderr).toBe(0);
     expect(await composeLeftovers(project)).toEqual([]);
-  }, 120_000);
+  }, scaled(120_000));
 
   it('stops from the compose labels with every state file and the workspace deleted, and says so', async () => {
-    const started = await cliIn(home, {}, 300_000)('start', LAB);
+    const started = await cliIn(home, {}, scaled(300_000))('start', LAB);
     expect(started.exitCode, started.stderr).toBe(0);
     expect((await composeLeftovers(project)).length).toBeGreaterThan(0);
     rmSync(path.join(home, 'active.json'));
@@ -104,5 +105,5 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab on the Docker com
     expect(stopped.stderr).not.toMatch(/\n\s+at /);
     expect(await composeLeftovers(project)).toEqual([]);
     expect(existsSync(path.join(home, LAB))).toBe(false);
-  }, 420_000);
+  }, scaled(420_000));
 });

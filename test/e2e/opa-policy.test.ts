@@ -13,6 +13,7 @@ import { renderRegions } from '../../src/core/solution-regions.js';
 import { imageSpec } from '../../src/images/catalog.js';
 import { freePort } from '../../src/runtimes/port-check.js';
 import { opaClient, type PolicyInput } from '../../src/services/policy/opa-client.js';
+import { scaled, waitFor } from '../helpers/timing.js';
 import { announceSkip, dockerRequired, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
 
 const missing = await missingDockerPrerequisite(['opa']);
@@ -80,13 +81,11 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 OPA policy', ()
       await execa('docker', ['run', '-d', '--name', name, '--label', 'dev.ai-infra-labs.owned=true', '-p', '127.0.0.1::8181', '-v', `${POLICY_DIR}:/policy:ro`, image, 'run', '--server', '--addr=0.0.0.0:8181', '--set=decision_logs.console=true', '/policy']);
       const published = String((await execa('docker', ['port', name, '8181/tcp'])).stdout).split('\n')[0]!;
       baseUrl = `http://${published.trim()}`;
-      for (let i = 0; i < 100; i++) {
-        // Bounded: docker-proxy accepts a connection before OPA listens, and an unbounded fetch would wait on it.
-        if ((await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined))?.ok) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`OPA did not become healthy at ${baseUrl}: ${String((await execa('docker', ['logs', name], { reject: false, all: true })).all)}`);
-    }, 90_000);
+      // Each probe is bounded: docker-proxy accepts a connection before OPA listens, and an unbounded fetch would wait on it.
+      await waitFor(`OPA at ${baseUrl} to answer /health`, async () => (await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(scaled(1_000)) }).catch(() => undefined))?.ok === true, { timeoutMs: 30_000 }).catch(async (error: Error) => {
+        throw new Error(`${error.message}\n${String((await execa('docker', ['logs', name], { reject: false, all: true })).all)}`);
+      });
+    }, scaled(90_000));
 
     it.each([
       ['research reads internal', call(`${TD}/agent/research`, 'internal'), true, 'allowed'],

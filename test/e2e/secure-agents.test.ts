@@ -15,6 +15,7 @@ import { searchAs } from '../../checks/secure-agents/policy.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';
 import { cliIn, runtimeRecord, scratchHome } from '../helpers/cli.js';
 import { announceSkip, composeLeftovers, dockerRequired, engine, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
+import { scaled } from '../helpers/timing.js';
 
 const LAB = 'secure-agents';
 const missing = await missingDockerPrerequisite(['node', 'services', 'opa', 'spire-server', 'spire-agent']);
@@ -52,11 +53,11 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 secure-agents o
   });
 
   it('passes the self-test: every check fails before its step and passes after, twice', async () => {
-    const result = await cliIn(scratchHome(), {}, 400_000)('test', LAB);
+    const result = await cliIn(scratchHome(), {}, scaled(400_000))('test', LAB);
     expect(result.stdout, result.stderr).not.toContain('FAIL');
     expect(result.stdout).toContain('self-test passed');
     expect(result.exitCode).toBe(0);
-  }, 420_000);
+  }, scaled(420_000));
 
   it('refuses the local runtime with the reason and exit 2', async () => {
     const result = await lab('start', LAB, '--runtime', 'local');
@@ -76,7 +77,7 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 secure-agents o
       const published = line.split(' ').slice(1).join(' ');
       if (published) expect(published).toMatch(/^127\.0\.0\.1:\d+->8443\/tcp$/);
     }
-  }, 240_000);
+  }, scaled(240_000));
 
   it('with OPA stopped, a tool call is denied (fail closed) and audited; the next check restarts OPA', async () => {
     await execa('docker', ['stop', '-t', '2', (await container('opa')).id]);
@@ -87,13 +88,13 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 secure-agents o
     expect(entry).toMatchObject({ spiffe_id: IDS.research, decision: 'deny', outcome: 'denied', decision_id: null });
     const checked = await lab('check', '3');
     expect(checked.exitCode, checked.stdout).toBe(0);
-  }, 120_000);
+  }, scaled(120_000));
 
   it('after a SPIRE server restart the next lab check still passes', async () => {
     await execa('docker', ['restart', '-t', '5', (await container('spire-server')).id]);
     const checked = await lab('check');
     expect(checked.stdout, checked.stdout).toContain('12/12 checks passed');
-  }, 240_000);
+  }, scaled(240_000));
 
   it('keeps a verifiable audit chain, and reset leaves nothing of the lab behind', async () => {
     const verified = await lab('audit', '--verify');
@@ -103,5 +104,5 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 secure-agents o
     expect(new Set(entries.map((e) => e.spiffe_id))).toEqual(new Set([IDS.research, IDS.support, IDS.unregistered]));
     expect((await lab('reset', '--yes')).exitCode).toBe(0);
     expect(await composeLeftovers(project)).toEqual([]);
-  }, 120_000);
+  }, scaled(120_000));
 });

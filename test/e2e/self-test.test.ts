@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { scaled } from '../helpers/timing.js';
 import { cliIn, scratchHome } from '../helpers/cli.js';
 
 describe('lab test (author self-test) on the local runtime', () => {
@@ -8,5 +9,5 @@ describe('lab test (author self-test) on the local runtime', () => {
     expect(result.stdout).toContain('mcp-integration: self-test passed.');
     expect(result.stdout).toContain('step 4 after its solution, again');
     expect(result.exitCode).toBe(0);
-  }, 300_000);
+  }, scaled(300_000));
 });

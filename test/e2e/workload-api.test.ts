@@ -11,6 +11,7 @@ import { repoDir } from '../../src/core/paths.js';
 import { imageSpec } from '../../src/images/catalog.js';
 import { SvidSource } from '../../src/services/identity/svid-source.js';
 import { WorkloadApiClient, type X509Svid } from '../../src/services/identity/workload-api-client.js';
+import { scaled, waitFor } from '../helpers/timing.js';
 import { announceSkip, dockerRequired, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
 
 const missing = await missingDockerPrerequisite(['spire-server', 'spire-agent']);
@@ -30,16 +31,13 @@ describe.skipIf(missing !== undefined && !dockerRequired)('SPIFFE Workload API c
     mkdirSync(sockets, { recursive: true });
     await docker('network', 'create', '--label', 'dev.ai-infra-labs.owned=true', id);
     await docker('run', '-d', '--name', `${id}-server`, '--network', id, '--network-alias', 'spire-server', '--tmpfs', '/tmp:uid=1000', '-v', `${path.join(repoDir, 'test', 'fixtures', 'spire')}:/conf:ro`, imageSpec('spire-server').local, '-config', '/conf/server.conf');
-    for (let i = 0; i < 50; i++) {
-      if ((await server('healthcheck').catch(() => undefined))?.exitCode === 0) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor('the SPIRE server to report healthy', async () => (await server('healthcheck').catch(() => undefined))?.exitCode === 0, { timeoutMs: 45_000, intervalMs: 200 });
     writeFileSync(path.join(dir, 'bundle.pem'), String((await server('bundle', 'show')).stdout));
     const token = /Token: (\S+)/.exec(String((await server('token', 'generate', '-spiffeID', `spiffe://${TD}/node/test`)).stdout))![1]!;
     await server('entry', 'create', '-parentID', `spiffe://${TD}/node/test`, '-spiffeID', `spiffe://${TD}/workload/test-runner`, '-selector', `unix:uid:${process.getuid!()}`, '-x509SVIDTTL', '20');
     chmodSync(sockets, 0o755);
     await docker('run', '-d', '--name', `${id}-agent`, '--network', id, '--pid', 'host', '--tmpfs', '/tmp', '-v', `${path.join(repoDir, 'test', 'fixtures', 'spire')}:/conf:ro`, '-v', `${dir}:/bootstrap:ro`, '-v', `${sockets}:/run/spire/sockets`, imageSpec('spire-agent').local, '-config', '/conf/agent.conf', '-joinToken', token);
-  }, 60_000);
+  }, scaled(60_000));
 
   afterAll(async () => {
     await execa('docker', ['rm', '-f', `${id}-server`, `${id}-agent`], { reject: false });
@@ -61,7 +59,7 @@ describe.skipIf(missing !== undefined && !dockerRequired)('SPIFFE Workload API c
     } finally {
       client.close();
     }
-  }, 60_000);
+  }, scaled(60_000));
 
   it('follows rotation: a renewed SVID arrives on the open stream, no reconnect or restart', async () => {
     // TTL 20 s: the agent renews past half-life, within its 5 s sync.
@@ -83,11 +81,11 @@ describe.skipIf(missing !== undefined && !dockerRequired)('SPIFFE Workload API c
     } finally {
       source.close();
     }
-  }, 90_000);
+  }, scaled(90_000));
 
   it('is refused without a registration entry for the caller (no identity issued)', async () => {
     const unregistered = await execa('docker', ['run', '--rm', '--user', '4242', '-v', `${sockets}:/s`, '--pid', 'host', '--entrypoint', '/opt/spire/bin/spire-agent', imageSpec('spire-agent').local, 'api', 'fetch', 'x509', '-socketPath', '/s/agent.sock', '-timeout', '3s'], { reject: false, all: true });
     expect(unregistered.exitCode).not.toBe(0);
     expect(String(unregistered.all)).toMatch(/no identity issued|PermissionDenied/i);
-  }, 30_000);
+  }, scaled(30_000));
 });

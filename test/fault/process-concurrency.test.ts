@@ -8,12 +8,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/runtimes/port-check.js';
 import { cliIn, scratchHome } from '../helpers/cli.js';
+import { scaled } from '../helpers/timing.js';
 import { alive, bystander, endBystanders, startTimeOf } from '../helpers/process-fixtures.js';
 import { createServer, type Server } from 'node:net';
 
 const LAB = 'mcp-integration';
 const home = scratchHome('lab-fault-');
-const lab = cliIn(home, {}, 300_000);
+const lab = cliIn(home, {}, scaled(300_000));
 const ws = path.join(home, LAB);
 const lockPath = path.join(home, '.lab-lock');
 const state = () => JSON.parse(readFileSync(path.join(ws, '.lab', 'state.json'), 'utf8'));
@@ -22,12 +23,12 @@ const services = () => JSON.parse(readFileSync(path.join(ws, '.lab', 'runtime.js
 beforeAll(async () => {
   expect((await lab('start', LAB, '--runtime', 'local', '--no-walkthrough')).exitCode).toBe(0);
   for (const step of ['1', '2', '3', '4']) expect((await lab('solve', step, '--yes')).exitCode).toBe(0);
-}, 300_000);
+}, scaled(300_000));
 
 afterAll(async () => {
   await lab('stop');
   endBystanders();
-}, 120_000);
+}, scaled(120_000));
 
 describe('concurrent commands', { timeout: 240_000 }, () => {
   it('five concurrent `lab check` right after an edit all grade the solved lab fully, and every run is recorded', async () => {
@@ -46,7 +47,7 @@ describe('concurrent commands', { timeout: 240_000 }, () => {
     const after = state();
     expect(after.attempts).toBe(before.attempts + 5);
     expect(after.checkRuns.length).toBe(before.checkRuns.length + 5);
-  }, 600_000);
+  }, scaled(600_000));
 
   it('concurrent hints lose no update', async () => {
     const before = state().hintsShown;

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliIn, scratchHome } from '../helpers/cli.js';
+import { scaled } from '../helpers/timing.js';
 import { alive, bystander, endBystanders, labProcessesOf, startTimeOf } from '../helpers/process-fixtures.js';
 
 const LAB = 'mcp-integration';
@@ -40,12 +41,12 @@ beforeAll(async () => {
   runId = JSON.parse(readFileSync(recordFile, 'utf8')).runId;
   expect((await lab('stop')).exitCode).toBe(0);
   sleeps = [bystander({ LAB_RUN_ID: runId }), bystander(), bystander({ LAB_RUN_ID: runId })];
-}, 240_000);
+}, scaled(240_000));
 
 afterAll(async () => {
   await lab('stop');
   endBystanders();
-}, 120_000);
+}, scaled(120_000));
 
 describe('reused pids in runtime.json', { timeout: 240_000 }, () => {
   it('start adopts none of them and starts the lab\'s own services; the unrelated processes live on', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { repoDir } from '../../src/core/paths.js';
+import { scaled } from './timing.js';
 
 export interface CliResult {
   exitCode: number;
@@ -10,8 +11,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `lab` executable in a child process against its own LAB_HOME. */
-export function cliIn(home: string, extraEnv: Record<string, string> = {}, timeoutMs = 120_000) {
+/**
+ * Runs the real `lab` executable in a child process against its own LAB_HOME. The child inherits
+ * LAB_TIMEOUT_FACTOR, so the runner's own waits stretch with the test's deadline.
+ */
+export function cliIn(home: string, extraEnv: Record<string, string> = {}, timeoutMs = scaled(120_000)) {
   return async (...args: string[]): Promise<CliResult> => {
     const result = await execa(process.execPath, [path.join(repoDir, 'bin', 'lab.js'), ...args], {
       env: { LAB_HOME: home, NO_COLOR: '1', ...extraEnv },

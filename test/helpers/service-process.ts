@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { repoDir } from '../../src/core/paths.js';
 import { freePort } from '../../src/runtimes/port-check.js';
+import { scaled, waitFor } from './timing.js';
 
 const tsx = createRequire(import.meta.url).resolve('tsx');
 
@@ -17,15 +18,15 @@ export async function startService(entry: string, env: Record<string, string>, p
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = `http://127.0.0.1:${chosen}`;
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`${entry} exited: ${output}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { url, port: chosen, stop: () => child.kill(), output: () => output };
-    } catch {
-      /* not yet listening */
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await waitFor(`${entry} to answer /health`, async () => {
+      if (child.exitCode !== null) throw Object.assign(new Error(`${entry} exited: ${output}`), { fatal: true });
+      const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(scaled(1_000)) }).catch(() => undefined);
+      return response?.ok === true;
+    }, { timeoutMs: 15_000, intervalMs: 50 });
+  } catch (error) {
+    child.kill();
+    throw new Error(`${entry} did not become healthy: ${(error as Error).message}\n${output}`);
   }
-  child.kill();
-  throw new Error(`${entry} did not become healthy: ${output}`);
+  return { url, port: chosen, stop: () => child.kill(), output: () => output };
 }

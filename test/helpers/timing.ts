@@ -1,0 +1,33 @@
+/**
+ * Test deadlines, scaled. A deadline that holds on an idle laptop fails on a busy shared CI machine, so every
+ * test timeout and every readiness wait is a base figure times LAB_TIMEOUT_FACTOR (default 1).
+ * `npm run test:stress` runs the suite under stress-ng with a factor of 3. Deadlines are upper bounds only:
+ * nothing waits for them to pass, every wait returns as soon as its readiness signal arrives.
+ */
+const raw = Number(process.env.LAB_TIMEOUT_FACTOR ?? '1');
+export const TIMEOUT_FACTOR = Number.isFinite(raw) && raw >= 1 ? raw : 1;
+
+export function scaled(ms: number): number {
+  return Math.round(ms * TIMEOUT_FACTOR);
+}
+
+/**
+ * Polls `probe` until it returns a value other than undefined/false, or the scaled deadline passes. The error
+ * names what was awaited and the last probe failure, so a timeout says which readiness signal never came.
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, { timeoutMs, intervalMs = 100 }: { timeoutMs: number; intervalMs?: number }): Promise<T> {
+  const deadline = Date.now() + scaled(timeoutMs);
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${scaled(timeoutMs)} ms waiting for ${what}${last ? `: ${(last as Error).message ?? String(last)}` : ''}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
