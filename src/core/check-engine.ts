@@ -3,6 +3,7 @@
  * independent ones side by side. A check that throws or hangs becomes a result, never a crash.
  */
 import type { CheckContext, CheckDefinition, CheckStatus } from './lab-definition.js';
+import { machineTimeout } from './timeouts.js';
 
 export interface PlannedCheck {
   step: number;
@@ -53,7 +54,8 @@ async function runOne(
   makeContext: (signal: AbortSignal) => CheckContext,
   now: () => number,
 ): Promise<CheckResult> {
-  const timeoutMs = check.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  // A check's own budget is for an idle machine; LAB_TIMEOUT_FACTOR stretches it on a slow one.
+  const timeoutMs = machineTimeout(check.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS);
   const controller = new AbortController();
   const started = now();
   const base = { id: check.id, title: check.title, step, stepId };

@@ -17,13 +17,14 @@ import { IMAGES } from '../images/catalog.js';
 import { choosePort } from './port-check.js';
 import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
 import { fingerprint, startOrder } from './service-graph.js';
+import { machineTimeout } from '../core/timeouts.js';
 
 type DockerState = DockerRecord;
 
 export const CONTAINER_PORT = 8080;
 export const OWNER_LABEL = 'dev.ai-infra-labs.lab';
-const HEALTH_TIMEOUT_MS = 60_000;
-const JOB_TIMEOUT_MS = 120_000;
+const HEALTH_TIMEOUT_MS = machineTimeout(60_000);
+const JOB_TIMEOUT_MS = machineTimeout(120_000);
 
 /** One compose project per lab and home: a self-test in a scratch home never touches a learner's running lab. */
 export function composeProject(labId: string, home: string): string {

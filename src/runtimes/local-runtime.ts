@@ -20,14 +20,15 @@ import type { Clock, ProcessControl, ProcessIdentity } from '../core/ports.js';
 import { busyPort, choosePort, isPortFree } from './port-check.js';
 import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
 import { entryPath, fingerprint, startOrder } from './service-graph.js';
+import { machineTimeout } from '../core/timeouts.js';
 
 type LocalState = LocalRecord;
 type ServiceRecord = LocalState['services'][string];
 
 const HOST = '127.0.0.1';
-const HEALTH_TIMEOUT_MS = 20_000;
+const HEALTH_TIMEOUT_MS = machineTimeout(20_000);
 const STOP_GRACE_MS = 5_000;
-const JOB_TIMEOUT_MS = 60_000;
+const JOB_TIMEOUT_MS = machineTimeout(60_000);
 const BASE_ENV = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
 // Services run their TypeScript through tsx, like the CLI itself: absolute, so it resolves from any cwd.
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
