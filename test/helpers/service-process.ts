@@ -7,7 +7,7 @@ import { freePort } from '../../src/runtimes/port-check.js';
 const tsx = createRequire(import.meta.url).resolve('tsx');
 
 /** Starts one service entry (a .ts file) as a real process on a free loopback port and waits for /health. */
-export async function startService(entry: string, env: Record<string, string>, port?: number): Promise<{ url: string; port: number; stop: () => void; output: () => string }> {
+export async function startService(entry: string, env: Record<string, string>, port?: number): Promise<{ url: string; port: number; stop: () => void; output: () => string; alive: () => boolean }> {
   const chosen = port ?? (await freePort());
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', tsx, path.resolve(repoDir, entry)], {
@@ -20,7 +20,7 @@ export async function startService(entry: string, env: Record<string, string>, p
   for (let i = 0; i < 200; i++) {
     if (child.exitCode !== null) throw new Error(`${entry} exited: ${output}`);
     try {
-      if ((await fetch(`${url}/health`)).ok) return { url, port: chosen, stop: () => child.kill(), output: () => output };
+      if ((await fetch(`${url}/health`)).ok) return { url, port: chosen, stop: () => child.kill(), output: () => output, alive: () => child.exitCode === null && child.signalCode === null };
     } catch {
       /* not yet listening */
     }
