@@ -4,6 +4,7 @@
  */
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { repoDir } from '../../src/core/paths.js';
 
 /** One request: bytes to write in order; a number is a pause in ms (a slow client). */
@@ -89,7 +90,7 @@ function parse(bytes: Buffer, atClose: boolean, head = false): FuzzAnswer | unde
 const LEAKS: Array<[string, RegExp]> = [
   ['a stack trace', /\n\s+at \S|\bat (?:\S+ )?\(?(?:file:|node:|\/)[^)\s]*:\d+:\d+/],
   ['an HTML error page', /<!DOCTYPE|<html|<pre>/i],
-  ['an absolute path', new RegExp([repoDir, tmpdir(), '/node_modules/', 'file://'].map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'))],
+  ['an absolute path', new RegExp([repoDir, path.join(tmpdir(), 'lab-'), '/node_modules/', 'file://'].map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'))],
 ];
 
 export interface FuzzFailure {
