@@ -82,8 +82,20 @@ function parse(bytes: Buffer, atClose: boolean, head = false): FuzzAnswer | unde
   if (atClose || head || /^HTTP\/1\.[01] (204|304) /.test(text)) return answer;
   const length = /\r\ncontent-length: *(\d+)/.exec(headers);
   if (length) return Buffer.byteLength(body, 'latin1') >= Number(length[1]) ? answer : undefined;
-  if (/\r\ntransfer-encoding: *chunked/.test(headers)) return /(^|\r\n)0\r\n\r\n$/.test(body) ? answer : undefined;
+  if (/\r\ntransfer-encoding: *chunked/.test(headers)) return /(^|\r\n)0\r\n\r\n$/.test(body) ? { ...answer, body: dechunk(body) } : undefined;
   return undefined; // a body delimited by close
+}
+
+function dechunk(body: string): string {
+  let out = '';
+  for (let at = 0; at < body.length; ) {
+    const lineEnd = body.indexOf('\r\n', at);
+    const size = parseInt(body.slice(at, lineEnd), 16);
+    if (!(size > 0)) break;
+    out += body.slice(lineEnd + 2, lineEnd + 2 + size);
+    at = lineEnd + 2 + size + 2;
+  }
+  return out;
 }
 
 /** What must never be in an answer: a stack frame, a path of this machine, an HTML error page. */
