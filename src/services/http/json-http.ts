@@ -104,3 +104,35 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<str
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/** REQUEST_TIMEOUTS for a server made elsewhere (the mTLS servers of lab 2); Node checks them every 30 s there. */
+export function applyRequestTimeouts(server: Server): void {
+  server.headersTimeout = REQUEST_TIMEOUTS.headersTimeoutMs;
+  server.requestTimeout = REQUEST_TIMEOUTS.requestTimeoutMs;
+}
+
+type ExpressError = { status?: number; type?: string; expose?: boolean; message?: string } | undefined;
+
+/**
+ * The final handler of an Express app serving JSON-RPC (lab 2's MCP server; lab 1's has the same in the learner's
+ * server.ts, whose workspace cannot import this file): whatever Express leaves unanswered, an unknown path, a
+ * target it cannot parse or a body its JSON parser cannot read, is answered as JSON. Express's own final handler
+ * would answer with an HTML page, and outside production with a stack trace.
+ */
+export function jsonRpcLastResort(service: string): (error: unknown, res: ServerResponse) => void {
+  return (raw, res) => {
+    const error = raw as ExpressError;
+    const status = error ? Number(error.status) : 404;
+    const clientError = status >= 400 && status < 500;
+    if (!clientError) console.error(`${service}: internal error: ${error?.message}`);
+    if (res.headersSent) return void res.destroy();
+    const [code, message] = !error
+      ? [-32600, 'Not found: the MCP endpoint is POST /mcp']
+      : error.type === 'entity.parse.failed'
+        ? [-32700, 'Parse error: the request body is not valid JSON']
+        : clientError
+          ? [-32600, `Invalid request: ${error.expose ? error.message : 'the request cannot be read'}`]
+          : [-32603, 'Internal error'];
+    sendJson(res, clientError ? status : 500, { jsonrpc: '2.0', error: { code, message }, id: null });
+  };
+}
