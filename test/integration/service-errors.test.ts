@@ -2,10 +2,12 @@
  * The requests that crashed lab 1's services or leaked their internals (issue 8, "one unauthenticated request
  * crashes a service"), each answered now with a JSON client error, the service still healthy afterwards.
  */
+import { connect } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REQUEST_TIMEOUTS } from '../../src/services/http/json-http.js';
 import { SEARCH_LIMITS } from '../../src/services/mcp-search-server/index-client.js';
 import { BAD_PERCENT, request } from '../fuzz/generators.js';
 import { startLab1Services, type Lab1Services, type Service } from '../fuzz/lab1-services.js';
@@ -81,4 +83,19 @@ describe('MCP server', () => {
     expect((result.content[0] as { text: string }).text).toContain(`at most ${SEARCH_LIMITS.maxQueryTerms} are allowed`);
     expect(await healthy(lab.index)).toBe(true);
   });
+});
+
+describe('every lab 1 service', () => {
+  it('closes a connection whose request stalls, within its request timeouts', async () => {
+    const stalled = (service: Service) =>
+      new Promise<number>((resolve) => {
+        const started = Date.now();
+        const socket = connect(service.port, '127.0.0.1', () => socket.write('POST /token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{'));
+        socket.on('data', () => undefined);
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve(Date.now() - started));
+      });
+    const closedAfter = await Promise.all([lab.auth, lab.index, mcp].map(stalled));
+    for (const ms of closedAfter) expect(ms).toBeLessThan(REQUEST_TIMEOUTS.requestTimeoutMs + 5_000);
+  }, 60_000);
 });

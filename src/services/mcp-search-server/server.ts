@@ -67,7 +67,7 @@ function lastResort(error: { status?: number; type?: string; expose?: boolean; m
 }
 
 // A slow or truncated request holds its connection for seconds, not Node's default 300 s.
-const listener = createServer({ headersTimeout: 10_000, requestTimeout: 15_000 }, (req, res) => app(req as Request, res as Response, (error?: unknown) => lastResort(error as Parameters<typeof lastResort>[0], res)));
+const listener = createServer({ headersTimeout: 10_000, requestTimeout: 15_000, connectionsCheckingInterval: 1_000 }, (req, res) => app(req as Request, res as Response, (error?: unknown) => lastResort(error as Parameters<typeof lastResort>[0], res)));
 listener.listen(port, host, () => {
   console.log(`mcp-server listening on ${resourceUrl.href} (bound to ${host}:${port}; auth ${guards.length > 0 ? 'required' : 'off'})`);
 });
