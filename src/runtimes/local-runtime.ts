@@ -263,7 +263,8 @@ export class LocalRuntime implements Runtime {
     };
     const base = Object.fromEntries(BASE_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
     const own = service.env({ url, selfUrl: `http://${HOST}:${port}`, port, host: HOST, workspaceDir: this.paths.dir, secretsDir: this.paths.secrets, repoDir });
-    return { ...base, ...own, HOST, PORT: String(port), [MARKER.runId]: state.runId, [MARKER.workspace]: this.paths.dir, [MARKER.home]: this.paths.home, NO_COLOR: '1' };
+    // Production mode as in the services image: Express and other libraries then keep stack traces out of answers.
+    return { ...base, ...own, HOST, PORT: String(port), [MARKER.runId]: state.runId, [MARKER.workspace]: this.paths.dir, [MARKER.home]: this.paths.home, NO_COLOR: '1', NODE_ENV: 'production' };
   }
 
   private longRunning(): ServiceDefinition[] {

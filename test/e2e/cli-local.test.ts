@@ -37,6 +37,10 @@ describe('lab on the local runtime', () => {
     expect(readFileSync(ws('mcp-server', 'tools.ts'), 'utf8')).not.toContain('@lab-step');
     const step = await lab('step');
     expect(step.stdout).toContain('Step 1: Build the MCP server');
+    // Production mode, as in the services image: no library of a service answers with a stack trace.
+    if (process.platform === 'linux') {
+      for (const [name, { pid }] of Object.entries(runtimeRecord(home, LAB).services)) expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0'), name).toContain('NODE_ENV=production');
+    }
   });
 
   it('starts again without duplicating anything', async () => {

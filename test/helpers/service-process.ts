@@ -8,7 +8,7 @@ import { scaled, waitFor } from './timing.js';
 const tsx = createRequire(import.meta.url).resolve('tsx');
 
 /** Starts one service entry (a .ts file) as a real process on a free loopback port and waits for /health. */
-export async function startService(entry: string, env: Record<string, string>, port?: number): Promise<{ url: string; port: number; stop: () => void; output: () => string }> {
+export async function startService(entry: string, env: Record<string, string>, port?: number): Promise<{ url: string; port: number; stop: () => void; output: () => string; alive: () => boolean }> {
   const chosen = port ?? (await freePort());
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', tsx, path.resolve(repoDir, entry)], {
@@ -28,5 +28,5 @@ export async function startService(entry: string, env: Record<string, string>, p
     child.kill();
     throw new Error(`${entry} did not become healthy: ${(error as Error).message}\n${output}`);
   }
-  return { url, port: chosen, stop: () => child.kill(), output: () => output };
+  return { url, port: chosen, stop: () => child.kill(), output: () => output, alive: () => child.exitCode === null && child.signalCode === null };
 }

@@ -3,6 +3,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SEARCH_LIMITS } from '../../src/services/mcp-search-server/index-client.js';
 import { registerTools } from '../../src/services/mcp-search-server/tools.js';
 import { fakeIndex, sampleDocuments } from '../helpers/fake-index.js';
 
@@ -27,6 +28,17 @@ describe('the reference MCP tools, in process with a real SDK client', () => {
     expect(Object.keys(search.inputSchema.properties ?? {}).sort()).toEqual(['collection', 'query', 'top_k']);
     expect((search.inputSchema.properties as Record<string, { type: string }>).top_k!.type).toBe('integer');
     expect(tools.find((t) => t.name === 'get_document')!.inputSchema.required).toEqual(['id']);
+  });
+
+  it("advertises the index's search limits in the search tool's schema and refuses a longer query", async () => {
+    const { tools } = await client.listTools();
+    const properties = tools.find((t) => t.name === 'search_documents')!.inputSchema.properties as Record<string, { maxLength?: number; maximum?: number; description?: string }>;
+    expect(properties.query!.maxLength).toBe(SEARCH_LIMITS.maxQueryLength);
+    expect(properties.query!.description).toContain(`${SEARCH_LIMITS.maxQueryTerms} words`);
+    expect(properties.top_k!.maximum).toBe(SEARCH_LIMITS.maxTopK);
+    const result = (await client.callTool({ name: 'search_documents', arguments: { query: 'x'.repeat(SEARCH_LIMITS.maxQueryLength + 1) } })) as CallToolResult;
+    expect(result.isError).toBe(true);
+    expect(index.searches).toEqual([]);
   });
 
   it('passes query, top_k and collection to the index and returns ids in text and structured form', async () => {

@@ -5,9 +5,10 @@
  *   POST /token  grant_type=client_credentials, client auth (post or basic), scope, resource (RFC 8707)
  * Tokens are audience-bound JWTs that expire after $TOKEN_TTL_SECONDS. Nothing secret is ever logged.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { JWK } from 'jose';
+import { createJsonServer, decodeComponent, HttpError, jsonListener, readBody, sendJson } from '../http/json-http.js';
 import { CLIENTS_FILE, publicJwk, readJson, secretMatches, signAccessToken, SIGNING_KEY_FILE, type RegisteredClient } from './credentials.js';
 
 const env = (name: string, fallback?: string) => {
@@ -35,27 +36,35 @@ const metadata = {
   response_types_supported: ['token'],
 };
 
-class OAuthError extends Error {
-  constructor(readonly status: number, readonly code: string, description: string) {
-    super(description);
+class OAuthError extends HttpError {
+  constructor(status: number, readonly code: string, description: string) {
+    super(status, description);
   }
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  let body = '';
-  for await (const chunk of req) {
-    body += chunk;
-    if (body.length > 16_384) throw new OAuthError(413, 'invalid_request', 'request body too large');
-  }
-  return new URLSearchParams(body);
+const FORM_LIMIT_BYTES = 16_384;
+
+/** RFC 6749 2.3.1: client id and secret are form-encoded, then joined by the first ':' and base64-encoded. */
+function basicCredentials(header: string | undefined): { clientId: string; secret: string } | undefined {
+  const scheme = /^Basic(?: +(.*))?$/is.exec(header ?? '');
+  if (!scheme) return undefined;
+  const malformed = new OAuthError(400, 'invalid_request', 'the Basic credentials must be base64 of "<client_id>:<client_secret>", each form-encoded');
+  const token = scheme[1]?.trim() ?? '';
+  if (!/^[A-Za-z0-9+/_-]+=*$/.test(token)) throw malformed;
+  const decoded = Buffer.from(token, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const formDecode = (value: string) => decodeComponent(value.replace(/\+/g, ' '));
+  const clientId = formDecode(decoded.slice(0, colon));
+  const secret = formDecode(decoded.slice(colon + 1));
+  if (colon < 0 || clientId === undefined || secret === undefined) throw malformed;
+  return { clientId, secret };
 }
 
 async function issueToken(req: IncomingMessage) {
-  const form = await readForm(req);
-  let clientId = form.get('client_id');
-  let secret = form.get('client_secret');
-  const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '');
-  if (basic) [clientId, secret] = Buffer.from(basic[1]!, 'base64').toString().split(':').map(decodeURIComponent) as [string, string];
+  const form = new URLSearchParams(await readBody(req, FORM_LIMIT_BYTES));
+  const basic = basicCredentials(req.headers.authorization);
+  const clientId = basic ? basic.clientId : form.get('client_id');
+  const secret = basic ? basic.secret : form.get('client_secret');
   const client = clients.find((c) => c.client_id === clientId);
   if (!client || !secret || !secretMatches(secret, client.secret_sha256)) throw new OAuthError(401, 'invalid_client', 'unknown client or wrong secret');
   if (form.get('grant_type') !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', 'only client_credentials is supported');
@@ -68,27 +77,29 @@ async function issueToken(req: IncomingMessage) {
   return { access_token: accessToken, token_type: 'Bearer', expires_in: ttlSeconds, scope };
 }
 
-const server = createServer((req, res) => {
-  const send = (status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
-  };
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  if (req.method === 'GET' && url.pathname === '/health') return send(200, { status: 'ok' });
-  if (req.method === 'GET' && url.pathname === '/.well-known/oauth-authorization-server') return send(200, metadata);
-  if (req.method === 'GET' && url.pathname === '/jwks.json') return send(200, jwks);
-  if (req.method === 'POST' && url.pathname === '/token') {
-    issueToken(req).then(
-      (token) => send(200, token),
-      (error: unknown) => {
-        const e = error instanceof OAuthError ? error : new OAuthError(500, 'server_error', 'token issuance failed');
-        console.log(`token request refused: ${e.code}`);
-        send(e.status, { error: e.code, error_description: e.message });
-      },
-    );
-    return;
-  }
-  send(404, { error: 'not_found' });
-});
+/** OAuth errors as RFC 6749 5.2 bodies; a body that cannot be read is invalid_request like any other bad request. */
+function refuse(res: ServerResponse, error: unknown): void {
+  if (!(error instanceof HttpError)) throw error;
+  const e = error instanceof OAuthError ? error : new OAuthError(error.status, 'invalid_request', error.message);
+  console.log(`token request refused: ${e.code}`);
+  sendJson(res, e.status, { error: e.code, error_description: e.message });
+}
+
+const routes: Record<string, { method: string; answer: (req: IncomingMessage, res: ServerResponse) => void | Promise<void> }> = {
+  '/health': { method: 'GET', answer: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
+  '/.well-known/oauth-authorization-server': { method: 'GET', answer: (_req, res) => sendJson(res, 200, metadata) },
+  '/jwks.json': { method: 'GET', answer: (_req, res) => sendJson(res, 200, jwks) },
+  '/token': { method: 'POST', answer: (req, res) => issueToken(req).then((token) => sendJson(res, 200, token), (error: unknown) => refuse(res, error)) },
+};
+
+const server = createJsonServer(
+  jsonListener('auth-server', (req, res, url) => {
+    const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname]! : undefined;
+    if (!route) return sendJson(res, 404, { error: 'not_found' });
+    if (req.method !== route.method) return sendJson(res, 405, { error: 'method_not_allowed', error_description: `use ${route.method}` }, { allow: route.method });
+    return route.answer(req, res);
+  }),
+);
 
 server.listen(port, host, () => console.log(`auth-server listening on ${issuer} (bound to ${host}:${port}; ${clients.length} clients)`));
 const shutdown = () => server.close(() => process.exit(0));

@@ -3,6 +3,23 @@
 // https.Agent carrying the SVID for mTLS, as a function so that a rotated SVID brings a new agent.
 import { Agent, get } from 'node:http';
 import { get as getHttps } from 'node:https';
+
+/**
+ * What one search may ask of the index: the index refuses more (HTTP 400 naming the bound) and stops a search
+ * that runs past the deadline; the search tool's input schema advertises the same bounds. They live here because
+ * this file is the one both the index and your workspace's MCP server can import.
+ */
+export const SEARCH_LIMITS = {
+  /** Characters in a query. */
+  maxQueryLength: 500,
+  /** Words in a query (as the index splits them: on spaces and punctuation). */
+  maxQueryTerms: 32,
+  /** Results per search (top_k, the index's k). */
+  maxTopK: 20,
+  /** How long one search may run before the index stops it. */
+  deadlineMs: 1_000,
+} as const;
+
 export interface SearchHit {
   id: string;
   title: string;

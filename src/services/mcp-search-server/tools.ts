@@ -3,12 +3,13 @@
 // `isError` result the agent can read, not a protocol error.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { IndexClient } from './index-client.js';
+import { SEARCH_LIMITS, type IndexClient } from './index-client.js';
 
 export function registerTools(server: McpServer, index: IndexClient): void {
   // @lab-step 1
   // TODO: Register a tool named "search_documents" with server.registerTool(name, { description, inputSchema }, handler).
-  // TODO: inputSchema: query (string, required), top_k (integer 1-20, optional), collection (string, optional).
+  // TODO: inputSchema: query (string, required, at most SEARCH_LIMITS.maxQueryLength characters: the index refuses
+  // TODO: longer ones), top_k (integer 1-20, optional), collection (string, optional).
   // TODO: The handler calls index.search(query, { topK: top_k, collection }) and returns the hits as text content.
   server.registerTool(
     'search_documents',
@@ -18,8 +19,8 @@ export function registerTools(server: McpServer, index: IndexClient): void {
         'Full-text search over the course knowledge base (MCP, SPIFFE/SPIRE, OPA, mTLS, RAG, platform engineering). ' +
         'Returns the best matching documents with id, title, collection and a snippet; read one in full with get_document.',
       inputSchema: {
-        query: z.string().min(1).describe('What to search for, in natural language or keywords'),
-        top_k: z.number().int().min(1).max(20).optional().describe('How many results to return (default 5)'),
+        query: z.string().min(1).max(SEARCH_LIMITS.maxQueryLength).describe(`What to search for, in keywords or natural language (at most ${SEARCH_LIMITS.maxQueryTerms} words)`),
+        top_k: z.number().int().min(1).max(SEARCH_LIMITS.maxTopK).optional().describe('How many results to return (default 5)'),
         collection: z.string().optional().describe('Only search this collection, e.g. "public" or "internal"'),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },

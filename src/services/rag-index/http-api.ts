@@ -1,30 +1,37 @@
 // The rag-index HTTP API, shared by the plain service (lab 1) and the mTLS one (lab 2):
 //   GET /health, GET /stats, GET /search?q=&k=&collection=, GET /documents/:id
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { MAX_TOP_K, type SearchIndex } from './search-index.js';
+// Every client mistake is a 400/404/405 with a JSON body naming it; searches are bounded by SEARCH_LIMITS.
+import type { RequestListener } from 'node:http';
+import { SEARCH_LIMITS } from '../mcp-search-server/index-client.js';
+import { decodeComponent, HttpError, jsonListener, sendJson } from '../http/json-http.js';
+import { MAX_TOP_K, SearchRejected, type SearchIndex } from './search-index.js';
 
-export function indexApi(index: SearchIndex): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
-    if (req.method !== 'GET') return send(405, { error: 'method not allowed' });
+export function indexApi(index: SearchIndex): RequestListener {
+  return jsonListener('rag-index', (req, res, url) => {
+    const send = (status: number, body: unknown) => sendJson(res, status, body);
+    if (req.method !== 'GET') throw new HttpError(405, 'method not allowed: the index answers GET only', { allow: 'GET' });
     if (url.pathname === '/health') return send(200, { status: 'ok', documents: index.stats().documents });
-    if (url.pathname === '/stats') return send(200, index.stats());
+    if (url.pathname === '/stats') return send(200, { ...index.stats(), limits: SEARCH_LIMITS });
     if (url.pathname === '/search') {
       const q = url.searchParams.get('q')?.trim();
       const k = Number(url.searchParams.get('k') ?? 5);
-      if (!q) return send(400, { error: 'query parameter q is required' });
-      if (!Number.isInteger(k) || k < 1 || k > MAX_TOP_K) return send(400, { error: `k must be an integer from 1 to ${MAX_TOP_K}` });
+      if (!q) throw new HttpError(400, 'query parameter q is required');
+      if (!Number.isInteger(k) || k < 1 || k > MAX_TOP_K) throw new HttpError(400, `k must be an integer from 1 to ${MAX_TOP_K}`);
       const collection = url.searchParams.get('collection') ?? undefined;
-      return send(200, { query: q, hits: index.search(q, { topK: k, collection }) });
+      try {
+        return send(200, { query: q, hits: index.search(q, { topK: k, collection }) });
+      } catch (error) {
+        if (error instanceof SearchRejected) throw new HttpError(400, error.message);
+        throw error;
+      }
     }
     const doc = /^\/documents\/([^/]+)$/.exec(url.pathname);
     if (doc) {
-      const found = index.get(decodeURIComponent(doc[1]!));
-      return found ? send(200, found) : send(404, { error: `no document with id "${decodeURIComponent(doc[1]!)}"` });
+      const id = decodeComponent(doc[1]!);
+      if (id === undefined) throw new HttpError(400, 'the document id is not valid percent-encoding');
+      const found = index.get(id);
+      return found ? send(200, found) : send(404, { error: `no document with id "${id}"` });
     }
     return send(404, { error: 'not found' });
-  };
+  });
 }

@@ -2,10 +2,10 @@
  * rag-index: the course's retrieval service, plain HTTP on 127.0.0.1 (or $HOST); the API is in http-api.ts.
  * It loads the collections named by the module at $COLLECTIONS_MODULE (the learner's rag-index/collections.ts).
  */
-import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import type { CollectionSource } from './collections.js';
 import { loadCollections } from './corpus.js';
+import { createJsonServer } from '../http/json-http.js';
 import { indexApi } from './http-api.js';
 import { SearchIndex } from './search-index.js';
 
@@ -20,7 +20,7 @@ const modulePath = env('COLLECTIONS_MODULE', new URL('./collections.ts', import.
 const { collections } = (await import(pathToFileURL(modulePath).href)) as { collections: CollectionSource[] };
 const index = new SearchIndex(loadCollections(corpusDir, collections ?? []));
 
-const server = createServer(indexApi(index));
+const server = createJsonServer(indexApi(index));
 
 const host = env('HOST', '127.0.0.1');
 const port = Number(env('PORT'));

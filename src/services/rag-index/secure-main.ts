@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { peerSpiffeId } from '../identity/spiffe-tls.js';
 import { awaitIdentity, loadTlsConfig, requiredEnv, serveHealth, workloadSource } from '../identity/workload.js';
 import { listenMtls } from '../identity/mtls-server.js';
+import { applyRequestTimeouts } from '../http/json-http.js';
 import { loadCollections } from './corpus.js';
 import { indexApi } from './http-api.js';
 import { SearchIndex } from './search-index.js';
@@ -33,6 +34,7 @@ const server = await listenMtls(
   source,
   { host: requiredEnv(SERVICE, 'HOST', '0.0.0.0'), port: Number(requiredEnv(SERVICE, 'TLS_PORT', '8443')), tlsOptions: (svid) => tls.serverTlsOptions(svid) },
 );
+applyRequestTimeouts(server);
 console.log(`${SERVICE}: mTLS on ${JSON.stringify(server.address())}, ${index.stats().documents} documents, callers: ${[...allowed].join(', ')}`);
 const shutdown = () => server.close(() => process.exit(0));
 process.on('SIGTERM', shutdown);

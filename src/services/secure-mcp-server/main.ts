@@ -4,11 +4,14 @@
  * learner's guard (OPA decision, audit entry). It reaches rag-index over mTLS as well, verifying the index's
  * SPIFFE ID. Configuration: TLS_MODULE, GUARD_MODULE, RAG_INDEX_URL, RAG_INDEX_ID, OPA_URL, AUDIT_FILE, PORT (health), TLS_PORT.
  */
+import type { RequestListener } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { pathToFileURL } from 'node:url';
+import type { Request, Response } from 'express';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { applyRequestTimeouts, jsonRpcLastResort } from '../http/json-http.js';
 import { digestArguments, newTraceId, traceIdFrom } from '../audit/audit-entry.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { mtlsAgent } from '../identity/mtls-agent.js';
@@ -52,7 +55,10 @@ app.all('/mcp', async (req, res) => {
 });
 
 await awaitIdentity(SERVICE, source);
-const listener = await listenMtls(app, source, { host: env('HOST', '0.0.0.0'), port: Number(env('TLS_PORT', '8443')), tlsOptions: (svid) => tls.serverTlsOptions(svid) });
+const lastResort = jsonRpcLastResort(SERVICE);
+const handler: RequestListener = (req, res) => app(req as Request, res as Response, (error?: unknown) => lastResort(error, res));
+const listener = await listenMtls(handler, source, { host: env('HOST', '0.0.0.0'), port: Number(env('TLS_PORT', '8443')), tlsOptions: (svid) => tls.serverTlsOptions(svid) });
+applyRequestTimeouts(listener);
 console.log(`${SERVICE}: mTLS on ${JSON.stringify(listener.address())}; index ${env('RAG_INDEX_URL')} (${indexId}); policy ${env('OPA_URL')}; audit ${env('AUDIT_FILE')}`);
 const shutdown = () => listener.close(() => void auditLog.close().finally(() => process.exit(0)));
 process.on('SIGTERM', shutdown);
