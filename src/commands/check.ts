@@ -1,12 +1,11 @@
 import { watch } from 'node:fs';
-import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import { withServiceProgress } from '../cli/progress.js';
 import { renderProblems, renderReport } from '../cli/render.js';
-import { writeFileAtomic } from '../core/atomic-file.js';
 import { toJUnit } from '../core/check-report.js';
 import { grade } from '../core/grade.js';
 import { openActiveSession, type LabSession } from '../core/lab-session.js';
+import { checkReportTarget, junitReport, writeReport } from '../core/report-target.js';
 
 export interface CheckOptions {
   json?: boolean;
@@ -16,6 +15,8 @@ export interface CheckOptions {
 
 /** Exit 0 when every check in scope passed, 1 when any failed (2 comes from errors, via the entry point). */
 export async function checkCommand(ctx: CommandContext, step: number | undefined, options: CheckOptions): Promise<number> {
+  // A bad report target fails before any check runs, never after minutes of grading.
+  if (options.junit !== undefined) checkReportTarget(options.junit, ctx.home, junitReport);
   const session = await openActiveSession(ctx);
   const code = await checkOnce(ctx, session, step, options);
   if (!options.watch) return code;
@@ -26,7 +27,7 @@ export async function checkOnce(ctx: CommandContext, session: LabSession, step: 
   const names = session.lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name);
   const quiet = Boolean(options.json) || !ctx.io.tty;
   const { report, problems } = await withServiceProgress(ctx.io, names, (onProgress) => grade(session, ctx.clock, { step, onProgress }), quiet);
-  if (options.junit) writeFileAtomic(path.resolve(options.junit), toJUnit(report));
+  if (options.junit !== undefined) writeReport(checkReportTarget(options.junit, ctx.home, junitReport), toJUnit(report));
   if (options.json) {
     ctx.io.out(JSON.stringify(report, null, 2));
   } else {

@@ -2,6 +2,7 @@ import { Listr } from 'listr2';
 import { dockerCli } from '../adapters/docker-cli.js';
 import type { CommandContext } from '../cli/context.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
+import { printableName } from '../core/printable.js';
 import { IMAGES, selectImage, SOURCE_LABEL } from '../images/catalog.js';
 import { buildImage, builders } from '../images/build-local.js';
 import { engineUnavailable } from '../adapters/dockerode-engine.js';
@@ -28,7 +29,7 @@ export async function imagesBuildLocalCommand(ctx: CommandContext, names: string
   await requireEngine(ctx);
   const all = builders({ engine: ctx.engine, cli: dockerCli, env: ctx.env });
   const unknown = names.filter((n) => !all.some((b) => b.spec.key === n));
-  if (unknown.length > 0) throw new UsageError(`Unknown image: ${unknown.join(', ')}.`, `Choose from: ${all.map((b) => b.spec.key).join(', ')} (default: all).`);
+  if (unknown.length > 0) throw new UsageError(`Unknown image: ${unknown.map((n) => printableName(n)).join(', ')}.`, `Choose from: ${all.map((b) => b.spec.key).join(', ')} (default: all).`);
   const chosen = names.length > 0 ? all.filter((b) => names.includes(b.spec.key)) : all;
   const results: string[] = [];
   const list = new Listr(

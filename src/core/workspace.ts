@@ -5,14 +5,16 @@
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LoadedLab } from './lab-catalog.js';
+import { ensureLabHome, makeDirs } from './make-dirs.js';
 import { backupsDir, repoDir, type WorkspacePaths } from './paths.js';
 import { linkWorkspaceModules } from './runner-link.js';
 import { renderRegions, stepsInSource } from './solution-regions.js';
 
 export function createWorkspace(lab: LoadedLab, paths: WorkspacePaths): string[] {
   const created: string[] = [];
-  for (const dir of [paths.dir, paths.meta, paths.logs, paths.transcripts]) mkdirSync(dir, { recursive: true });
-  mkdirSync(paths.secrets, { recursive: true, mode: 0o700 });
+  ensureLabHome(paths.home);
+  for (const dir of [paths.dir, paths.meta, paths.logs, paths.transcripts]) makeDirs(dir);
+  makeDirs(paths.secrets, 0o700);
   for (const file of lab.definition.files) {
     const target = path.join(paths.dir, file.path);
     if (existsSync(target)) continue;
