@@ -3,7 +3,7 @@ import { withServiceProgress } from '../cli/progress.js';
 import { renderProblems, renderServices } from '../cli/render.js';
 import { runWalkthrough } from '../cli/walkthrough.js';
 import { UsageError } from '../core/errors.js';
-import { printableName } from '../core/printable.js';
+import { printable, printableName } from '../core/printable.js';
 import { syncLab } from '../core/grade.js';
 import { loadLab } from '../core/lab-catalog.js';
 import { openSession, readActive, writeActive } from '../core/lab-session.js';
@@ -52,7 +52,7 @@ export async function startCommand(ctx: CommandContext, labId: string, options: 
 
   renderServices(ctx.io, await session.runtime.status());
   renderProblems(ctx.io, problems);
-  ctx.io.out(`\nWorkspace: ${session.paths.dir}`);
+  ctx.io.out(`\nWorkspace: ${printable(session.paths.dir)}`);
   if (created.length > 0) ctx.io.out(`Starter files: ${created.join(', ')}`);
   ctx.io.out('');
   printStep(ctx, session, state.currentStep);

@@ -14,20 +14,42 @@ import { printable } from './printable.js';
 export interface ReportKind {
   /** The option, for messages: `--junit`. */
   option: string;
+  /** What it writes, for messages, and a file name to suggest. */
+  noun: string;
+  example: string;
   /** Whether the first bytes of an existing file show it is an earlier report (safe to replace). */
   isReport(head: string): boolean;
 }
 
 export const junitReport: ReportKind = {
   option: '--junit',
+  noun: 'report',
+  example: 'report.xml',
   isReport: (head) => /^\s*(<\?xml[^>]*>\s*)?<testsuites?[\s>]/.test(head),
 };
+
+/** `lab images save FILE`: a tar archive (the "ustar" magic of its first header) may be replaced. */
+export const imageTarball: ReportKind = {
+  option: 'images save',
+  noun: 'image tarball',
+  example: 'lab-images.tar',
+  isReport: (head) => head.slice(257, 262) === 'ustar',
+};
+
+/** A file to read (`lab images load FILE`): it must exist and be a regular file. */
+export function checkInputFile(file: string, what: string): string {
+  const target = path.resolve(file);
+  const stat = statOrUndefined(target);
+  if (!stat) throw new UsageError(`${what} ${printable(file)}: no such file.`, 'Name the tarball written by `lab images save`.');
+  if (!stat.isFile()) throw new UsageError(`${what} ${printable(file)}: not a regular file.`, 'Name the tarball written by `lab images save`.');
+  return target;
+}
 
 /** The absolute path to write, or a UsageError saying why not. `home` is LAB_HOME. */
 export function checkReportTarget(file: string, home: string, kind: ReportKind): string {
   const shown = printable(file);
   const refuse = (problem: string, fix: string) => new UsageError(`${kind.option} ${shown}: ${problem}`, fix);
-  if (file.trim() === '' || file.endsWith('/') || file.endsWith(path.sep)) throw refuse('names a folder, not a file.', `Name a file, e.g. \`${kind.option} report.xml\`.`);
+  if (file.trim() === '' || file.endsWith('/') || file.endsWith(path.sep)) throw refuse('names a folder, not a file.', `Name a file, e.g. \`${kind.option} ${kind.example}\`.`);
   const target = path.resolve(file);
   const parent = path.dirname(target);
   let parentStat;
@@ -42,13 +64,13 @@ export function checkReportTarget(file: string, home: string, kind: ReportKind):
   if (!parentStat.isDirectory()) throw refuse(`${printable(parent)} is not a folder.`, 'Name a file in an existing folder.');
   const real = path.join(realpathSync(parent), path.basename(target));
   const existing = statOrUndefined(target);
-  if (existing?.isDirectory()) throw refuse('is a folder.', `Name a file inside it, e.g. \`${kind.option} ${printable(path.join(file, 'report.xml'))}\`.`);
+  if (existing?.isDirectory()) throw refuse('is a folder.', `Name a file inside it, e.g. \`${kind.option} ${printable(path.join(file, kind.example))}\`.`);
   if (existing && !existing.isFile()) throw refuse('is not a regular file (a device, pipe or system file).', 'Name an ordinary file.');
   for (const candidate of new Set([real, existing ? realpathSync(target) : real])) {
-    if (isRunnerFile(candidate, home)) throw refuse('is one of the lab runner\'s own files (progress, state, logs, secrets).', `Write the report outside the workspace's .lab folder, e.g. \`${kind.option} report.xml\`.`);
+    if (isRunnerFile(candidate, home)) throw refuse('is one of the lab runner\'s own files (progress, state, logs, secrets).', `Write the ${kind.noun} outside the workspace's .lab folder, e.g. \`${kind.option} ${kind.example}\`.`);
   }
   if (existing && existing.size > 0 && !kind.isReport(readHead(target))) {
-    throw refuse('already exists and is not an earlier report; it is not replaced.', 'Name a new file, or move that one away first.');
+    throw refuse(`already exists and is not an earlier ${kind.noun}; it is not replaced.`, 'Name a new file, or move that one away first.');
   }
   try {
     // The true test (root ignores modes, not immutable files or read-only mounts): create the temporary file.
@@ -103,7 +125,7 @@ function statOrUndefined(file: string) {
 function readHead(file: string): string {
   const fd = openSync(file, 'r');
   try {
-    const buffer = Buffer.alloc(256);
+    const buffer = Buffer.alloc(512);
     return buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
   } finally {
     closeSync(fd);

@@ -153,6 +153,8 @@ const cases: Case[] = [
     },
     code: 2,
   })),
+  // A LAB_HOME whose path holds control characters is echoed escaped.
+  ...[['step'], ['status']].map((args): Case => ({ name: `${args[0]} in a home named with escapes`, args, home: (i) => activeHome(`esc-${i}\nFix: evil\u001b[31m`), code: 0 })),
   // Bad LAB_HOME.
   { name: 'LAB_HOME is a file: start', args: ['start', LAB, '--runtime', 'local'], home: fileAt('home-file'), code: 2, says: /LAB_HOME is .*a file, not a folder/ },
   { name: 'LAB_HOME is a file: check', args: ['check'], home: fileAt('home-file-2'), code: 2 },
@@ -228,6 +230,18 @@ const cases: Case[] = [
     says: /cannot be written/,
   },
   { name: '--junit a FIFO', args: ['check', '--junit', 'ROOT/fifo'], home: home(() => void execaSync('mkfifo', [path.join(root, 'fifo')])), code: 2, says: /not a regular file/ },
+  // images save / load targets (checked before the engine is asked).
+  ...(
+    [
+      ['save', '.', /is a folder/],
+      ['save', '/proc/x/y', /does not exist/],
+      ['save', '/etc/passwd', /not an earlier image tarball/],
+      ['save', 'WS/.lab/images.tar', /runner's own files/],
+      ['load', '/no/such/file.tar', /no such file/],
+      ['load', '/tmp', /not a regular file/],
+      ['load', 'x\nFix: evil', /no such file/],
+    ] as Array<[string, string, RegExp]>
+  ).map(([sub, file, says]): Case => ({ name: `images ${sub} ${JSON.stringify(file)}`, args: ['images', sub, file], home: 'active', code: 2, says })),
   // Readers that go away: the command still ends with its own code and no trace.
   ...(
     [
