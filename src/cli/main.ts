@@ -76,6 +76,11 @@ export function buildProgram(ctx: CommandContext, setExit: (code: number) => voi
     .option('--no-walkthrough', 'do not offer the interactive walkthrough afterwards')
     .action(
       run(async () => async (step: number | undefined, o: { json?: boolean; junit?: string; watch?: boolean; walkthrough: boolean }) => {
+        // A bad report target fails before any check runs, never after minutes of grading (checked again on writing).
+        if (o.junit !== undefined) {
+          const { checkReportTarget, junitReport } = await import('../core/report-target.js');
+          checkReportTarget(o.junit, ctx.home, junitReport);
+        }
         const code = await (await import('../commands/check.js')).checkCommand(ctx, step, o);
         if (o.walkthrough && !o.json && !o.watch && ctx.prompter.interactive) {
           const { openActiveSession } = await import('../core/lab-session.js');

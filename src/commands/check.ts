@@ -1,11 +1,11 @@
 import { watch } from 'node:fs';
 import type { CommandContext } from '../cli/context.js';
+import { checkReportTarget, junitReport, writeReport } from '../core/report-target.js';
 import { withServiceProgress } from '../cli/progress.js';
 import { renderProblems, renderReport } from '../cli/render.js';
 import { toJUnit } from '../core/check-report.js';
 import { grade } from '../core/grade.js';
 import { openActiveSession, type LabSession } from '../core/lab-session.js';
-import { checkReportTarget, junitReport, writeReport } from '../core/report-target.js';
 
 export interface CheckOptions {
   json?: boolean;
@@ -15,8 +15,6 @@ export interface CheckOptions {
 
 /** Exit 0 when every check in scope passed, 1 when any failed (2 comes from errors, via the entry point). */
 export async function checkCommand(ctx: CommandContext, step: number | undefined, options: CheckOptions): Promise<number> {
-  // A bad report target fails before any check runs, never after minutes of grading.
-  if (options.junit !== undefined) checkReportTarget(options.junit, ctx.home, junitReport);
   const session = await openActiveSession(ctx);
   const code = await checkOnce(ctx, session, step, options);
   if (!options.watch) return code;
