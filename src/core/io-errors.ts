@@ -69,7 +69,7 @@ export function ioErrorToLabError(error: unknown, home?: string): EnvironmentErr
     case 'EEXIST':
       return new EnvironmentError(`Could not ${doing}: something already exists there (EEXIST).`, 'Move it out of the way, then run the command again.', cause);
     case 'ENAMETOOLONG':
-      return new EnvironmentError(`Could not ${doing}: the path is too long (ENAMETOOLONG).`, `Use a shorter path${homeHint}.`, cause);
+      return new EnvironmentError(`Could not ${doing}: the path is too long (ENAMETOOLONG).`, `Use a shorter path: shorter names, or a LAB_HOME nearer the root${homeHint}.`, cause);
     case 'ELOOP':
       return new EnvironmentError(`Could not ${doing}: its symbolic links form a loop (ELOOP).`, 'Replace the looping link with a real file or folder.', cause);
     case 'EMFILE':
