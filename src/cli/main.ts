@@ -6,23 +6,25 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ExitCode, isLabError } from '../core/errors.js';
+import { ExitCode, isLabError, type LabError } from '../core/errors.js';
+import { ioErrorToLabError } from '../core/io-errors.js';
+import { assertHomeIsFolder } from '../core/make-dirs.js';
 import { repoDir } from '../core/paths.js';
+import { printable, printableLines } from '../core/printable.js';
 import { RUNTIME_CHOICES } from '../runtimes/runtime.js';
 import { createContext, type CommandContext } from './context.js';
 
 const { version } = JSON.parse(readFileSync(path.join(repoDir, 'package.json'), 'utf8')) as { version: string };
 
+// Digits only: Number() would also take '0x10', '1e3', ' 5' and ''.
 const stepNumber = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a step number (1, 2, ...).');
-  return n;
+  if (!/^[1-9]\d{0,5}$/.test(value)) throw new InvalidArgumentError('must be a step number (1, 2, ...).');
+  return Number(value);
 };
 
 const positiveCount = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive whole number.');
-  return n;
+  if (!/^[1-9]\d{0,8}$/.test(value)) throw new InvalidArgumentError('must be a positive whole number.');
+  return Number(value);
 };
 
 export function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Command {
@@ -34,7 +36,12 @@ export function buildProgram(ctx: CommandContext, setExit: (code: number) => voi
     .version(version)
     .showHelpAfterError('(run `lab --help` for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(commanderMessage(s)) });
+  // LAB_HOME on a file would otherwise mean "no lab is active" to some commands and ENOTDIR to others.
+  program.hook('preAction', (_program, command) => {
+    const usesHome = !['list', 'doctor', 'test'].includes(command.name()) && command.parent?.name() !== 'images';
+    if (usesHome) assertHomeIsFolder(ctx.home);
+  });
   program.addHelpText('after', '\nExit codes: 0 all checks pass · 1 a check failed · 2 usage or environment error.\nWorkspaces live in $LAB_HOME (default: <repo>/workspace).');
 
   program.command('list').description('list the labs').action(run(async () => async () => (await import('../commands/list.js')).listCommand(ctx)));
@@ -69,6 +76,11 @@ export function buildProgram(ctx: CommandContext, setExit: (code: number) => voi
     .option('--no-walkthrough', 'do not offer the interactive walkthrough afterwards')
     .action(
       run(async () => async (step: number | undefined, o: { json?: boolean; junit?: string; watch?: boolean; walkthrough: boolean }) => {
+        // A bad report target fails before any check runs, never after minutes of grading (checked again on writing).
+        if (o.junit !== undefined) {
+          const { checkReportTarget, junitReport } = await import('../core/report-target.js');
+          checkReportTarget(o.junit, ctx.home, junitReport);
+        }
         const code = await (await import('../commands/check.js')).checkCommand(ctx, step, o);
         if (o.walkthrough && !o.json && !o.watch && ctx.prompter.interactive) {
           const { openActiveSession } = await import('../core/lab-session.js');
@@ -100,7 +112,7 @@ export function buildProgram(ctx: CommandContext, setExit: (code: number) => voi
     .description('show a service\'s log')
     .argument('<service>', 'service name, see `lab status`')
     .option('-f, --follow', 'keep printing new lines')
-    .option('-n, --lines <n>', 'how many lines', (v) => Number(v), 100)
+    .option('-n, --lines <n>', 'how many lines (default: 100)', positiveCount, 100)
     .action(run(async () => async (service: string, o: { follow?: boolean; lines: number }) => (await import('../commands/logs.js')).logsCommand(ctx, service, o)));
 
   program
@@ -177,13 +189,24 @@ export async function main(argv: string[], ctx: CommandContext = createContext()
       // --help and --version end here with code 0; parse errors were already printed by commander.
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
-    if (isLabError(error)) {
-      ctx.io.err(ctx.io.color.red(`Error: ${error.message}`));
-      ctx.io.err(`${ctx.io.color.yellow('Fix:')} ${error.fix}`);
-      return error.exitCode;
+    const labError: LabError | undefined = isLabError(error) ? error : ioErrorToLabError(error, ctx.home);
+    if (labError) {
+      // Messages may carry user input (names, paths) and log tails: every line is made printable, breaks kept.
+      ctx.io.err(ctx.io.color.red(`Error: ${printableLines(labError.message)}`));
+      ctx.io.err(`${ctx.io.color.yellow('Fix:')} ${printableLines(labError.fix)}`);
+      return labError.exitCode;
     }
-    ctx.io.err(ctx.io.color.red(`Unexpected error: ${(error as Error).stack ?? String(error)}`));
-    ctx.io.err('This is a bug in the lab runner; please report it with the output above.');
+    // A bug, not the learner's doing: the stack trace helps only whoever fixes it, so it is shown on request.
+    ctx.io.err(ctx.io.color.red(`Unexpected error: ${printableLines(ctx.env.LAB_DEBUG ? ((error as Error).stack ?? String(error)) : String((error as Error)?.message ?? error))}`));
+    ctx.io.err(`This is a bug in the lab runner; please report it${ctx.env.LAB_DEBUG ? ' with the output above' : ' with the output of the same command run with LAB_DEBUG=1'}.`);
     return ExitCode.environment;
   }
+}
+
+/**
+ * Commander echoes arguments in its errors (unknown command 'x', invalid value 'y'). Those are escaped whole;
+ * the only line breaks kept are the ones commander adds itself, before its "(Did you mean ...?)" suggestion.
+ */
+function commanderMessage(text: string): string {
+  return `${text.replace(/\n$/, '').split('\n(Did you mean ').map((part) => printable(part)).join('\n(Did you mean ')}\n`;
 }

@@ -1,9 +1,8 @@
 import { watch } from 'node:fs';
-import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
+import { checkReportTarget, junitReport, writeReport } from '../core/report-target.js';
 import { withServiceProgress } from '../cli/progress.js';
 import { renderProblems, renderReport } from '../cli/render.js';
-import { writeFileAtomic } from '../core/atomic-file.js';
 import { toJUnit } from '../core/check-report.js';
 import { grade } from '../core/grade.js';
 import { openActiveSession, withHomeLock, type LabSession } from '../core/lab-session.js';
@@ -34,7 +33,7 @@ async function checkLocked(ctx: CommandContext, session: LabSession, step: numbe
   const names = session.lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name);
   const quiet = Boolean(options.json) || !ctx.io.tty;
   const { report, problems } = await withServiceProgress(ctx.io, names, (onProgress) => grade(session, ctx.clock, { step, onProgress }), quiet);
-  if (options.junit) writeFileAtomic(path.resolve(options.junit), toJUnit(report));
+  if (options.junit !== undefined) writeReport(checkReportTarget(options.junit, ctx.home, junitReport), toJUnit(report));
   if (options.json) {
     ctx.io.out(JSON.stringify(report, null, 2));
   } else {

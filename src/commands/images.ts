@@ -2,6 +2,8 @@ import { Listr } from 'listr2';
 import { dockerCli } from '../adapters/docker-cli.js';
 import type { CommandContext } from '../cli/context.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
+import { printable, printableName } from '../core/printable.js';
+import { checkInputFile, checkReportTarget, imageTarball } from '../core/report-target.js';
 import { IMAGES, selectImage, SOURCE_LABEL } from '../images/catalog.js';
 import { buildImage, builders } from '../images/build-local.js';
 import { engineUnavailable } from '../adapters/dockerode-engine.js';
@@ -28,7 +30,7 @@ export async function imagesBuildLocalCommand(ctx: CommandContext, names: string
   await requireEngine(ctx);
   const all = builders({ engine: ctx.engine, cli: dockerCli, env: ctx.env });
   const unknown = names.filter((n) => !all.some((b) => b.spec.key === n));
-  if (unknown.length > 0) throw new UsageError(`Unknown image: ${unknown.join(', ')}.`, `Choose from: ${all.map((b) => b.spec.key).join(', ')} (default: all).`);
+  if (unknown.length > 0) throw new UsageError(`Unknown image: ${unknown.map((n) => printableName(n)).join(', ')}.`, `Choose from: ${all.map((b) => b.spec.key).join(', ')} (default: all).`);
   const chosen = names.length > 0 ? all.filter((b) => names.includes(b.spec.key)) : all;
   const results: string[] = [];
   const list = new Listr(
@@ -63,19 +65,21 @@ export async function imagesPullCommand(ctx: CommandContext): Promise<number> {
 }
 
 export async function imagesSaveCommand(ctx: CommandContext, file: string): Promise<number> {
+  const target = checkReportTarget(file, ctx.home, imageTarball);
   await requireEngine(ctx);
   const refs: string[] = [];
   for (const spec of IMAGES) {
     for (const ref of [spec.local, spec.upstream].filter((r): r is string => r !== undefined)) if (await ctx.engine.image(ref)) refs.push(ref);
   }
   if (refs.length === 0) throw new EnvironmentError('No lab image is present to save.', 'Run `lab images pull` or `lab images build-local` first.');
-  await dockerCli.save(refs, file);
-  ctx.io.out(`Saved ${refs.length} images to ${file}: ${refs.join(', ')}`);
+  await dockerCli.save(refs, target);
+  ctx.io.out(`Saved ${refs.length} images to ${printable(target)}: ${refs.join(', ')}`);
   return 0;
 }
 
 export async function imagesLoadCommand(ctx: CommandContext, file: string): Promise<number> {
+  const source = checkInputFile(file, 'images load');
   await requireEngine(ctx);
-  ctx.io.out((await dockerCli.load(file)).trim());
+  ctx.io.out((await dockerCli.load(source)).trim());
   return 0;
 }

@@ -1,20 +1,22 @@
 import type { CommandContext } from '../cli/context.js';
 import { UsageError } from '../core/errors.js';
 import { openActiveSession } from '../core/lab-session.js';
+import { printableName } from '../core/printable.js';
 
 const FOLLOW_INTERVAL_MS = 500;
 
 export async function logsCommand(ctx: CommandContext, service: string, options: { follow?: boolean; lines: number }): Promise<number> {
   const session = await openActiveSession(ctx);
   const names = session.lab.definition.services.map((s) => s.name);
-  if (!names.includes(service)) throw new UsageError(`Lab ${session.lab.definition.id} has no service "${service}".`, `Choose one of: ${names.join(', ')}.`);
+  if (!names.includes(service)) throw new UsageError(`Lab ${session.lab.definition.id} has no service "${printableName(service)}".`, `Choose one of: ${names.join(', ')}.`);
   let text = await session.runtime.logs(service);
   ctx.io.out(text ? text.trimEnd().split('\n').slice(-options.lines).join('\n') : `(no log yet for ${service})`);
   if (!options.follow) return 0;
   // Follow by asking the runtime again: the same for a local log file and a container's log stream.
   let stopped = false;
   process.once('SIGINT', () => (stopped = true));
-  while (!stopped) {
+  // A reader that went away (`lab logs -f x | head`) ends the follow: nothing more can be shown.
+  while (!stopped && !process.stdout.destroyed) {
     await ctx.clock.sleep(FOLLOW_INTERVAL_MS);
     const next = await session.runtime.logs(service);
     if (next.length < text.length) text = '';

@@ -3,6 +3,7 @@ import { withServiceProgress } from '../cli/progress.js';
 import { renderProblems, renderServices } from '../cli/render.js';
 import { runWalkthrough } from '../cli/walkthrough.js';
 import { UsageError } from '../core/errors.js';
+import { printable, printableName } from '../core/printable.js';
 import { syncLab } from '../core/grade.js';
 import { loadLab, type LoadedLab } from '../core/lab-catalog.js';
 import { openSession, readActiveOrSetAside, withHomeLock, writeActive } from '../core/lab-session.js';
@@ -56,7 +57,7 @@ async function start(ctx: CommandContext, lab: LoadedLab, choice: RuntimeChoice,
 
   renderServices(ctx.io, await session.runtime.status());
   renderProblems(ctx.io, problems);
-  ctx.io.out(`\nWorkspace: ${session.paths.dir}`);
+  ctx.io.out(`\nWorkspace: ${printable(session.paths.dir)}`);
   if (created.length > 0) ctx.io.out(`Starter files: ${created.join(', ')}`);
   ctx.io.out('');
   printStep(ctx, session, state.currentStep);
@@ -71,7 +72,7 @@ export function parsePorts(specs: string[], services: string[]): Record<string, 
     const match = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(spec);
     const port = Number(match?.[2]);
     if (!match || !services.includes(match[1]!) || port < 1024 || port > 65535) {
-      throw new UsageError(`--port ${spec} is not valid.`, `Use --port <service>=<1024-65535> with a service of: ${services.join(', ')}.`);
+      throw new UsageError(`--port ${printableName(spec)} is not valid.`, `Use --port <service>=<1024-65535> with a service of: ${services.join(', ')}.`);
     }
     ports[match[1]!] = port;
   }

@@ -2,6 +2,7 @@ import type { CommandContext } from '../cli/context.js';
 import { renderServices } from '../cli/render.js';
 import { readActive } from '../core/lab-session.js';
 import { openActiveSession } from '../core/lab-session.js';
+import { printable } from '../core/printable.js';
 
 export async function statusCommand(ctx: CommandContext): Promise<number> {
   if (!readActive(ctx.home)) {
@@ -13,7 +14,7 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
   const steps = session.lab.definition.steps;
   const c = ctx.io.color;
   ctx.io.out(`${c.bold(session.lab.definition.id)} on the ${session.runtimeKind} runtime`);
-  ctx.io.out(`  workspace  ${session.paths.dir}`);
+  ctx.io.out(`  workspace  ${printable(session.paths.dir)}`);
   ctx.io.out(`  step       ${state.currentStep} of ${steps.length}: ${steps[state.currentStep - 1]!.title}`);
   ctx.io.out(`  completed  ${state.completedSteps.length > 0 ? state.completedSteps.join(', ') : 'none yet'}`);
   const last = state.checkRuns.at(-1);

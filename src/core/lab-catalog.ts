@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { DefinitionError, UsageError } from './errors.js';
 import { labDefinitionSchema, type LabDefinition } from './lab-definition.js';
 import { labsDir, repoDir } from './paths.js';
+import { printableName } from './printable.js';
 
 export interface LoadedLab {
   definition: LabDefinition;
@@ -21,7 +22,7 @@ export function listLabIds(dir = labsDir): string[] {
 export async function loadLab(labId: string, dir = labsDir): Promise<LoadedLab> {
   const known = listLabIds(dir);
   if (!known.includes(labId)) {
-    throw new UsageError(`There is no lab called "${labId}".`, `Choose one of: ${known.join(', ')} (see \`lab list\`).`);
+    throw new UsageError(`There is no lab called "${printableName(labId)}".`, `Choose one of: ${known.join(', ')} (see \`lab list\`).`);
   }
   const file = path.join(dir, labId, 'lab.ts');
   const module = (await import(pathToFileURL(file).href)) as { default?: unknown };

@@ -11,7 +11,8 @@ export const fixturesDir = path.join(repoDir, 'fixtures');
  * current directory so that `npx lab check` finds the active lab from any sub-folder of the clone.
  */
 export function labHome(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.LAB_HOME ?? path.join(repoDir, 'workspace'));
+  // An empty LAB_HOME counts as unset (path.resolve('') would be the current folder).
+  return path.resolve(env.LAB_HOME || path.join(repoDir, 'workspace'));
 }
 
 /** The files of one lab's workspace. Runner-owned files live under .lab/ so learner files stay uncluttered. */

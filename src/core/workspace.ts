@@ -2,16 +2,19 @@
  * The learner's workspace: starter files rendered from the reference sources, solutions written on request.
  * Learner files are never overwritten without a backup, and never silently.
  */
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LoadedLab } from './lab-catalog.js';
+import { ensureLabHome, makeDirs } from './make-dirs.js';
 import { backupsDir, repoDir, type WorkspacePaths } from './paths.js';
+import { linkWorkspaceModules } from './runner-link.js';
 import { renderRegions, stepsInSource } from './solution-regions.js';
 
 export function createWorkspace(lab: LoadedLab, paths: WorkspacePaths): string[] {
   const created: string[] = [];
-  for (const dir of [paths.dir, paths.meta, paths.logs, paths.transcripts]) mkdirSync(dir, { recursive: true });
-  mkdirSync(paths.secrets, { recursive: true, mode: 0o700 });
+  ensureLabHome(paths.home);
+  for (const dir of [paths.dir, paths.meta, paths.logs, paths.transcripts]) makeDirs(dir);
+  makeDirs(paths.secrets, 0o700);
   for (const file of lab.definition.files) {
     const target = path.join(paths.dir, file.path);
     if (existsSync(target)) continue;
@@ -21,21 +24,9 @@ export function createWorkspace(lab: LoadedLab, paths: WorkspacePaths): string[]
   }
   const readme = path.join(lab.dir, 'README.md');
   if (existsSync(readme) && !existsSync(path.join(paths.dir, 'README.md'))) copyFileSync(readme, path.join(paths.dir, 'README.md'));
-  if (!isInside(paths.dir, repoDir)) linkOutsideWorkspace(paths.dir);
+  // Every start, so that workspaces made by an older runner are upgraded too.
+  linkWorkspaceModules(paths.dir, !isInside(paths.dir, repoDir));
   return created;
-}
-
-/**
- * Inside the clone (the default), learner code resolves the SDK, zod and jose from the repository's
- * node_modules and is ESM through its package.json. A workspace elsewhere ($LAB_HOME) gets the same through a
- * package.json of its own and a link. (Never add these inside the clone: a node_modules folder there would
- * make `npx lab` in the workspace look for a registry package called "lab".)
- */
-function linkOutsideWorkspace(dir: string): void {
-  const manifest = path.join(dir, 'package.json');
-  if (!existsSync(manifest)) writeFileSync(manifest, `${JSON.stringify({ private: true, type: 'module' }, null, 2)}\n`);
-  const modules = path.join(dir, 'node_modules');
-  if (!existsSync(modules)) symlinkSync(path.join(repoDir, 'node_modules'), modules, 'dir');
 }
 
 function isInside(child: string, parent: string): boolean {
