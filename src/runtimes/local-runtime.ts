@@ -5,9 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { RuntimeRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
@@ -16,7 +14,7 @@ import { repoDir, type WorkspacePaths } from '../core/paths.js';
 import type { Clock, ProcessControl } from '../core/ports.js';
 import { busyPort, choosePort, isPortFree } from './port-check.js';
 import type { Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
-import { entryPath, fingerprint, startOrder } from './service-graph.js';
+import { fingerprint, nodeArgs, startOrder } from './service-graph.js';
 
 interface ServiceRecord {
   pid: number;
@@ -38,8 +36,6 @@ const HEALTH_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
 const JOB_TIMEOUT_MS = 60_000;
 const BASE_ENV = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
-// Services run their TypeScript through tsx, like the CLI itself: absolute, so it resolves from any cwd.
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export class LocalRuntime implements Runtime {
   readonly kind = 'local' as const;
@@ -116,7 +112,7 @@ export class LocalRuntime implements Runtime {
     }
     const pid = this.processes.spawnDetached({
       command: process.execPath,
-      args: ['--import', TSX_LOADER, entryPath(service, this.paths.dir)],
+      args: nodeArgs(service, this.paths.dir),
       env,
       cwd: this.paths.dir,
       logFile: this.logFile(service.name),
@@ -215,7 +211,7 @@ export class LocalRuntime implements Runtime {
     if (!service) throw new Error(`no job service "${name}"`);
     return this.processes.run({
       command: process.execPath,
-      args: ['--import', TSX_LOADER, entryPath(service, this.paths.dir)],
+      args: nodeArgs(service, this.paths.dir),
       env: this.serviceEnv(state, service),
       cwd: this.paths.dir,
       timeoutMs: JOB_TIMEOUT_MS,
