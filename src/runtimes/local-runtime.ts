@@ -12,6 +12,7 @@ import type { LoadedLab } from '../core/lab-catalog.js';
 import type { JobResult, ServiceDefinition } from '../core/lab-definition.js';
 import { repoDir, type WorkspacePaths } from '../core/paths.js';
 import type { Clock, ProcessControl } from '../core/ports.js';
+import { probe } from './http-probe.js';
 import { busyPort, choosePort, isPortFree } from './port-check.js';
 import type { Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
 import { fingerprint, nodeArgs, startOrder } from './service-graph.js';
@@ -255,14 +256,4 @@ export class LocalRuntime implements Runtime {
     return tail ? `\nIts log ends with:\n  ${tail}` : '';
   }
 
-}
-
-export async function probe(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
 }
