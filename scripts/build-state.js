@@ -11,7 +11,15 @@ export const distDir = (repoDir) => path.join(repoDir, 'dist');
 /** Written last by a successful build; holds the time the build started (a file edited during it counts as newer). */
 export const stampFile = (repoDir) => path.join(distDir(repoDir), '.build-stamp.json');
 
-function newestSource(repoDir, newerThan) {
+/** The first source or config file for which `stop(file, mtimeMs)` is true, or undefined. */
+function findSource(repoDir, stop) {
+  const mtime = (file) => {
+    try {
+      return statSync(file).mtimeMs;
+    } catch {
+      return undefined; // an optional config file, or a file deleted meanwhile
+    }
+  };
   const walk = (dir) => {
     let entries;
     try {
@@ -21,27 +29,30 @@ function newestSource(repoDir, newerThan) {
     }
     for (const entry of entries) {
       const file = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        const found = walk(file);
-        if (found) return found;
-      } else if (/\.[cm]?ts$/.test(entry.name) && statSync(file).mtimeMs > newerThan) {
-        return file;
-      }
+      const found = entry.isDirectory() ? walk(file) : /\.[cm]?ts$/.test(entry.name) && mtime(file) !== undefined && stop(file, mtime(file)) ? file : undefined;
+      if (found) return found;
     }
     return undefined;
   };
   for (const file of CONFIG_FILES.map((f) => path.join(repoDir, f))) {
-    try {
-      if (statSync(file).mtimeMs > newerThan) return file;
-    } catch {
-      /* an optional config file */
-    }
+    const m = mtime(file);
+    if (m !== undefined && stop(file, m)) return file;
   }
   for (const root of SOURCE_ROOTS) {
     const found = walk(path.join(repoDir, root));
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * The time a build starting now must record: now, or later when a source's mtime lies in the future (files
+ * unpacked from a machine whose clock runs ahead) - else that file would make every build look stale forever.
+ */
+export function buildTime(repoDir) {
+  let newest = Date.now();
+  findSource(repoDir, (_file, mtimeMs) => void (newest = Math.max(newest, mtimeMs)));
+  return newest;
 }
 
 /**
@@ -56,6 +67,6 @@ export function buildProblem(repoDir) {
     return { kind: 'missing' };
   }
   if (typeof startedAt !== 'number') return { kind: 'missing' };
-  const file = newestSource(repoDir, startedAt);
+  const file = findSource(repoDir, (_file, mtimeMs) => mtimeMs > startedAt);
   return file ? { kind: 'stale', file: path.relative(repoDir, file) } : undefined;
 }

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildProblem, distDir, SOURCE_ROOTS, stampFile } from './build-state.js';
+import { buildProblem, buildTime, distDir, SOURCE_ROOTS, stampFile } from './build-state.js';
 
 const repoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -31,7 +31,7 @@ function removeOrphans() {
   SOURCE_ROOTS.forEach((root) => walk(path.join(distDir(repoDir), root)));
 }
 
-const startedAt = Date.now();
+const startedAt = buildTime(repoDir);
 // A failed build leaves no stamp: bin/lab.js then refuses to run a half-written dist/.
 rmSync(stampFile(repoDir), { force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

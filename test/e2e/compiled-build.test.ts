@@ -26,9 +26,9 @@ describe('the compiled build', () => {
     return { exitCode: r.exitCode, output: String(r.all) };
   };
   const BUILD_TIMEOUT_MS = 300_000;
-  /** Marks a file as edited a second from now: newer than any build made before. */
+  /** Marks a file as edited now: newer than the build the copy came with. */
   const touch = (rel: string) => {
-    const t = new Date(Date.now() + 1_000);
+    const t = new Date();
     utimesSync(path.join(copy, rel), t, t);
   };
 
@@ -72,6 +72,15 @@ describe('the compiled build', () => {
     expect(await lab('--version')).toMatchObject({ exitCode: 0, stderr: '' });
   }, BUILD_TIMEOUT_MS);
 
+  it('a source dated in the future (a clock running ahead) is stale once, not after every build', async () => {
+    const ahead = new Date(Date.now() + 3_600_000);
+    utimesSync(path.join(copy, 'src', 'cli', 'output.ts'), ahead, ahead);
+    expect((await lab('--version')).exitCode).toBe(2);
+    const b = await build();
+    expect(b.exitCode, b.output).toBe(0);
+    expect(await lab('--version')).toMatchObject({ exitCode: 0, stderr: '' });
+  }, BUILD_TIMEOUT_MS);
+
   it('refuses to run after a failed build (no stamp), and when dist/ was never built', async () => {
     writeFileSync(path.join(copy, 'src', 'core', 'added-later.ts'), 'export const addedLater: number = "not a number";\n');
     const b = await build();
@@ -83,6 +92,32 @@ describe('the compiled build', () => {
     rmSync(path.join(copy, 'dist'), { recursive: true });
     expect(await lab('--version')).toMatchObject({ exitCode: 2, stderr: expect.stringContaining('The lab runner is not built') });
   }, BUILD_TIMEOUT_MS);
+});
+
+/** Node's --import hook that reports every module a process loads (one `LOAD <url>` line on stderr each). */
+const TRACE_LOADS = `data:text/javascript,${encodeURIComponent(
+  `import { register } from 'node:module'; register('data:text/javascript,' + encodeURIComponent('export async function resolve(s, c, next) { const r = await next(s, c); process._rawDebug("LOAD " + r.url); return r; }'));`,
+)}`;
+
+/** The packages (and dist/ folders) a `lab` command loads. */
+async function packagesLoaded(home: string, ...args: string[]): Promise<string[]> {
+  const r = await execa(process.execPath, ['--import', TRACE_LOADS, path.join(repoDir, 'bin', 'lab.js'), ...args], { reject: false, env: { LAB_HOME: home, NO_COLOR: '1' } });
+  expect(r.exitCode, String(r.stderr)).toBe(0);
+  const urls = String(r.stderr).split('\n').filter((l) => l.startsWith('LOAD ')).map((l) => l.slice(5));
+  return [...new Set(urls.map((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1] ?? (u.includes('/dist/') ? `dist/${u.split('/dist/')[1]!.split('/').slice(0, 2).join('/')}` : u)))];
+}
+
+const HEAVY = ['dockerode', 'execa', '@inquirer/prompts', 'listr2', '@modelcontextprotocol/sdk', 'jose', 'undici'];
+const among = (loaded: string[], names: string[]) => loaded.filter((l) => names.some((n) => l === n || l.startsWith(`${n}/`)));
+
+describe('commands import only what they use', () => {
+  it('--version and --help load commander and chalk, no lab, no schema, no Docker, process or prompt library', async () => {
+    for (const args of [['--version'], ['--help']]) {
+      const loaded = await packagesLoaded(scratchHome(), ...args);
+      expect(loaded, args[0]).toContain('commander');
+      expect(among(loaded, [...HEAVY, 'zod', 'dist/labs', 'dist/checks', 'dist/src/commands']), args[0]).toEqual([]);
+    }
+  });
 });
 
 describe('services on the local runtime', () => {
@@ -103,5 +138,11 @@ describe('services on the local runtime', () => {
     expect(learner.slice(1, 3)).toEqual(['--import', expect.stringContaining('/node_modules/tsx/')]);
     // rag-index, compiled, imports the learner's rag-index/collections.ts (TypeScript) before it listens.
     expect(readFileSync(path.join(home, 'mcp-integration', '.lab', 'logs', 'rag-index.log'), 'utf8')).toMatch(/rag-index listening on .* with \d+ documents/);
+  });
+
+  it('`lab status` of the running lab loads its definition but no MCP client, JWT, Docker, process or prompt library', async () => {
+    const loaded = await packagesLoaded(home, 'status');
+    expect(loaded).toContain('dist/labs/mcp-integration');
+    expect(among(loaded, HEAVY)).toEqual([]);
   });
 });
