@@ -193,7 +193,10 @@ export class DockerRuntime implements Runtime {
     const state = this.record.read();
     if (!state && (await this.byService()).size === 0) return [];
     const env = state ? this.composeEnv(state) : this.composeEnv({ kind: 'docker', runId: 'down', startedAt: '', ports: {}, fingerprints: {} });
+    // The engine client (dockerode) loads while compose runs, not after it: the sweep below then costs only its requests.
+    const engineReady = this.engine.ping();
     const result = await this.compose.run(this.composeArgs(['down', '-v', '--remove-orphans', '-t', '5']), { env });
+    await engineReady;
     const label = `com.docker.compose.project=${this.project}`;
     // The three sweeps are independent: asked at once, they cost one engine round trip instead of three.
     const [containers, networks, volumes] = await Promise.all([this.engine.containers(label), this.engine.networks(label), this.engine.volumes(label)]);
