@@ -2,7 +2,7 @@
  * Docker runtime overhead: warm `lab start` and `lab reset` against bare compose on the same file with the same
  * variables (`up -d` then waiting for every healthcheck, as `up --wait` would; `down -v --remove-orphans`).
  * Prints ratios measured in one run; asserts nothing. Needs a Docker engine, compose and the built images.
- * Usage: node --import tsx bench/docker.ts [--runs 3]
+ * Usage: node --import tsx bench/docker.ts [--runs 3]   (LAB_SERVICES_IMAGE=<tag> benchmarks another services image)
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +34,8 @@ const env = {
   PATH: process.env.PATH!,
   HOME: process.env.HOME!,
   ...Object.fromEntries(Object.entries(ports).map(([n, p]) => [`LAB_PORT_${n.toUpperCase().replace(/-/g, '_')}`, String(p)])),
-  LAB_SERVICES_IMAGE: imageSpec('services').local,
+  // The image `lab` itself uses: LAB_SERVICES_IMAGE when set (then `lab start` never rebuilds the default tag).
+  LAB_SERVICES_IMAGE: process.env.LAB_SERVICES_IMAGE ?? imageSpec('services').local,
   LAB_WORKSPACE: path.join(home, LAB),
   LAB_WORKSPACE_MOUNT: `/app/workspace/${LAB}`,
   LAB_ENV_DIR: path.join(home, LAB, '.lab', 'compose'),

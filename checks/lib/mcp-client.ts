@@ -1,8 +1,15 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 
-/** Connects a real MCP SDK client (initialize handshake included), runs `use`, always closes. */
+/**
+ * Connects a real MCP SDK client (initialize handshake included), runs `use`, always closes.
+ * The SDK loads on the first check that connects: commands that only read the lab definition (`lab status`,
+ * `lab step`) import this module through lab.ts and would otherwise pay for it.
+ */
 export async function withMcpClient<T>(endpoint: URL, headers: Record<string, string>, signal: AbortSignal, use: (client: Client) => Promise<T>): Promise<T> {
+  const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  ]);
   const client = new Client({ name: 'lab-grader', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(endpoint, { requestInit: { headers, signal } }));
   try {

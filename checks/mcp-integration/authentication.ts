@@ -1,4 +1,3 @@
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/core/lab-definition.js';
 import { describeError, withMcpClient } from '../lib/mcp-client.js';
 import { getJson, postInitialize, resourceMetadataOf } from '../lib/http-probe.js';
@@ -51,6 +50,8 @@ export const badTokensRejected: CheckDefinition = {
   id: 'auth-bad-tokens',
   title: 'Forged, expired and wrong-audience tokens get 401',
   async run(ctx) {
+    // jose loads here, not with lab.ts: `lab status` and `lab step` load the lab's checks without running them.
+    const { exportJWK, generateKeyPair, SignJWT } = await import('jose');
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const foreignKid = (await exportJWK(privateKey)).x?.slice(0, 16);
     const now = Math.floor(Date.now() / 1000);

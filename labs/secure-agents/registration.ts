@@ -6,8 +6,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { importModule } from '../../src/core/code-files.js';
 import type { LabControl } from '../../src/core/lab-definition.js';
 import { AGENT_HEALTHCHECK, SERVER_SOCKET, SPIRE_SERVER, spiffeId } from './spire-layout.js';
 import { presentedIdentity } from '../../checks/lib/mtls-probe.js';
@@ -42,7 +42,7 @@ export async function loadEntries(workspaceDir: string): Promise<RegistrationEnt
   // The query busts the module cache: `lab test` and `lab check --watch` load the file again after it changed.
   // (An integer: vitest's loader reads anything after a dot in the URL as a file extension.)
   const { mtimeMs, size } = statSync(file);
-  const module = (await import(`${pathToFileURL(file).href}?version=${Math.round(mtimeMs * 1000)}-${size}`)) as { entries?: unknown };
+  const module = await importModule<{ entries?: unknown }>(file, `?version=${Math.round(mtimeMs * 1000)}-${size}`);
   const parsed = z.array(entrySchema).safeParse(module.entries ?? []);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

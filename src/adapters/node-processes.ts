@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import type { ProcessControl, ProcessIdentity } from '../core/ports.js';
 
 /**
@@ -114,6 +113,8 @@ export const nodeProcesses: ProcessControl = {
   },
 
   async run({ command, args, env, cwd, timeoutMs, logFile }) {
+    // execa loads on the first job run, not with every command that only checks pids (`lab status`).
+    const { execa } = await import('execa');
     const result = await execa(command, args, { cwd, env, extendEnv: false, reject: false, all: true, timeout: timeoutMs, stdin: 'ignore' });
     const output = result.all ?? '';
     if (logFile) appendFileSync(logFile, `${output}\n`);

@@ -1,4 +1,3 @@
-import { detectCompose } from '../adapters/compose-cli.js';
 import { createDockerodeEngine } from '../adapters/dockerode-engine.js';
 import { createPrompter } from '../adapters/inquirer-prompter.js';
 import { nodeProcesses } from '../adapters/node-processes.js';
@@ -30,6 +29,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): CommandCont
     processes: nodeProcesses,
     env,
     engine: createDockerodeEngine(),
-    compose: () => (compose ??= detectCompose()),
+    // compose-cli (and execa behind it) loads only for the commands that run compose.
+    compose: () => (compose ??= import('../adapters/compose-cli.js').then((m) => m.detectCompose())),
   };
 }

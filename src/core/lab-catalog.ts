@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importModule, runnableFile } from './code-files.js';
 import { DefinitionError, UsageError } from './errors.js';
 import { labDefinitionSchema, type LabDefinition } from './lab-definition.js';
 import { labsDir, repoDir } from './paths.js';
@@ -25,7 +25,8 @@ export async function loadLab(labId: string, dir = labsDir): Promise<LoadedLab> 
     throw new UsageError(`There is no lab called "${printableName(labId)}".`, `Choose one of: ${known.join(', ')} (see \`lab list\`).`);
   }
   const file = path.join(dir, labId, 'lab.ts');
-  const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  // Compiled (dist/labs/<id>/lab.js) when the runner runs compiled; instructions and assets stay beside lab.ts.
+  const module = await importModule<{ default?: unknown }>(runnableFile(file));
   const definition = validateLab(module.default, file);
   if (definition.id !== labId) throw new DefinitionError(rel(file), 'id', `is "${definition.id}" but the folder is "${labId}"`);
   return { definition, dir: path.dirname(file), file };

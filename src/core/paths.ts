@@ -1,8 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
+const here = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * True when this module runs from the build (dist/src/core/paths.js, what bin/lab.js and the services run),
+ * false from the TypeScript sources (src/core/paths.ts, what vitest and tsx run).
+ */
+export const runsCompiled = !import.meta.url.endsWith('.ts');
 /** The repository (package) root: labs/, fixtures/ and the services are found relative to it. */
-export const repoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const repoDir = path.resolve(here, runsCompiled ? '../../..' : '../..');
+/** Where the code that runs lives: dist/ when compiled, else the repository itself (the sources). */
+export const codeDir = runsCompiled ? path.join(repoDir, 'dist') : repoDir;
 export const labsDir = path.join(repoDir, 'labs');
 export const fixturesDir = path.join(repoDir, 'fixtures');
 

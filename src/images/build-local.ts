@@ -174,13 +174,15 @@ export function builders({ engine, cli, env }: BuildDeps): ImageBuilder[] {
       // On the pinned upstream Node image where one is present (a connected machine), else on the local build.
       source: async () => {
         const base = await selectImage(node, env, engine);
-        return digest(treeDigest('package-lock.json', 'src', 'labs', 'checks', 'fixtures', 'images/services/Dockerfile'), base, await imageId(base));
+        // Everything the image's build stage compiles with (scripts/build.js, the tsconfigs) is part of its source.
+        return digest(treeDigest('package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts', 'src', 'labs', 'checks', 'fixtures', 'images/services/Dockerfile'), base, await imageId(base));
       },
       async build(source) {
         const base = await selectImage(node, env, engine);
         await cli.build({ context: repoDir, dockerfile: path.join(repoDir, 'images', 'services', 'Dockerfile'), tag: services.local, args: { NODE_BASE: base }, labels: { [SOURCE_LABEL]: source } });
       },
-      verify: async () => (await cli.run(services.local, ['-e', 'console.log(`node ${process.version}, services ${require("/app/package.json").version}`)'])).trim(),
+      // Past the entrypoint (run-service), which expects a service entry.
+      verify: async () => (await cli.run(services.local, ['-e', 'console.log(`node ${process.version}, services ${require("/app/package.json").version}`)'], 'node')).trim(),
     },
     goImage('opa', 'github.com/open-policy-agent/opa', OPA_VERSION, 'github.com/open-policy-agent/opa', 'opa', false, [], `-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION}`),
     // Release builds stamp the tag; without it SPIRE reports "<base>-dev-unk".

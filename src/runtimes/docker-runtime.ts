@@ -209,11 +209,9 @@ export class DockerRuntime implements Runtime {
     const result = await this.compose.run(this.composeArgs(['down', '-v', '--remove-orphans', '-t', '5']), { env }).finally(() => {
       if (scratch) rmSync(scratch, { recursive: true, force: true });
     });
-    const left = [
-      ...(await this.engine.containers(label)).map((c) => `container ${c.name}`),
-      ...(await this.engine.networks(label)).map((n) => `network ${n}`),
-      ...(await this.engine.volumes(label)).map((v) => `volume ${v}`),
-    ];
+    // The three sweeps are independent: asked at once, they cost one engine round trip instead of three.
+    const [containers, networks, volumes] = await Promise.all([this.engine.containers(label), this.engine.networks(label), this.engine.volumes(label)]);
+    const left = [...containers.map((c) => `container ${c.name}`), ...networks.map((n) => `network ${n}`), ...volumes.map((v) => `volume ${v}`)];
     if (left.length > 0 && result.exitCode !== 0) left.push(`(compose down said: ${result.output.trim().split('\n').slice(-2).join(' ')})`);
     if (left.length === 0) this.record.remove();
     return { stopped: before.map((c) => `container ${c.name}`).filter((c) => !left.includes(c)), left };

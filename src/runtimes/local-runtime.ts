@@ -7,9 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { findLabProcesses, MARKER, stopLabProcesses, verifyRecorded, type LabMarkers } from './lab-processes.js';
 import { localRecordSchema, RuntimeRecord, type LocalRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
@@ -17,10 +15,11 @@ import type { LoadedLab } from '../core/lab-catalog.js';
 import type { JobResult, ServiceDefinition } from '../core/lab-definition.js';
 import { repoDir, type WorkspacePaths } from '../core/paths.js';
 import type { Clock, ProcessControl, ProcessIdentity } from '../core/ports.js';
+import { machineTimeout } from '../core/timeouts.js';
+import { probe } from './http-probe.js';
 import { busyPort, choosePort, isPortFree } from './port-check.js';
 import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
-import { entryPath, fingerprint, startOrder } from './service-graph.js';
-import { machineTimeout } from '../core/timeouts.js';
+import { fingerprint, nodeArgs, startOrder } from './service-graph.js';
 
 type LocalState = LocalRecord;
 type ServiceRecord = LocalState['services'][string];
@@ -30,8 +29,6 @@ const HEALTH_TIMEOUT_MS = machineTimeout(20_000);
 const STOP_GRACE_MS = 5_000;
 const JOB_TIMEOUT_MS = machineTimeout(60_000);
 const BASE_ENV = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
-// Services run their TypeScript through tsx, like the CLI itself: absolute, so it resolves from any cwd.
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export class LocalRuntime implements Runtime {
   readonly kind = 'local' as const;
@@ -148,7 +145,7 @@ export class LocalRuntime implements Runtime {
     }
     const pid = this.processes.spawnDetached({
       command: process.execPath,
-      args: ['--import', TSX_LOADER, entryPath(service, this.paths.dir)],
+      args: nodeArgs(service, this.paths.dir),
       env,
       cwd: this.paths.dir,
       logFile: this.logFile(service.name),
@@ -237,7 +234,7 @@ export class LocalRuntime implements Runtime {
     if (!service) throw new Error(`no job service "${name}"`);
     return this.processes.run({
       command: process.execPath,
-      args: ['--import', TSX_LOADER, entryPath(service, this.paths.dir)],
+      args: nodeArgs(service, this.paths.dir),
       env: this.serviceEnv(state, service),
       cwd: this.paths.dir,
       timeoutMs: JOB_TIMEOUT_MS,
@@ -282,14 +279,4 @@ export class LocalRuntime implements Runtime {
     return tail ? `\nIts log ends with:\n  ${tail}` : '';
   }
 
-}
-
-export async function probe(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-    await response.body?.cancel();
-    return response.ok;
-  } catch {
-    return false;
-  }
 }

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isTypeScript, runnableFile } from '../core/code-files.js';
 import { splitEntry } from '../core/lab-catalog.js';
 import type { ServiceDefinition } from '../core/lab-definition.js';
-import { repoDir } from '../core/paths.js';
 
 /** Services in start order: every service after the ones it depends on. */
 export function startOrder(services: ServiceDefinition[]): ServiceDefinition[] {
@@ -19,10 +21,23 @@ export function startOrder(services: ServiceDefinition[]): ServiceDefinition[] {
   return ordered;
 }
 
+/**
+ * The file a service runs: a runner-owned entry (`repo:`) compiled, from dist/, when the runner runs compiled; a
+ * learner's entry (`workspace:`) is their TypeScript as written.
+ */
 export function entryPath(service: ServiceDefinition, workspaceDir: string): string {
   if (service.entry === undefined) throw new Error(`service ${service.name} has no entry module`);
   const [scope, target] = splitEntry(service.entry);
-  return scope === 'repo' ? path.join(repoDir, target) : path.join(workspaceDir, target);
+  return scope === 'repo' ? runnableFile(target) : path.join(workspaceDir, target);
+}
+
+// Absolute, so it resolves from any cwd (services run in the workspace).
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** Node's arguments to run a service: compiled JavaScript under plain node, TypeScript (learner code) through tsx. */
+export function nodeArgs(service: ServiceDefinition, workspaceDir: string): string[] {
+  const file = entryPath(service, workspaceDir);
+  return isTypeScript(file) ? ['--import', TSX_LOADER, file] : [file];
 }
 
 /**

@@ -3,8 +3,10 @@
  * tools, let the planner work the task, write the transcript. Exit code 0 when it finished, 1 when it failed.
  */
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { importModule } from '../../core/code-files.js';
+import { repoDir } from '../../core/paths.js';
 import { clientCredentialsTokenSource } from './access-token.js';
 import { runAgent } from './agent.js';
 import { createOpenAIPlanner } from './openai-planner.js';
@@ -37,9 +39,9 @@ try {
   const serverUrl = new URL(env('MCP_SERVER_URL'));
   const credentials = JSON.parse(readFileSync(env('AGENT_CREDENTIALS_FILE'), 'utf8')) as { client_id: string; client_secret: string };
   const getAccessToken = clientCredentialsTokenSource({ issuer: env('AUTH_ISSUER'), clientId: credentials.client_id, clientSecret: credentials.client_secret, resource: serverUrl.href });
-  const { connect } = (await import(pathToFileURL(env('CONNECT_MODULE', new URL('./connect.ts', import.meta.url).pathname)).href)) as {
-    connect: (o: { serverUrl: URL; getAccessToken: () => Promise<string> }) => Promise<Client>;
-  };
+  const { connect } = await importModule<{ connect: (o: { serverUrl: URL; getAccessToken: () => Promise<string> }) => Promise<Client> }>(
+    env('CONNECT_MODULE', path.join(repoDir, 'src', 'services', 'agent', 'connect.ts')),
+  );
   client = await connect({ serverUrl, getAccessToken });
   if (!client.getServerVersion()) throw new Error('connect() returned a client that has not connected (no initialize handshake happened)');
   stage = 'run';

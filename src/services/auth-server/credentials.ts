@@ -5,7 +5,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+// jose loads when a key is made or a token signed: lab.ts imports this module, and `lab status` never signs.
+import type { JWK } from 'jose';
 import { writeJsonAtomic } from '../../core/atomic-file.js';
 
 export const SIGNING_KEY_FILE = 'issuer-signing-key.json';
@@ -26,6 +27,7 @@ export interface ClientCredentials {
 
 export async function provisionCredentials(secretsDir: string, agents: Array<{ name: string; scopes: string[] }>): Promise<void> {
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+  const { exportJWK, generateKeyPair } = await import('jose');
   const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const jwk = await exportJWK(privateKey);
   writeJsonAtomic(path.join(secretsDir, SIGNING_KEY_FILE), { ...jwk, alg: 'EdDSA', kid: randomBytes(8).toString('hex') }, 0o600);
@@ -68,6 +70,7 @@ export interface TokenClaims {
 
 /** Signs an access token (JWT, EdDSA) with the run's key: the authorization server and the graders share this. */
 export async function signAccessToken(secretsDir: string, claims: TokenClaims): Promise<string> {
+  const { importJWK, SignJWT } = await import('jose');
   const jwk = readJson<JWK>(path.join(secretsDir, SIGNING_KEY_FILE));
   const key = await importJWK(jwk, 'EdDSA');
   const now = Math.floor(Date.now() / 1000);

@@ -4,9 +4,10 @@
  * the agent goes away. Identity is whatever the agent attests for this process; nothing is configured here.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { repoDir } from '../../core/paths.js';
 
 export interface X509Svid {
   spiffeId: string;
@@ -25,7 +26,8 @@ interface RawSvid {
   bundle: Buffer;
 }
 
-const PROTO = fileURLToPath(new URL('./workload-api.proto', import.meta.url));
+// Through repoDir: the compiled module in dist/ has no copy of the .proto beside it.
+const PROTO = path.join(repoDir, 'src', 'services', 'identity', 'workload-api.proto');
 
 /** Splits concatenated DER structures (each a SEQUENCE with a definite length). */
 export function splitDer(buffer: Buffer): Buffer[] {

@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { ServerOptions } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
-import { pathToFileURL } from 'node:url';
+import { importModule } from '../../core/code-files.js';
 import { SvidSource } from './svid-source.js';
 import type { X509Svid } from './workload-api-client.js';
 
@@ -50,5 +50,5 @@ export interface TlsConfig {
 
 export async function loadTlsConfig(service: string): Promise<TlsConfig> {
   const file = requiredEnv(service, 'TLS_MODULE');
-  return (await import(pathToFileURL(file).href)) as TlsConfig;
+  return importModule<TlsConfig>(file);
 }

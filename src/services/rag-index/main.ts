@@ -2,7 +2,9 @@
  * rag-index: the course's retrieval service, plain HTTP on 127.0.0.1 (or $HOST); the API is in http-api.ts.
  * It loads the collections named by the module at $COLLECTIONS_MODULE (the learner's rag-index/collections.ts).
  */
-import { pathToFileURL } from 'node:url';
+import path from 'node:path';
+import { importModule } from '../../core/code-files.js';
+import { repoDir } from '../../core/paths.js';
 import type { CollectionSource } from './collections.js';
 import { loadCollections } from './corpus.js';
 import { createJsonServer } from '../http/json-http.js';
@@ -16,8 +18,8 @@ const env = (name: string, fallback?: string) => {
 };
 
 const corpusDir = env('CORPUS_DIR');
-const modulePath = env('COLLECTIONS_MODULE', new URL('./collections.ts', import.meta.url).pathname);
-const { collections } = (await import(pathToFileURL(modulePath).href)) as { collections: CollectionSource[] };
+const modulePath = env('COLLECTIONS_MODULE', path.join(repoDir, 'src', 'services', 'rag-index', 'collections.ts'));
+const { collections } = await importModule<{ collections: CollectionSource[] }>(modulePath);
 const index = new SearchIndex(loadCollections(corpusDir, collections ?? []));
 
 const server = createJsonServer(indexApi(index));

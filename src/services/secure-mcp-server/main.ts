@@ -6,11 +6,11 @@
  */
 import type { RequestListener } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { pathToFileURL } from 'node:url';
 import type { Request, Response } from 'express';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { importModule } from '../../core/code-files.js';
 import { applyRequestTimeouts, jsonRpcLastResort } from '../http/json-http.js';
 import { digestArguments, newTraceId, traceIdFrom } from '../audit/audit-entry.js';
 import { AuditLog } from '../audit/audit-log.js';
@@ -26,7 +26,7 @@ const SERVICE = 'mcp-server';
 const env = (name: string, fallback?: string) => requiredEnv(SERVICE, name, fallback);
 
 const tls = await loadTlsConfig(SERVICE);
-const guard = (await import(pathToFileURL(env('GUARD_MODULE')).href)) as Guard;
+const guard = await importModule<Guard>(env('GUARD_MODULE'));
 const policy = opaClient(env('OPA_URL'));
 const auditLog = AuditLog.open(env('AUDIT_FILE'));
 const audit = { append: (entry: Parameters<AuditLog['append']>[0]) => auditLog.append(entry), digest: digestArguments };

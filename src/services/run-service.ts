@@ -1,0 +1,16 @@
+/**
+ * The services image's entrypoint: `node dist/src/services/run-service.js <entry>`, where <entry> is what the
+ * compose file names. A runner-owned service is named by its source (src/services/rag-index/main.ts) and runs
+ * compiled under plain node; a learner's file in the mounted workspace (mcp-server/server.ts) is TypeScript and
+ * loads through tsx. The same mapping serves the local runtime (service-graph.ts), so compose files and lab
+ * definitions name services the same way.
+ */
+import { importModule, runnableFile } from '../core/code-files.js';
+
+const entry = process.argv[2];
+if (entry === undefined) {
+  console.error('run-service: name the service entry module, e.g. src/services/rag-index/main.ts (the compose file\'s command).');
+  process.exitCode = 2;
+} else {
+  await importModule(runnableFile(entry));
+}
