@@ -23,6 +23,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const value = await probe();
       if (value !== undefined && value !== false) return value;
     } catch (error) {
+      // A probe marks an error fatal when waiting longer cannot help (the process it waits for has exited).
+      if ((error as { fatal?: boolean }).fatal) throw error;
       last = error;
     }
     if (Date.now() >= deadline) {
