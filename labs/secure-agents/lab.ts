@@ -68,6 +68,8 @@ export default defineLab({
         RAG_INDEX_URL: tlsUrl(ctx, 'rag-index'),
         RAG_INDEX_ID: IDS.ragIndex,
         OPA_URL: `http://${new URL(ctx.url('opa')).hostname}:8181`,
+        // A compose secret (compose/secure-agents.yml): OPA answers only to this token.
+        OPA_TOKEN_FILE: '/run/secrets/opa-token',
         AUDIT_FILE: auditLogIn(ctx.workspaceDir),
         SPIFFE_ENDPOINT_SOCKET: WORKLOAD_API,
         TLS_PORT,

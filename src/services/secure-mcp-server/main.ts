@@ -2,8 +2,10 @@
  * The lab 2 MCP server: the lab 1 tools over Streamable HTTP, served only over mTLS with the workload's SVID.
  * The caller's identity is the SPIFFE ID of its verified client certificate; every tool call goes through the
  * learner's guard (OPA decision, audit entry). It reaches rag-index over mTLS as well, verifying the index's
- * SPIFFE ID. Configuration: TLS_MODULE, GUARD_MODULE, RAG_INDEX_URL, RAG_INDEX_ID, OPA_URL, AUDIT_FILE, PORT (health), TLS_PORT.
+ * SPIFFE ID. Configuration: TLS_MODULE, GUARD_MODULE, RAG_INDEX_URL, RAG_INDEX_ID, OPA_URL, OPA_TOKEN_FILE (the bearer
+ * token OPA requires; a compose secret), AUDIT_FILE, AUDIT_ANCHOR, PORT (health), TLS_PORT.
  */
+import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { createMcpExpressApp } from '@modelcontextprotocol/sdk/server/express.js';
@@ -24,7 +26,7 @@ const env = (name: string, fallback?: string) => requiredEnv(SERVICE, name, fall
 
 const tls = await loadTlsConfig(SERVICE);
 const guard = (await import(pathToFileURL(env('GUARD_MODULE')).href)) as Guard;
-const policy = opaClient(env('OPA_URL'));
+const policy = opaClient(env('OPA_URL'), { token: readFileSync(env('OPA_TOKEN_FILE'), 'utf8').trim() });
 const auditLog = AuditLog.open(env('AUDIT_FILE'));
 const audit = { append: (entry: Parameters<AuditLog['append']>[0]) => auditLog.append(entry), digest: digestArguments };
 const source = workloadSource(SERVICE);
