@@ -13,12 +13,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { auditTrustDir } from '../../src/services/audit/audit-trust.js';
 import { createCa, issueCertificate } from '../../src/services/identity/pki.js';
 
 export const NODE_NAME = 'lab-node';
-
-/** Where the roots of past and present runs are kept (PEM files), for verifying audit signatures. */
-export const auditTrustDir = (secretsDir: string) => path.join(secretsDir, 'audit-trust');
 
 /** The OPA token the MCP server presents (a compose secret file). */
 export const opaTokenFile = (secretsDir: string) => path.join(secretsDir, 'opa', 'token');

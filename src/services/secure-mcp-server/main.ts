@@ -3,7 +3,7 @@
  * The caller's identity is the SPIFFE ID of its verified client certificate; every tool call goes through the
  * learner's guard (OPA decision, audit entry). It reaches rag-index over mTLS as well, verifying the index's
  * SPIFFE ID. Configuration: TLS_MODULE, GUARD_MODULE, RAG_INDEX_URL, RAG_INDEX_ID, OPA_URL, OPA_TOKEN_FILE (the bearer
- * token OPA requires; a compose secret), AUDIT_FILE, AUDIT_ANCHOR, PORT (health), TLS_PORT.
+ * token OPA requires; a compose secret), AUDIT_FILE, AUDIT_ANCHOR (the head recorded outside the file), PORT (health), TLS_PORT.
  */
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
@@ -27,9 +27,11 @@ const env = (name: string, fallback?: string) => requiredEnv(SERVICE, name, fall
 const tls = await loadTlsConfig(SERVICE);
 const guard = (await import(pathToFileURL(env('GUARD_MODULE')).href)) as Guard;
 const policy = opaClient(env('OPA_URL'), { token: readFileSync(env('OPA_TOKEN_FILE'), 'utf8').trim() });
-const auditLog = AuditLog.open(env('AUDIT_FILE'));
-const audit = { append: (entry: Parameters<AuditLog['append']>[0]) => auditLog.append(entry), digest: digestArguments };
 const source = workloadSource(SERVICE);
+// Every entry is signed with this workload's SVID key (only it holds one for this ID), and the head is anchored
+// outside the audit folder after each append; tampering with the file makes every call fail closed.
+const auditLog = AuditLog.open(env('AUDIT_FILE'), undefined, { signer: () => source.current(), anchorFile: env('AUDIT_ANCHOR') });
+const audit = { append: (entry: Parameters<AuditLog['append']>[0]) => auditLog.append(entry), digest: digestArguments };
 serveHealth(source, Number(env('PORT')));
 
 const indexId = env('RAG_INDEX_ID');
@@ -43,7 +45,7 @@ app.all('/mcp', async (req, res) => {
   }
   const traceId = traceIdFrom(req.headers.traceparent) ?? newTraceId();
   const server = new McpServer({ name: 'course-docs-search', version: '2.0.0' });
-  registerGuardedTools(server, { guard, policy, audit, index, call: { spiffeId: peerSpiffeId(req.socket as TLSSocket) ?? null, traceId, headers: req.headers } });
+  registerGuardedTools(server, { guard, policy, audit, auditProblem: () => auditLog.problem(), index, call: { spiffeId: peerSpiffeId(req.socket as TLSSocket) ?? null, traceId, headers: req.headers } });
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   res.on('close', () => {
     void transport.close();
