@@ -1,5 +1,6 @@
 import { defineLab, type ServiceEnvContext } from '../../src/core/lab-definition.js';
 import { auditLogIn } from '../../src/core/paths.js';
+import { ANCHOR_FILE } from '../../src/services/audit/audit-trust.js';
 import { agentsConnect, foreignCa, indexOnlyForMcpServer, noClientCertificate } from '../../checks/secure-agents/mtls.js';
 import { auditChain, auditEveryCall, auditSpoofedHeader } from '../../checks/secure-agents/audit.js';
 import { opaTests, policyMatrix } from '../../checks/secure-agents/policy.js';
@@ -68,7 +69,10 @@ export default defineLab({
         RAG_INDEX_URL: tlsUrl(ctx, 'rag-index'),
         RAG_INDEX_ID: IDS.ragIndex,
         OPA_URL: `http://${new URL(ctx.url('opa')).hostname}:8181`,
+        // A compose secret (compose/secure-agents.yml): OPA answers only to this token.
+        OPA_TOKEN_FILE: '/run/secrets/opa-token',
         AUDIT_FILE: auditLogIn(ctx.workspaceDir),
+        AUDIT_ANCHOR: ANCHOR_FILE,
         SPIFFE_ENDPOINT_SOCKET: WORKLOAD_API,
         TLS_PORT,
       }),

@@ -1,6 +1,8 @@
 /**
  * `lab audit`: the audit trail the MCP server of lab 2 writes, one entry per tool call. Shows the last entries
- * as a table or as JSON lines, and verifies the hash chain (exit 1 when it is broken, like a failed check).
+ * as a table or as JSON lines, and verifies it (exit 1 when it does not verify, like a failed check): the hash
+ * chain, each entry's signature by the MCP server's SVID against the lab's trust roots, and the head the server
+ * last recorded outside the file (so entries cut off the end are found too).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -10,6 +12,9 @@ import { AuditNotVerified, EnvironmentError, UsageError } from '../core/errors.j
 import { openActiveSession } from '../core/lab-session.js';
 import type { AuditEntry, AuditProblem } from '../services/audit/audit-entry.js';
 import { formatProblem, readAudit, verifyAudit } from '../services/audit/audit-verify.js';
+import { verifyLabAudit } from '../services/audit/audit-trust.js';
+import { IDS } from '../../labs/secure-agents/spire-layout.js';
+import type { LabSession } from '../core/lab-session.js';
 
 export interface AuditOptions {
   verify?: boolean;
@@ -30,7 +35,7 @@ export async function auditCommand(ctx: CommandContext, options: AuditOptions): 
     if (options.agent !== undefined || options.denied || options.tail !== undefined) {
       throw new UsageError('--verify checks the whole log, so --agent, --denied and --tail do not apply to it.', 'Run `lab audit --verify` alone, or show entries without --verify.');
     }
-    return verifyCommand(ctx, file, options.json === true);
+    return verifyCommand(ctx, session, file, options.json === true);
   }
   if (!existsSync(file)) {
     // Not an error: before step 4 there is simply nothing to show. Stdout stays empty for --json pipelines.
@@ -59,15 +64,20 @@ export async function auditCommand(ctx: CommandContext, options: AuditOptions): 
   return 0;
 }
 
-function verifyCommand(ctx: CommandContext, file: string, json: boolean): number {
+async function verifyCommand(ctx: CommandContext, session: LabSession, file: string, json: boolean): Promise<number> {
   if (!existsSync(file)) {
     if (json) ctx.io.out(JSON.stringify({ file, exists: false, ok: false, entries: 0, problems: [] }));
     throw new AuditNotVerified(`No audit log at ${file}, so there is nothing to verify.`, 'The MCP server writes one entry per tool call once step 4 is done: finish it (`lab check 4`), make a tool call, then run `lab audit --verify` again.');
   }
-  const result = guardedRead(file, verifyAudit);
+  const control = { secretsDir: session.paths.secrets, exec: (service: string, argv: string[]) => session.runtime.exec(service, argv) };
+  const result = await guardedRead(file, (f) => verifyLabAudit(control, f, IDS.mcpServer));
   if (json) ctx.io.out(JSON.stringify({ file, exists: true, ...result }));
   if (result.ok) {
-    if (!json) ctx.io.out(`audit chain verified: ${result.entries} entries${result.lastHash ? `, last hash ${result.lastHash.slice(0, 12)}` : ''}`);
+    if (!json) {
+      ctx.io.out(`audit chain verified: ${result.entries} entries, each signed by ${IDS.mcpServer}${result.lastHash ? `, last hash ${result.lastHash.slice(0, 12)}` : ''}`);
+      if (result.anchor.checked) ctx.io.out(`head matches the one the MCP server recorded outside the file (seq ${result.anchor.seq})`);
+      else ctx.io.err(ctx.io.color.yellow(`Warning: the head was not compared with the MCP server's record (${result.anchor.why}), so entries cut off the end since then would not show. Run it while the lab is running.`));
+    }
     return 0;
   }
   if (!json) {
@@ -75,7 +85,7 @@ function verifyCommand(ctx: CommandContext, file: string, json: boolean): number
     if (result.problems.length > SHOWN_PROBLEMS) ctx.io.out(`... and ${result.problems.length - SHOWN_PROBLEMS} more`);
   }
   const first = result.problems[0]!;
-  throw new AuditNotVerified(`The audit chain of ${file} breaks at line ${first.line} (${result.problems.length} damaged line${result.problems.length === 1 ? '' : 's'}).`, fixFor(result.problems));
+  throw new AuditNotVerified(`The audit trail of ${file} does not verify at line ${first.line} (${result.problems.length} damaged line${result.problems.length === 1 ? '' : 's'}).`, fixFor(result.problems));
 }
 
 function fixFor(problems: AuditProblem[]): string {
@@ -92,14 +102,19 @@ function noEntriesYet(file: string): string {
 /** A log the learner cannot read (say, written as root by a container) is an environment problem, exit 2. */
 function guardedRead<T>(file: string, read: (file: string) => T): T {
   try {
-    return read(file);
+    const value = read(file);
+    return (value instanceof Promise ? value.catch((error: unknown) => readFailed(file, error)) : value) as T;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new EnvironmentError(`Cannot read the audit log ${file}: permission denied.`, `It belongs to another user (the container that wrote it?). Take it back: \`sudo chown -R "$USER" ${path.dirname(file)}\`.`, { cause: error });
-    }
-    throw error;
+    return readFailed(file, error);
   }
+}
+
+function readFailed(file: string, error: unknown): never {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') {
+    throw new EnvironmentError(`Cannot read the audit log ${file}: permission denied.`, `It belongs to another user (the container that wrote it?). Take it back: \`sudo chown -R "$USER" ${path.dirname(file)}\`.`, { cause: error });
+  }
+  throw error;
 }
 
 /** Entries of one agent (SPIFFE ID substring, any case) and/or denials only. */

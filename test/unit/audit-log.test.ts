@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -10,6 +10,8 @@ import { digestArguments, entryHash, newTraceId, traceIdFrom, traceparent, type 
 import { formatProblem, readAudit, verifyAudit } from '../../src/services/audit/audit-verify.js';
 import { AuditLog } from '../../src/services/audit/audit-log.js';
 import { fakeContext } from '../helpers/fake-context.js';
+import { auditTrustDir } from '../../src/services/audit/audit-trust.js';
+import { testSigner } from '../helpers/audit-signer.js';
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'audit-'));
 const auditFile = () => path.join(scratch(), '.lab', 'audit', 'audit.jsonl');
@@ -27,8 +29,8 @@ const event = (n: number, overrides: Partial<AuditEvent> = {}): AuditEvent => ({
   ...overrides,
 });
 
-async function writeLog(file: string, count: number): Promise<void> {
-  const log = AuditLog.open(file);
+async function writeLog(file: string, count: number, options: Parameters<typeof AuditLog.open>[2] = {}): Promise<void> {
+  const log = AuditLog.open(file, undefined, options);
   for (let i = 1; i <= count; i++) await log.append(event(i));
   await log.close();
 }
@@ -239,11 +241,15 @@ describe('lab audit', () => {
     expect(filterEntries(entries, { agent: 'READER' }).map((e) => e.seq)).toEqual([1]);
   });
 
-  const lab = async (setup?: (file: string) => Promise<void>) => {
+  /** A home whose audit log is signed by an MCP server SVID from a root kept in its trust folder. */
+  const lab = async (setup?: (file: string, signer: Awaited<ReturnType<typeof testSigner>>) => Promise<void>) => {
     const home = scratch();
     writeActive(home, { lab: 'mcp-integration', runtime: 'local', since: new Date().toISOString() });
-    const file = workspacePaths(home, 'mcp-integration').audit;
-    await setup?.(file);
+    const paths = workspacePaths(home, 'mcp-integration');
+    const signer = await testSigner();
+    mkdirSync(auditTrustDir(paths.secrets), { recursive: true });
+    writeFileSync(path.join(auditTrustDir(paths.secrets), 'root.pem'), signer.rootPem);
+    await setup?.(paths.audit, signer);
     return async (...args: string[]) => {
       const { ctx, stdout, stderr } = fakeContext(home);
       const commander = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
@@ -266,7 +272,7 @@ describe('lab audit', () => {
   });
 
   it('shows, filters, prints JSON and verifies', async () => {
-    const audit = await lab((file) => writeLog(file, 30));
+    const audit = await lab((file, signer) => writeLog(file, 30, { signer: () => signer.svid }));
     const table = await audit();
     expect(table.code).toBe(0);
     expect(table.stdout).toContain('20 of 30 entries, newest last');
@@ -276,12 +282,14 @@ describe('lab audit', () => {
     const tail = await audit('--json', '-n', '2', '--agent', 'reader');
     expect(tail.stdout.split('\n').map((l) => (JSON.parse(l) as AuditEntry).seq)).toEqual([28, 29]);
     const ok = await audit('--verify');
-    expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/^audit chain verified: 30 entries, last hash [0-9a-f]{12}$/) });
+    expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/^audit chain verified: 30 entries, each signed by spiffe:\/\/lab\.ai-infra-labs\.dev\/mcp-server, last hash [0-9a-f]{12}$/) });
+    // No running lab here: the head cannot be compared with the server's record, and it says so.
+    expect(ok.stderr).toContain('Warning: the head was not compared');
   });
 
   it('exits 1 with the broken line when the chain is broken, and 2 for bad options', async () => {
-    const audit = await lab(async (file) => {
-      await writeLog(file, 5);
+    const audit = await lab(async (file, signer) => {
+      await writeLog(file, 5, { signer: () => signer.svid });
       const content = lines(file);
       content[2] = content[2]!.replace('tool not allowed for this agent', 'allowed after all');
       expect(content[2]).toContain('allowed after all');
@@ -290,7 +298,7 @@ describe('lab audit', () => {
     const broken = await audit('--verify');
     expect(broken.code).toBe(1);
     expect(broken.stdout).toBe('line 3: hash does not match its content: the entry was edited after it was written');
-    expect(broken.stderr).toContain('breaks at line 3');
+    expect(broken.stderr).toContain('does not verify at line 3');
     expect(broken.stderr).toContain('Fix: The log was changed after it was written');
     const shown = await audit();
     expect(shown.code).toBe(0);

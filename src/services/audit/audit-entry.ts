@@ -1,7 +1,8 @@
 /**
  * An audit entry of lab 2 and how it is chained: one JSON line per MCP tool call, allowed or denied.
  *
- *   hash = sha256(prev_hash + "\n" + canonicalJSON(entry without hash)), the first prev_hash is 64 zeros.
+ *   hash = sha256(prev_hash + "\n" + canonicalJSON(entry without hash, sig, signer, signer_chain)), the first
+ *   prev_hash is 64 zeros. sig/signer/signer_chain sign that hash (audit-signature.ts).
  *
  * Only digests, identities and decisions are written, never the arguments of a call.
  */
@@ -28,6 +29,11 @@ export interface AuditEntry extends AuditEvent {
   time: string;
   prev_hash: string;
   hash: string;
+  /** The MCP server's signature of `hash` (base64), by the SVID whose leaf has this sha256 (`signer`). */
+  sig?: string;
+  signer?: string;
+  /** The signer's certificates (base64 DER, leaf first), on the first entry it signs after the log was opened. */
+  signer_chain?: string[];
 }
 
 export interface AuditProblem {
@@ -89,7 +95,7 @@ export const traceparent = (traceId: string) => `00-${traceId}-${'0'.repeat(15)}
 export const traceIdFrom = (header: unknown) => /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(String(header ?? ''))?.[1];
 
 export function entryHash(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): string {
-  const { hash: _ignored, ...rest } = entry;
+  const { hash: _hash, sig: _sig, signer: _signer, signer_chain: _chain, ...rest } = entry;
   return sha256(`${entry.prev_hash}\n${canonicalJSON(rest)}`);
 }
 

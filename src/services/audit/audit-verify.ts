@@ -1,6 +1,21 @@
-/** Reads and verifies the audit trail (`lab audit`, the checks): every line parsed, the chain followed. */
+/**
+ * Reads and verifies the audit trail (`lab audit`, the checks): every line parsed, the chain followed, and with
+ * trust roots every signature checked, and with an anchor the head the writer recorded outside the file found.
+ */
 import { readFileSync } from 'node:fs';
+import type { X509Certificate } from 'node:crypto';
 import { entryHash, GENESIS_HASH, shapeProblem, type AuditEntry, type AuditProblem } from './audit-entry.js';
+import { SignatureVerifier, type AuditAnchor } from './audit-signature.js';
+
+export interface VerifyOptions {
+  /** Check signatures: the lab's trust roots and the one SPIFFE ID that signs (the MCP server's). */
+  signatures?: { roots: X509Certificate[]; signerId: string };
+  /**
+   * The head the writer last recorded outside the file. Read it BEFORE the file: the server may append in
+   * between, so the file may be ahead of the anchor, never behind. null: known to be missing.
+   */
+  anchor?: AuditAnchor | null;
+}
 
 /** Every entry that parses, and a problem for each line that does not. Throws when the file cannot be read. */
 export function readAudit(file: string): { entries: AuditEntry[]; problems: AuditProblem[] } {
@@ -47,8 +62,11 @@ function parseLines(content: string): ParsedLine[] {
  * before, each hash matches its content. One problem per damaged line, the first one being where it breaks;
  * after a damaged line the check continues from that line's own values, so one edit is reported once.
  */
-export function verifyAudit(file: string): { ok: boolean; entries: number; problems: AuditProblem[]; lastHash?: string } {
+export function verifyAudit(file: string, options: VerifyOptions = {}): { ok: boolean; entries: number; problems: AuditProblem[]; lastHash?: string } {
   const problems: AuditProblem[] = [];
+  const signatures = options.signatures ? new SignatureVerifier(options.signatures.roots, options.signatures.signerId) : undefined;
+  const hashes = new Map<number, string>();
+  let lastLine = 0;
   let entries = 0;
   let expectedSeq = 1;
   let expectedPrev: string | undefined = GENESIS_HASH;
@@ -64,6 +82,9 @@ export function verifyAudit(file: string): { ok: boolean; entries: number; probl
       continue;
     }
     entries++;
+    lastLine = line;
+    hashes.set(value.seq, value.hash);
+    const chainProblem = signatures && value.signer_chain !== undefined && typeof value.signer === 'string' ? signatures.learn(value.signer, value.signer_chain) : undefined;
     const message =
       entryHash(value) !== value.hash
         ? 'hash does not match its content: the entry was edited after it was written'
@@ -73,14 +94,31 @@ export function verifyAudit(file: string): { ok: boolean; entries: number; probl
             ? line === 1
               ? 'prev_hash is not the start of a chain (64 zeros): the beginning of the log was removed'
               : `prev_hash is not the hash of line ${previousLine}: an entry before it was rewritten, removed or moved`
-            : undefined;
+            : (chainProblem ?? signatures?.check(value.hash, value));
     if (message) problems.push({ line, message });
     expectedSeq = value.seq + 1;
     expectedPrev = value.hash;
     lastHash = value.hash;
     previousLine = line;
   }
+  if (options.anchor) {
+    const anchorProblem = anchorMismatch(options.anchor, hashes, signatures);
+    if (anchorProblem) problems.push({ line: lastLine + 1, message: anchorProblem });
+  }
   return { ok: problems.length === 0, entries, problems, ...(lastHash ? { lastHash } : {}) };
+}
+
+/** Why the file does not hold the anchored head, or undefined. */
+function anchorMismatch(anchor: AuditAnchor, hashes: Map<number, string>, signatures: SignatureVerifier | undefined): string | undefined {
+  const forged = signatures ? (signatures.learn(anchor.signer, anchor.signer_chain) ?? signatures.check(anchor.hash, anchor)) : undefined;
+  if (forged) return `the anchored head is not the MCP server's: ${forged}`;
+  const held = hashes.get(anchor.seq);
+  if (held === undefined) {
+    const last = Math.max(0, ...hashes.keys());
+    return `the log ends at seq ${last}, but its writer recorded seq ${anchor.seq} outside the file: entries were cut off, or the file was replaced`;
+  }
+  if (held !== anchor.hash) return `entry ${anchor.seq} is not the one its writer recorded outside the file: the log was rewritten (hashes recomputed)`;
+  return undefined;
 }
 
 function seqMessage(seq: number, expected: number, line: number): string {

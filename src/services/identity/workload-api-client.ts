@@ -72,7 +72,10 @@ export class WorkloadApiClient {
   constructor(socketPath: string) {
     const definition = protoLoader.loadSync(PROTO, { keepCase: true, longs: String, defaults: true });
     const Service = (grpc.loadPackageDefinition(definition) as unknown as { SpiffeWorkloadAPI: grpc.ServiceClientConstructor }).SpiffeWorkloadAPI;
-    this.client = new Service(`unix://${socketPath}`, grpc.credentials.createInsecure()) as unknown as ServiceClient;
+    // grpc-js backs off reconnecting up to 120 s by default: a service started before its SPIRE agent (or across
+    // an agent restart) would then get its SVID up to two minutes after the agent could give it. 2 s at most.
+    const channel = { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2_000 };
+    this.client = new Service(`unix://${socketPath}`, grpc.credentials.createInsecure(), channel) as unknown as ServiceClient;
   }
 
   /** Every call must carry this header, or the agent refuses it ("security header missing"). */

@@ -33,12 +33,17 @@ export interface PolicyClient {
 export const DEFAULT_POLICY_PATH = 'agents/authz/decision';
 export const DEFAULT_POLICY_TIMEOUT_MS = 1500;
 
-export function opaClient(baseUrl: string, options: { path?: string; timeoutMs?: number } = {}): PolicyClient {
+/**
+ * `token`: the bearer token OPA's --authentication=token expects (lab 2: a per-run secret only the MCP server
+ * holds; OPA's system.authz policy lets it ask for this one decision and nothing else).
+ */
+export function opaClient(baseUrl: string, options: { path?: string; timeoutMs?: number; token?: string } = {}): PolicyClient {
   const url = new URL(`${baseUrl.replace(/\/+$/, '')}/v1/data/${(options.path ?? DEFAULT_POLICY_PATH).replace(/^\/+/, '')}`);
   const timeoutMs = options.timeoutMs ?? DEFAULT_POLICY_TIMEOUT_MS;
   // node:http over kept-alive connections, not fetch(): every tool call waits for this answer, and fetch costs
   // about half a millisecond more per call here (measured from the MCP server's container: bench/secure-agents.ts).
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+  const auth: Record<string, string> = options.token ? { authorization: `Bearer ${options.token}` } : {};
   return {
     decide(input) {
       return new Promise<PolicyDecision>((resolve) => {
@@ -52,7 +57,7 @@ export function opaClient(baseUrl: string, options: { path?: string; timeoutMs?:
           clearTimeout(timer);
           resolve(decision);
         };
-        const request = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+        const request = httpRequest(url, { method: 'POST', agent, headers: { ...auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
           let text = '';
           response.setEncoding('utf8');
           response.on('data', (chunk: string) => (text += chunk));

@@ -17,6 +17,8 @@ export interface GuardContext {
   policy: Parameters<Guard['authorize']>[1];
   audit: Parameters<Guard['record']>[4];
   index: IndexClient;
+  /** Why the audit log can record nothing now (it was tampered with), or undefined: the call is then refused. */
+  auditProblem?: () => string | undefined;
   /** Per request: the verified caller and the trace. */
   call: Pick<Call, 'spiffeId' | 'traceId' | 'headers'>;
 }
@@ -30,11 +32,18 @@ async function collectionOf(tool: string, args: Record<string, unknown>, index: 
   return '*';
 }
 
+function refusedUnaudited(why: string): CallToolResult {
+  return { isError: true, content: [{ type: 'text', text: `Refused: the audit log cannot record this call (${why}). The lab's operator must reset it (\`lab reset\`).` }] };
+}
+
 export function registerGuardedTools(server: McpServer, context: GuardContext): void {
   const register = server.registerTool.bind(server) as unknown as (name: string, config: unknown, handler: Handler) => unknown;
   const guarded = Object.create(server) as McpServer;
   (guarded as unknown as { registerTool: typeof register }).registerTool = (name, config, handler) =>
     register(name, config, async (args, extra) => {
+      // Fail closed on a log that cannot be trusted to record: refuse before the tool runs, and say why.
+      const unauditable = context.auditProblem?.();
+      if (unauditable) return refusedUnaudited(unauditable);
       const started = performance.now();
       const call: Call = { ...context.call, tool: name, arguments: args, collection: await collectionOf(name, args, context.index) };
       const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
@@ -58,7 +67,9 @@ export function registerGuardedTools(server: McpServer, context: GuardContext): 
         throw error;
       }
       await context.guard.record(call, decision, result.isError ? 'tool_error' : 'ok', elapsed(), context.audit);
-      return result;
+      // The record may have found the log tampered with (and been refused): the result is then withheld.
+      const lost = context.auditProblem?.();
+      return lost ? refusedUnaudited(lost) : result;
     });
   registerTools(guarded, context.index);
 }

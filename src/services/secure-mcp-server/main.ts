@@ -2,8 +2,10 @@
  * The lab 2 MCP server: the lab 1 tools over Streamable HTTP, served only over mTLS with the workload's SVID.
  * The caller's identity is the SPIFFE ID of its verified client certificate; every tool call goes through the
  * learner's guard (OPA decision, audit entry). It reaches rag-index over mTLS as well, verifying the index's
- * SPIFFE ID. Configuration: TLS_MODULE, GUARD_MODULE, RAG_INDEX_URL, RAG_INDEX_ID, OPA_URL, AUDIT_FILE, PORT (health), TLS_PORT.
+ * SPIFFE ID. Configuration: TLS_MODULE, GUARD_MODULE, RAG_INDEX_URL, RAG_INDEX_ID, OPA_URL, OPA_TOKEN_FILE (the bearer
+ * token OPA requires; a compose secret), AUDIT_FILE, AUDIT_ANCHOR (the head recorded outside the file), PORT (health), TLS_PORT.
  */
+import { readFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Request, Response } from 'express';
@@ -27,10 +29,12 @@ const env = (name: string, fallback?: string) => requiredEnv(SERVICE, name, fall
 
 const tls = await loadTlsConfig(SERVICE);
 const guard = await importModule<Guard>(env('GUARD_MODULE'));
-const policy = opaClient(env('OPA_URL'));
-const auditLog = AuditLog.open(env('AUDIT_FILE'));
-const audit = { append: (entry: Parameters<AuditLog['append']>[0]) => auditLog.append(entry), digest: digestArguments };
+const policy = opaClient(env('OPA_URL'), { token: readFileSync(env('OPA_TOKEN_FILE'), 'utf8').trim() });
 const source = workloadSource(SERVICE);
+// Every entry is signed with this workload's SVID key (only it holds one for this ID), and the head is anchored
+// outside the audit folder after each append; tampering with the file makes every call fail closed.
+const auditLog = AuditLog.open(env('AUDIT_FILE'), undefined, { signer: () => source.current(), anchorFile: env('AUDIT_ANCHOR') });
+const audit = { append: (entry: Parameters<AuditLog['append']>[0]) => auditLog.append(entry), digest: digestArguments };
 serveHealth(source, Number(env('PORT')));
 
 const indexId = env('RAG_INDEX_ID');
@@ -44,7 +48,7 @@ app.all('/mcp', async (req, res) => {
   }
   const traceId = traceIdFrom(req.headers.traceparent) ?? newTraceId();
   const server = new McpServer({ name: 'course-docs-search', version: '2.0.0' });
-  registerGuardedTools(server, { guard, policy, audit, index, call: { spiffeId: peerSpiffeId(req.socket as TLSSocket) ?? null, traceId, headers: req.headers } });
+  registerGuardedTools(server, { guard, policy, audit, auditProblem: () => auditLog.problem(), index, call: { spiffeId: peerSpiffeId(req.socket as TLSSocket) ?? null, traceId, headers: req.headers } });
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   res.on('close', () => {
     void transport.close();
