@@ -2,7 +2,7 @@ import { defineLab, type ServiceEnvContext } from '../../src/core/lab-definition
 import { auditLogIn } from '../../src/core/paths.js';
 import { agentsConnect, foreignCa, indexOnlyForMcpServer, noClientCertificate } from '../../checks/secure-agents/mtls.js';
 import { auditChain, auditEveryCall, auditSpoofedHeader } from '../../checks/secure-agents/audit.js';
-import { opaTests, policyMatrix } from '../../checks/secure-agents/policy.js';
+import { opaTests, policyFailClosed, policyIgnoresHeaders, policyMatrix, testsNotVacuous } from '../../checks/secure-agents/policy.js';
 import { agentAttested, entriesRegistered, workloadsHoldSvids } from '../../checks/secure-agents/spire.js';
 import { IDS } from './spire-layout.js';
 import { provisionSpire } from './provision.js';
@@ -110,7 +110,7 @@ export default defineLab({
         'Tests: test_support_denied_internal if { not allow with input as {"spiffe_id": "spiffe://lab.ai-infra-labs.dev/agent/support", "tool": "search_documents", "arguments": {}, "collection": "internal"} }.',
         'In guard.ts, authorize() passes call.spiffeId (verified) to policy.decide; `lab logs opa` shows every decision with its input.',
       ],
-      checks: [opaTests, policyMatrix],
+      checks: [opaTests, testsNotVacuous, policyMatrix, policyIgnoresHeaders, policyFailClosed],
     },
     {
       id: 'audit',
