@@ -11,8 +11,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { digestArguments } from '../../src/services/audit/audit-entry.js';
 import { mtlsFetch } from '../../src/services/identity/mtls-fetch.js';
-import { SvidSource } from '../../src/services/identity/svid-source.js';
-import type { X509Svid } from '../../src/services/identity/workload-api-client.js';
+import { SvidSource, svidFromPem } from '../../src/services/identity/svid-source.js';
 import { httpIndexClient } from '../../src/services/mcp-search-server/index-client.js';
 import { opaClient } from '../../src/services/policy/opa-client.js';
 import { registerGuardedTools, type Guard } from '../../src/services/secure-mcp-server/guarded-tools.js';
@@ -25,6 +24,8 @@ export interface HarnessCall {
   args: Record<string, unknown>;
   headers: Record<string, string>;
   traceId: string;
+  /** How long the policy client waits for the grader's OPA (the server's own default for the stall probe). */
+  opaTimeoutMs?: number;
 }
 
 export interface HarnessCallResult {
@@ -59,7 +60,7 @@ async function guardCalls(payload: { guardModule: string; opaBase: string; index
       // As the MCP server does per request (src/services/secure-mcp-server/main.ts), with a policy at the grader's OPA.
       registerGuardedTools(server, {
         guard,
-        policy: opaClient(`${payload.opaBase}/${call.name}`),
+        policy: opaClient(`${payload.opaBase}/${call.name}`, call.opaTimeoutMs ? { timeoutMs: call.opaTimeoutMs } : {}),
         audit: { append: async (entry) => void audit.push({ ...entry }), digest: digestArguments },
         index,
         call: { spiffeId: call.spiffeId, traceId: call.traceId, headers: call.headers },
@@ -81,10 +82,11 @@ async function guardCalls(payload: { guardModule: string; opaBase: string; index
   );
 }
 
-async function clientConnections(payload: { tlsModule: string; serverId: string; svids: Array<{ as: string; svid: X509Svid }>; targets: Array<{ name: string; url: string }> }): Promise<HarnessClientResult[]> {
+async function clientConnections(payload: { tlsModule: string; serverId: string; svids: Array<{ as: string; certChainPem: string; keyPem: string; bundlePem: string }>; targets: Array<{ name: string; url: string }> }): Promise<HarnessClientResult[]> {
   const tls = await load<TlsConfig>(payload.tlsModule);
   const results: HarnessClientResult[] = [];
-  for (const { as, svid } of payload.svids) {
+  for (const { as, certChainPem, keyPem, bundlePem } of payload.svids) {
+    const svid = svidFromPem(certChainPem, keyPem, bundlePem);
     for (const target of payload.targets) {
       // What an agent does (src/services/secure-agent/main.ts): mtlsFetch with the learner's client options.
       const fetch = mtlsFetch(SvidSource.fixed(svid), (current) => tls.clientTlsOptions(current, payload.serverId));

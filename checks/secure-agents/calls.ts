@@ -45,6 +45,25 @@ export async function callAs(ctx: CheckContext, who: string | X509Svid, spec: Ca
   });
 }
 
+/**
+ * A call the server denied only because OPA did not answer in time (fail closed, as it must) says nothing about
+ * the policy: on a loaded machine ask once more before judging.
+ */
+export async function callDecided(ctx: CheckContext, who: string | X509Svid, spec: CallSpec, headers: Record<string, string> = {}): Promise<ProbeCall> {
+  const first = await callAs(ctx, who, spec, headers);
+  return !first.allowed && /policy unavailable: no answer from OPA/.test(first.text) ? callAs(ctx, who, spec, headers) : first;
+}
+
+/** Runs `work` over `items` at most `width` at a time (OPA and the MCP server share two cores with everything else). */
+export async function inBatches<T, R>(items: T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i]!);
+  }));
+  return results;
+}
+
 /** Mints each identity once for a check that calls as it several times. */
 export async function mintAll(ctx: CheckContext, ids: string[]): Promise<Map<string, X509Svid>> {
   return new Map(await Promise.all(ids.map(async (id) => [id, await mintSvid(ctx, id)] as const)));

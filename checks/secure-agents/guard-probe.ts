@@ -157,7 +157,8 @@ export async function probeGuard(ctx: CheckContext, scenarios: Scenario[]): Prom
   });
   const [opaPort, indexPort] = await Promise.all([listen(opa), listen(index)]);
   try {
-    const calls: HarnessCall[] = scenarios.map((s) => ({ name: s.name, spiffeId: s.as, tool: s.tool, args: s.args, headers: s.headers ?? {}, traceId: newTraceId() }));
+    // Patient with the grader's own OPA (the machine may be loaded), except where stalling is the probe.
+    const calls: HarnessCall[] = scenarios.map((s) => ({ name: s.name, spiffeId: s.as, tool: s.tool, args: s.args, headers: s.headers ?? {}, traceId: newTraceId(), ...(s.opa === 'stall' ? {} : { opaTimeoutMs: 10_000 }) }));
     const results = await runLearnerCode<HarnessCallResult[]>('guard', {
       guardModule: path.join(ctx.workspaceDir, 'mcp-server', 'guard.ts'),
       opaBase: `http://127.0.0.1:${opaPort}`,

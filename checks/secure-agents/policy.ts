@@ -1,6 +1,6 @@
 import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/core/lab-definition.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';
-import { callAs, IMPOSTOR, mintAll, short, type CallSpec, type ProbeCall } from './calls.js';
+import { callAs, callDecided, IMPOSTOR, inBatches, mintAll, short, type CallSpec, type ProbeCall } from './calls.js';
 import { coursePolicy, FAULTS, OBEYS, probeGuard, SPOOF_HEADERS, SPOOFED, type ScenarioVerdict } from './guard-probe.js';
 import { wrongPolicies } from './wrong-policies.js';
 
@@ -60,7 +60,7 @@ export const policyMatrix: CheckDefinition = {
       return [];
     });
     const svids = await mintAll(ctx, [...new Set(END_TO_END.map((c) => c.as))]);
-    const calls = await Promise.all(END_TO_END.map(async (cell) => ({ cell, got: await callAs(ctx, svids.get(cell.as)!, cell.spec) })));
+    const calls = await inBatches(END_TO_END, 3, async (cell) => ({ cell, got: await callDecided(ctx, svids.get(cell.as)!, cell.spec) }));
     const wrongEndToEnd = calls.flatMap(({ cell, got }) => {
       const want = coursePolicy({ spiffe_id: cell.as, tool: cell.spec.tool, collection: got.collection }).allow;
       if (got.allowed === want) return [];

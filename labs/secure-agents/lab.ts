@@ -1,7 +1,7 @@
 import { defineLab, type ServiceEnvContext } from '../../src/core/lab-definition.js';
 import { auditLogIn } from '../../src/core/paths.js';
-import { agentsConnect, foreignCa, indexOnlyForMcpServer, noClientCertificate } from '../../checks/secure-agents/mtls.js';
-import { auditChain, auditEveryCall, auditSpoofedHeader } from '../../checks/secure-agents/audit.js';
+import { agentsConnect, agentsVerifyServer, foreignCa, indexOnlyForMcpServer, noClientCertificate, tlsVersions } from '../../checks/secure-agents/mtls.js';
+import { auditChain, auditEveryCall, auditMatchesOpa, auditSpoofedHeader } from '../../checks/secure-agents/audit.js';
 import { opaTests, policyFailClosed, policyIgnoresHeaders, policyMatrix, testsNotVacuous } from '../../checks/secure-agents/policy.js';
 import { agentAttested, entriesRegistered, workloadsHoldSvids } from '../../checks/secure-agents/spire.js';
 import { IDS } from './spire-layout.js';
@@ -99,7 +99,7 @@ export default defineLab({
         'Client side: options.cert = svid.certChainPem; options.key = svid.keyPem; and checkServerIdentity(host, cert) reading cert.subjectaltname ("URI:spiffe://…").',
         'checkServerIdentity returns undefined to accept and an Error to refuse; it must accept only when the one URI SAN equals serverId.',
       ],
-      checks: [noClientCertificate, foreignCa, indexOnlyForMcpServer, agentsConnect],
+      checks: [noClientCertificate, foreignCa, tlsVersions, indexOnlyForMcpServer, agentsConnect, agentsVerifyServer],
     },
     {
       id: 'policy',
@@ -121,7 +121,7 @@ export default defineLab({
         'spiffe_id must be call.spiffeId; the checker sends a header claiming to be the research agent and expects the entry under the real caller.',
         '`lab audit` shows the entries; `lab audit --verify` checks the hash chain.',
       ],
-      checks: [auditEveryCall, auditSpoofedHeader, auditChain],
+      checks: [auditEveryCall, auditMatchesOpa, auditSpoofedHeader, auditChain],
     },
   ],
 });
