@@ -20,24 +20,41 @@ function probe(ctx: CheckContext, service: 'mcp-server' | 'rag-index', client: O
     : requestWith(endpoint, '/search?q=spiffe&k=1', { ...client, serverId });
 }
 
+/** What a bad client offers: each must be refused by both servers, though it presents a valid SVID. */
+const OLD_PROTOCOLS: Array<{ what: string; client: Pick<ProbeClient, 'minVersion' | 'maxVersion' | 'ciphers'> }> = [
+  { what: 'TLS 1.2', client: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' } },
+  { what: 'TLS 1.2 with CBC/SHA-1 suites', client: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:AES128-SHA:AES256-SHA' } },
+  { what: 'TLS 1.1', client: { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' } },
+];
+
 export const noClientCertificate: CheckDefinition = {
   id: 'mtls-no-client-cert',
-  title: 'Without a client certificate the MCP server and rag-index refuse the connection; with a valid SVID they serve',
+  title: 'The MCP server and rag-index speak only mutual TLS 1.3: no client certificate, TLS 1.2 or weak suites are refused; a valid SVID is served',
+  timeoutMs: 30_000,
   async run(ctx) {
     const research = await mintSvid(ctx, IDS.research);
+    const valid = { cert: research.certChainPem, key: research.keyPem, ca: research.bundlePem };
     const anonymous = { ca: research.bundlePem };
-    const results = {
-      mcpAnonymous: await probe(ctx, 'mcp-server', anonymous),
-      indexAnonymous: await probe(ctx, 'rag-index', anonymous),
-      mcpValid: await probe(ctx, 'mcp-server', { cert: research.certChainPem, key: research.keyPem, ca: research.bundlePem }),
-    };
+    const [mcpAnonymous, indexAnonymous, mcpValid] = await Promise.all([probe(ctx, 'mcp-server', anonymous), probe(ctx, 'rag-index', anonymous), probe(ctx, 'mcp-server', valid)]);
+    // A valid SVID offering only an old protocol or weak suites: refused by both, whatever else is right.
+    const old = await Promise.all(
+      (['mcp-server', 'rag-index'] as const).flatMap((service) => OLD_PROTOCOLS.map(async (o) => ({ service, what: o.what, result: await probe(ctx, service, { ...valid, ...o.client }) }))),
+    );
     const problems = [
-      results.mcpAnonymous.served && `the MCP server served a caller without a certificate (${outcome(results.mcpAnonymous)})`,
-      results.indexAnonymous.served && `rag-index served a caller without a certificate (${outcome(results.indexAnonymous)})`,
-      !(results.mcpValid.served && results.mcpValid.status === 200) && `the MCP server did not serve a valid SVID of ${IDS.research}: ${outcome(results.mcpValid)}`,
+      mcpAnonymous.served && `the MCP server served a caller without a certificate (${outcome(mcpAnonymous)})`,
+      indexAnonymous.served && `rag-index served a caller without a certificate (${outcome(indexAnonymous)})`,
+      !(mcpValid.served && mcpValid.status === 200) && `the MCP server did not serve a valid SVID of ${IDS.research}: ${outcome(mcpValid)}`,
+      ...old.filter((r) => r.result.served).map((r) => `${r.service} accepted ${r.what} (${outcome(r.result)})`),
     ].filter(Boolean);
-    if (problems.length > 0) return fail(`mTLS is not enforced: ${problems.join('; ')}.`, `serverTlsOptions must set requestCert and rejectUnauthorized to true and ca to the bundle. ${STEP2}`, results);
-    return pass(`No certificate: MCP server ${outcome(results.mcpAnonymous)}, rag-index ${outcome(results.indexAnonymous)}; valid SVID: ${outcome(results.mcpValid)}.`);
+    if (problems.length > 0) {
+      const weak = old.some((r) => r.result.served);
+      return fail(
+        `mTLS is not enforced as required: ${problems.join('; ')}.`,
+        `serverTlsOptions must set requestCert and rejectUnauthorized to true and ca to the bundle${weak ? ", and keep minVersion: 'TLSv1.3' (TLS 1.3 has only strong suites; do not lower it or add ciphers)" : ''}. ${STEP2}`,
+        { mcpAnonymous, indexAnonymous, mcpValid },
+      );
+    }
+    return pass(`No certificate: MCP server ${outcome(mcpAnonymous)}, rag-index ${outcome(indexAnonymous)}; ${old.length} TLS 1.2/weak offers refused; valid SVID over TLS 1.3: ${outcome(mcpValid)}.`);
   },
 };
 
@@ -126,35 +143,6 @@ function expiryOf(pem: string): string {
   return new X509Certificate(pem).validTo;
 }
 
-/** What a bad client offers: each must be refused by both servers, though it presents a valid SVID. */
-const OLD_PROTOCOLS: Array<{ what: string; client: Pick<ProbeClient, 'minVersion' | 'maxVersion' | 'ciphers'> }> = [
-  { what: 'TLS 1.2', client: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' } },
-  { what: 'TLS 1.2 with CBC/SHA-1 suites', client: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:AES128-SHA:AES256-SHA' } },
-  { what: 'TLS 1.1', client: { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' } },
-];
-
-export const tlsVersions: CheckDefinition = {
-  id: 'mtls-tls-versions',
-  title: 'The MCP server and rag-index speak only TLS 1.3: a valid SVID offering TLS 1.2 or weak suites is refused',
-  timeoutMs: 30_000,
-  async run(ctx) {
-    const research = await mintSvid(ctx, IDS.research);
-    const valid = { cert: research.certChainPem, key: research.keyPem, ca: research.bundlePem };
-    const results = await Promise.all(
-      (['mcp-server', 'rag-index'] as const).flatMap((service) => OLD_PROTOCOLS.map(async (old) => ({ service, what: old.what, result: await probe(ctx, service, { ...valid, ...old.client }) }))),
-    );
-    const modern = await probe(ctx, 'mcp-server', { ...valid, minVersion: 'TLSv1.3' });
-    if (!modern.served) return fail(`The MCP server does not serve a valid SVID over TLS 1.3 (${outcome(modern)}), so its refusals prove nothing yet.`, STEP2);
-    const accepted = results.filter((r) => r.result.served || r.result.error === undefined);
-    if (accepted.length > 0) {
-      return fail(
-        `Weak TLS was accepted: ${accepted.map((r) => `${r.service} accepted ${r.what} (${outcome(r.result)})`).join('; ')}.`,
-        `Keep minVersion: 'TLSv1.3' in serverTlsOptions (TLS 1.3 has only strong suites); do not lower it or add ciphers. ${STEP2}`,
-      );
-    }
-    return pass(`TLS 1.3 served; ${results.length} older or weaker offers refused.`);
-  },
-};
 
 export const agentsVerifyServer: CheckDefinition = {
   id: 'mtls-agents-verify-server',

@@ -1,6 +1,6 @@
 import { defineLab, type ServiceEnvContext } from '../../src/core/lab-definition.js';
 import { auditLogIn } from '../../src/core/paths.js';
-import { agentsConnect, agentsVerifyServer, foreignCa, indexOnlyForMcpServer, noClientCertificate, tlsVersions } from '../../checks/secure-agents/mtls.js';
+import { agentsConnect, agentsVerifyServer, foreignCa, indexOnlyForMcpServer, noClientCertificate } from '../../checks/secure-agents/mtls.js';
 import { auditChain, auditEveryCall, auditMatchesOpa, auditSpoofedHeader } from '../../checks/secure-agents/audit.js';
 import { opaTests, policyFailClosed, policyIgnoresHeaders, policyMatrix, testsNotVacuous } from '../../checks/secure-agents/policy.js';
 import { agentAttested, entriesRegistered, workloadsHoldSvids } from '../../checks/secure-agents/spire.js';
@@ -101,7 +101,7 @@ export default defineLab({
         'checkServerIdentity returns undefined to accept and an Error to refuse; it must accept only when the one URI SAN equals serverId.',
       ],
       checks: [
-        ...[noClientCertificate, foreignCa, tlsVersions, indexOnlyForMcpServer].map((check) => needing(['spire-server', 'mcp-server', 'rag-index'], check)),
+        ...[noClientCertificate, foreignCa, indexOnlyForMcpServer].map((check) => needing(['spire-server', 'mcp-server', 'rag-index'], check)),
         needing(['spire-agent', 'mcp-server'], agentsConnect),
         needing(['spire-server'], agentsVerifyServer),
       ],
