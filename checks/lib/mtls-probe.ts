@@ -55,7 +55,18 @@ export interface ServeResult {
  * a refused handshake surfaces as an error (TLS 1.3 reports a missing or untrusted client certificate after
  * the client's side of the handshake, as an alert or a reset on the first read).
  */
-export function requestWith(endpoint: URL, path: string, client: { cert?: string; key?: string; ca: string; serverId: string }, init: { method?: string; body?: string } = {}): Promise<ServeResult> {
+export interface ProbeClient {
+  cert?: string;
+  key?: string;
+  ca: string;
+  serverId: string;
+  /** Protocol and suites the probe offers (a bad client's TLS 1.2, weak ciphers); Node's defaults otherwise. */
+  minVersion?: tls.SecureVersion;
+  maxVersion?: tls.SecureVersion;
+  ciphers?: string;
+}
+
+export function requestWith(endpoint: URL, path: string, client: ProbeClient, init: { method?: string; body?: string } = {}): Promise<ServeResult> {
   return new Promise((resolve) => {
     const request = https.request(
       new URL(path, endpoint),
@@ -65,6 +76,9 @@ export function requestWith(endpoint: URL, path: string, client: { cert?: string
         key: client.key,
         ca: client.ca,
         checkServerIdentity: spiffeServerCheck(client.serverId),
+        ...(client.minVersion ? { minVersion: client.minVersion } : {}),
+        ...(client.maxVersion ? { maxVersion: client.maxVersion } : {}),
+        ...(client.ciphers ? { ciphers: client.ciphers } : {}),
         agent: false,
         timeout: 5_000,
         headers: init.body ? { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } : {},

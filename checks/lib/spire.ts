@@ -11,8 +11,9 @@ import { SERVER_SOCKET, SPIRE_SERVER } from '../../labs/secure-agents/spire-layo
 
 const pem = (der: string) => new X509Certificate(Buffer.from(der, 'base64')).toString();
 
-export async function mintSvid(ctx: CheckContext, spiffeId: string): Promise<X509Svid> {
-  const minted = await ctx.exec('spire-server', [...SPIRE_SERVER, 'x509', 'mint', ...SERVER_SOCKET, '-spiffeID', spiffeId, '-ttl', '10m', '-output', 'json']);
+/** `ttl` as SPIRE reads durations ("10m", "2s": a short one makes an expired certificate to probe with). */
+export async function mintSvid(ctx: Pick<CheckContext, 'exec'>, spiffeId: string, ttl = '10m'): Promise<X509Svid> {
+  const minted = await ctx.exec('spire-server', [...SPIRE_SERVER, 'x509', 'mint', ...SERVER_SOCKET, '-spiffeID', spiffeId, '-ttl', ttl, '-output', 'json']);
   if (minted.exitCode !== 0) throw new Error(`spire-server x509 mint failed: ${minted.output.trim()}`);
   // stdout and stderr arrive together: the JSON document is the line that starts with "{" (a TTL cap is a warning line).
   const json = minted.output.split('\n').find((line) => line.startsWith('{'));
@@ -25,11 +26,13 @@ export async function mintSvid(ctx: CheckContext, spiffeId: string): Promise<X50
 export interface AttestedAgent {
   spiffeId: string;
   banned: boolean;
+  /** How the server attested it: the NodeAttestor plugin (x509pop, join_token, ...). */
+  attestationType: string;
 }
 
 export async function attestedAgents(ctx: CheckContext): Promise<AttestedAgent[]> {
   const listed = await ctx.exec('spire-server', [...SPIRE_SERVER, 'agent', 'list', ...SERVER_SOCKET, '-output', 'json']);
   if (listed.exitCode !== 0) throw new Error(`spire-server agent list failed: ${listed.output.trim()}`);
-  const agents = (JSON.parse(listed.output) as { agents?: Array<{ id: { trust_domain: string; path: string }; banned?: boolean }> }).agents ?? [];
-  return agents.map((a) => ({ spiffeId: `spiffe://${a.id.trust_domain}${a.id.path}`, banned: a.banned === true }));
+  const agents = (JSON.parse(listed.output) as { agents?: Array<{ id: { trust_domain: string; path: string }; banned?: boolean; attestation_type?: string }> }).agents ?? [];
+  return agents.map((a) => ({ spiffeId: `spiffe://${a.id.trust_domain}${a.id.path}`, banned: a.banned === true, attestationType: a.attestation_type ?? '' }));
 }

@@ -1,10 +1,11 @@
 import { defineLab, type ServiceEnvContext } from '../../src/core/lab-definition.js';
 import { auditLogIn } from '../../src/core/paths.js';
 import { ANCHOR_FILE } from '../../src/services/audit/audit-trust.js';
-import { agentsConnect, foreignCa, indexOnlyForMcpServer, noClientCertificate } from '../../checks/secure-agents/mtls.js';
-import { auditChain, auditEveryCall, auditSpoofedHeader } from '../../checks/secure-agents/audit.js';
-import { opaTests, policyMatrix } from '../../checks/secure-agents/policy.js';
+import { agentsConnect, agentsVerifyServer, foreignCa, indexOnlyForMcpServer, noClientCertificate } from '../../checks/secure-agents/mtls.js';
+import { auditChain, auditEveryCall, auditMatchesOpa, auditSpoofedHeader } from '../../checks/secure-agents/audit.js';
+import { opaTests, policyFailClosed, policyIgnoresHeaders, policyMatrix, testsNotVacuous } from '../../checks/secure-agents/policy.js';
 import { agentAttested, entriesRegistered, workloadsHoldSvids } from '../../checks/secure-agents/spire.js';
+import { MCP_PATH, needing } from '../../checks/secure-agents/root-cause.js';
 import { IDS } from './spire-layout.js';
 import { provisionSpire } from './provision.js';
 import { applyRegistrations } from './registration.js';
@@ -92,7 +93,7 @@ export default defineLab({
         'The agent\'s own SPIFFE ID is AGENT_ID in spire/entries.ts: every entry uses it as parent_id. Selectors look like { type: "docker", value: "label:dev.ai-infra-labs.workload:mcp-server" }.',
         'Each `lab check` applies spire/entries.ts to the server; `lab logs spire-agent` then shows "PID attested to have selectors" for each workload that asked.',
       ],
-      checks: [agentAttested, entriesRegistered, workloadsHoldSvids],
+      checks: [needing(['spire-server'], agentAttested), needing(['spire-server'], entriesRegistered), needing(['spire-server', 'spire-agent'], workloadsHoldSvids)],
     },
     {
       id: 'mtls',
@@ -103,7 +104,11 @@ export default defineLab({
         'Client side: options.cert = svid.certChainPem; options.key = svid.keyPem; and checkServerIdentity(host, cert) reading cert.subjectaltname ("URI:spiffe://…").',
         'checkServerIdentity returns undefined to accept and an Error to refuse; it must accept only when the one URI SAN equals serverId.',
       ],
-      checks: [noClientCertificate, foreignCa, indexOnlyForMcpServer, agentsConnect],
+      checks: [
+        ...[noClientCertificate, foreignCa, indexOnlyForMcpServer].map((check) => needing(['spire-server', 'mcp-server', 'rag-index'], check)),
+        needing(['spire-agent', 'mcp-server'], agentsConnect),
+        needing(['spire-server'], agentsVerifyServer),
+      ],
     },
     {
       id: 'policy',
@@ -114,7 +119,7 @@ export default defineLab({
         'Tests: test_support_denied_internal if { not allow with input as {"spiffe_id": "spiffe://lab.ai-infra-labs.dev/agent/support", "tool": "search_documents", "arguments": {}, "collection": "internal"} }.',
         'In guard.ts, authorize() passes call.spiffeId (verified) to policy.decide; `lab logs opa` shows every decision with its input.',
       ],
-      checks: [opaTests, policyMatrix],
+      checks: [needing(['opa'], opaTests), needing(['opa'], testsNotVacuous), needing(MCP_PATH, policyMatrix), needing(MCP_PATH, policyIgnoresHeaders), policyFailClosed],
     },
     {
       id: 'audit',
@@ -125,7 +130,7 @@ export default defineLab({
         'spiffe_id must be call.spiffeId; the checker sends a header claiming to be the research agent and expects the entry under the real caller.',
         '`lab audit` shows the entries; `lab audit --verify` checks the hash chain.',
       ],
-      checks: [auditEveryCall, auditSpoofedHeader, auditChain],
+      checks: [auditEveryCall, auditMatchesOpa, auditSpoofedHeader, auditChain].map((check) => needing(MCP_PATH, check)),
     },
   ],
 });

@@ -4,13 +4,13 @@
  * server always matches the file. Runs through `spire-server` inside its container (the admin API socket never
  * leaves it). Whatever cannot be applied is returned as a problem the learner sees, never thrown.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { importModule } from '../../src/core/code-files.js';
 import type { LabControl } from '../../src/core/lab-definition.js';
 import { AGENT_HEALTHCHECK, SERVER_SOCKET, SPIRE_SERVER, spiffeId } from './spire-layout.js';
 import { presentedIdentity } from '../../checks/lib/mtls-probe.js';
+import { runLearnerCode } from '../../checks/lib/learner-code.js';
 
 const TRUST_DOMAIN_PREFIX = spiffeId('');
 /** The workloads that serve mTLS: their SVID must be in place before anything talks to them. */
@@ -34,16 +34,20 @@ interface ShownEntry {
 }
 
 const idOf = (id: { trust_domain: string; path: string }) => `spiffe://${id.trust_domain}${id.path}`;
-const keyOf = (e: { spiffe_id: string; parent_id: string; selectors: Array<{ type: string; value: string }> }) =>
+export const keyOf = (e: { spiffe_id: string; parent_id: string; selectors: Array<{ type: string; value: string }> }) =>
   JSON.stringify([e.spiffe_id, e.parent_id, e.selectors.map((s) => `${s.type}:${s.value}`).sort()]);
 
+/**
+ * The learner's entries, loaded in a child process and returned as data: the module is learner code, and loaded
+ * into `lab check` itself it could change the grader's own objects (its exit code, JSON.parse). A fresh process
+ * each time also means a changed file is always read anew.
+ */
 export async function loadEntries(workspaceDir: string): Promise<RegistrationEntry[]> {
   const file = path.join(workspaceDir, 'spire', 'entries.ts');
-  // The query busts the module cache: `lab test` and `lab check --watch` load the file again after it changed.
-  // (An integer: vitest's loader reads anything after a dot in the URL as a file extension.)
-  const { mtimeMs, size } = statSync(file);
-  const module = await importModule<{ entries?: unknown }>(file, `?version=${Math.round(mtimeMs * 1000)}-${size}`);
-  const parsed = z.array(entrySchema).safeParse(module.entries ?? []);
+  const loaded = await runLearnerCode<{ entries: unknown }>('entries', { file }).catch((error: Error) => {
+    throw new Error(`spire/entries.ts could not be loaded: ${error.message}`);
+  });
+  const parsed = z.array(entrySchema).safeParse(loaded.entries ?? []);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`spire/entries.ts: entries[${issue.path.join('.')}] ${issue.message}`);

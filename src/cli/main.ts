@@ -147,11 +147,12 @@ export function buildProgram(ctx: CommandContext, setExit: (code: number) => voi
 
   program
     .command('test')
-    .description('author self-test: every check fails before its step is solved and passes after')
+    .description('author self-test: every check fails before its step is solved and passes after; every mutant of labs/<lab>/mutants is caught, every variant passes')
     .argument('<lab>', 'lab id')
     .addOption(new Option('--runtime <kind>', 'where services run: auto = docker when the engine answers, else local').choices([...RUNTIME_CHOICES]).default('auto'))
     .option('--keep', 'keep the scratch workspace for inspection')
-    .action(run(async () => async (lab: string, o: { runtime: string; keep?: boolean }) => (await import('../commands/test.js')).testCommand(ctx, lab, o)));
+    .option('--only <id>', 'run only this mutant or variant of the catalogue (for authors)')
+    .action(run(async () => async (lab: string, o: { runtime: string; keep?: boolean; only?: string }) => (await import('../commands/test.js')).testCommand(ctx, lab, o)));
 
   const images = program.command('images').description('the container images of the labs: list, pull, save/load for offline classrooms, build-local from sources');
   images

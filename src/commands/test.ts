@@ -1,33 +1,53 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
+import { UsageError } from '../core/errors.js';
 import { grade } from '../core/grade.js';
-import { loadLab } from '../core/lab-catalog.js';
+import { loadLab, type LoadedLab } from '../core/lab-catalog.js';
+import { loadCatalogue } from '../core/mutant-catalogue.js';
+import { runCatalogue, type ScratchLab } from '../core/mutant-runner.js';
 import { openSession, type LabSession } from '../core/lab-session.js';
 import { applySolve, planSolve } from '../core/workspace.js';
 import { chooseRuntime } from '../runtimes/create-runtime.js';
+import type { RuntimeKind } from '../runtimes/runtime.js';
 import { resetCommand } from './reset.js';
 import { startCommand } from './start.js';
 import { stopVerified } from './stop.js';
 
 /**
- * Author mode: proves every check of a lab is tied to its step. In a throw-away home: start -> every check
- * fails -> for each step, its checks fail before its solution and pass after (twice) -> reset --hard ->
- * start -> every check fails again. Learner workspaces are never touched.
+ * Author mode, in throw-away homes (learner workspaces are never touched):
+ * 1. every check is tied to its step: start -> every check fails -> for each step, its checks fail before its
+ *    solution and pass after (twice) -> reset --hard -> start -> every check fails again;
+ * 2. the mutant catalogue (labs/<lab>/mutants): every wrong solution is caught by the checks it names, every
+ *    other correct solution passes. `--only <id>` runs one catalogue entry and nothing else.
  */
-export async function testCommand(ctx: CommandContext, labId: string, options: { runtime?: string; keep?: boolean }): Promise<number> {
+export async function testCommand(ctx: CommandContext, labId: string, options: { runtime?: string; keep?: boolean; only?: string }): Promise<number> {
   const lab = await loadLab(labId);
   const { kind } = await chooseRuntime(ctx, options.runtime, lab);
-  const home = mkdtempSync(path.join(tmpdir(), `lab-test-${labId}-`));
-  const quietIo = { ...ctx.io, quiet: true, out: () => undefined };
-  const inner: CommandContext = { ...ctx, home, io: quietIo, prompter: { ...ctx.prompter, interactive: false } };
   const failures: string[] = [];
   const c = ctx.io.color;
   const report = (ok: boolean, text: string) => {
     ctx.io.out(`${ok ? c.green('ok  ') : c.red('FAIL')} ${text}`);
     if (!ok) failures.push(text);
   };
+  if (options.only === undefined) await stepSelfTest(ctx, lab, kind, options, report);
+  await catalogueSelfTest(ctx, lab, kind, options, report);
+  ctx.io.out(failures.length === 0 ? c.green(`\n${labId}: self-test passed.`) : c.red(`\n${labId}: self-test failed (${failures.length}).`));
+  return failures.length === 0 ? 0 : 1;
+}
+
+type Report = (ok: boolean, text: string) => void;
+
+function scratchContext(ctx: CommandContext, labId: string): CommandContext {
+  const home = mkdtempSync(path.join(tmpdir(), `lab-test-${labId}-`));
+  return { ...ctx, home, io: { ...ctx.io, quiet: true, out: () => undefined }, prompter: { ...ctx.prompter, interactive: false } };
+}
+
+async function stepSelfTest(ctx: CommandContext, lab: LoadedLab, kind: RuntimeKind, options: { keep?: boolean }, report: Report): Promise<void> {
+  const labId = lab.definition.id;
+  const inner = scratchContext(ctx, labId);
+  const home = inner.home;
   const expectAll = async (session: LabSession, want: 'pass' | 'fail', step: number | undefined, label: string) => {
     const { report: r, problems } = await grade(session, ctx.clock, { step });
     for (const p of problems) if (want === 'pass') report(false, `${label}: ${p.message}${p.logTail ? `\n${p.logTail}` : ''}`);
@@ -60,6 +80,73 @@ export async function testCommand(ctx: CommandContext, labId: string, options: {
     if (session) await stopVerified(inner, session).catch((error: Error) => report(false, error.message));
     if (!options.keep) rmSync(home, { recursive: true, force: true });
   }
-  ctx.io.out(failures.length === 0 ? c.green(`\n${labId}: self-test passed.`) : c.red(`\n${labId}: self-test failed (${failures.length}).`));
-  return failures.length === 0 ? 0 : 1;
+}
+
+/** Starting is serialised across workers: two homes choosing free ports at the same moment could pick the same one. */
+let startQueue: Promise<unknown> = Promise.resolve();
+
+async function openScratchLab(ctx: CommandContext, lab: LoadedLab, kind: RuntimeKind, keep: boolean): Promise<ScratchLab> {
+  const labId = lab.definition.id;
+  const inner = scratchContext(ctx, labId);
+  const starting = startQueue.then(() => startCommand(inner, labId, { runtime: kind, walkthrough: false }));
+  startQueue = starting.catch(() => undefined);
+  let session: LabSession | undefined;
+  try {
+    await starting;
+    session = await openSession(inner, labId, kind);
+    for (let step = 1; step <= lab.definition.steps.length; step++) applySolve(planSolve(lab, session.paths, step), session.paths, labId, ctx.clock.now());
+  } catch (error) {
+    if (session) await stopVerified(inner, session).catch(() => undefined);
+    if (!keep) rmSync(inner.home, { recursive: true, force: true });
+    throw error;
+  }
+  const opened = session;
+  return {
+    workspaceDir: opened.paths.dir,
+    grade: () => grade(opened, ctx.clock),
+    close: async () => {
+      try {
+        await stopVerified(inner, opened);
+      } finally {
+        if (!keep) rmSync(inner.home, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+async function catalogueSelfTest(ctx: CommandContext, lab: LoadedLab, kind: RuntimeKind, options: { keep?: boolean; only?: string }, report: Report): Promise<void> {
+  const { entries: all, broken } = loadCatalogue(lab.dir);
+  const entries = options.only === undefined ? all : all.filter((e) => e.id === options.only);
+  if (options.only !== undefined && entries.length === 0) {
+    const names = [...all.map((e) => e.id), ...broken.map((b) => b.id)];
+    if (!broken.some((b) => b.id === options.only)) throw new UsageError(`Lab ${lab.definition.id} has no mutant or variant "${options.only}".`, `Choose one of: ${names.join(', ') || '(the catalogue is empty)'}.`);
+  }
+  for (const b of broken.filter((b) => options.only === undefined || b.id === options.only)) report(false, `catalogue entry ${b.id}.patch cannot be read: ${b.problem}`);
+  if (entries.length === 0) return;
+  // Docker: one stack per lab at a time. Local: each worker's services are its own processes on free ports.
+  const width = kind === 'local' ? Math.max(1, Math.min(availableParallelism(), 4)) : 1;
+  const checkIds = new Set(lab.definition.steps.flatMap((s) => s.checks.map((ch) => ch.id)));
+  ctx.io.out(`\nMutant catalogue of ${lab.definition.id}: ${entries.length} entries on ${Math.min(width, entries.length)} scratch lab(s)`);
+  const started = performance.now();
+  let outcomes: Awaited<ReturnType<typeof runCatalogue>> = [];
+  try {
+    outcomes = await runCatalogue({
+      entries,
+      checkIds,
+      width,
+      openScratch: () => openScratchLab(ctx, lab, kind, options.keep === true),
+      onResult: (o) => report(o.ok, `${o.entry.kind} ${o.entry.id} (${(o.durationMs / 1000).toFixed(1)} s): ${o.detail}`),
+    });
+  } catch (error) {
+    report(false, `the catalogue run stopped: ${(error as Error).message}`);
+  }
+  const ran = new Set(outcomes.map((o) => o.entry.id));
+  for (const e of entries.filter((e) => !ran.has(e.id))) report(false, `${e.kind} ${e.id} did not run`);
+  const count = (kindOf: 'mutant' | 'variant') => {
+    const of = entries.filter((e) => e.kind === kindOf);
+    return `${outcomes.filter((o) => o.entry.kind === kindOf && o.ok).length}/${of.length}`;
+  };
+  ctx.io.out(`mutants caught ${count('mutant')}`);
+  ctx.io.out(`variants passed ${count('variant')}`);
+  ctx.io.out(ctx.io.color.dim(`catalogue ran in ${((performance.now() - started) / 1000).toFixed(0)} s`));
 }

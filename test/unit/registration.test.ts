@@ -41,7 +41,8 @@ describe('registration entries (lab 2 sync)', () => {
     await expect(loadEntries(dir)).rejects.toThrow(/entries\[0\.spiffe_id\].*trust domain/);
     const empty = workspaceWith(`[{ spiffe_id: '${TD}/x', parent_id: '${AGENT}', selectors: [] }]`);
     await expect(loadEntries(empty)).rejects.toThrow(/selector/);
-  });
+    // Each load is a child process (learner code never runs inside the grader): slow on a loaded machine.
+  }, 60_000);
 
   it('creates what is missing, deletes what is no longer listed, keeps what matches', async () => {
     const keep = { spiffe_id: `${TD}/mcp-server`, parent_id: AGENT, selectors: [{ type: 'docker', value: 'label:dev.ai-infra-labs.workload:mcp-server' }] };
@@ -52,12 +53,30 @@ describe('registration entries (lab 2 sync)', () => {
     expect(calls.filter((c) => c.includes('delete')).map((c) => c.at(-1))).toEqual(['stale-1']);
     const created = calls.find((c) => c.includes('create'));
     expect(created).toContain('-data');
-  });
+  }, 60_000);
 
   it('reports, never throws, when the server cannot be reached', async () => {
     const dir = workspaceWith('[]');
     const control: LabControl = { workspaceDir: dir, secretsDir: '/nonexistent', url: () => new URL('http://127.0.0.1:1'), exec: async () => ({ exitCode: 1, output: 'connection refused' }) };
     const problems = await applyRegistrations(control);
     expect(problems[0]?.message).toMatch(/did not list its entries: connection refused/);
-  });
+  }, 60_000);
+});
+
+describe('learner code runs outside the grader', () => {
+  it('loads entries.ts in a child process: what the module does to its process never reaches lab check', async () => {
+    const dir = workspaceWith(`[{ spiffe_id: '${TD}/mcp-server', parent_id: '${AGENT}', selectors: [{ type: 'docker', value: 'label:a:b' }] }];
+process.exitCode = 0; process.on('exit', () => { process.exitCode = 0; }); JSON.parse = () => ({ entries: [] }); (globalThis as Record<string, unknown>).graderPatched = true`);
+    const before = process.exitCode;
+    const entries = await loadEntries(dir);
+    expect(entries.map((e) => e.spiffe_id)).toEqual([`${TD}/mcp-server`]);
+    expect((globalThis as Record<string, unknown>).graderPatched).toBeUndefined();
+    expect(JSON.parse('{"a":1}')).toEqual({ a: 1 });
+    expect(process.exitCode).toBe(before);
+  }, 60_000);
+
+  it('a module that throws is reported with its message, so a stale server is never taken for the file', async () => {
+    const dir = workspaceWith(`[];\nthrow new Error('half-written entries')`);
+    await expect(loadEntries(dir)).rejects.toThrow(/could not be loaded: .*half-written entries/);
+  }, 60_000);
 });
