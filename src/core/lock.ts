@@ -6,11 +6,13 @@
  * stale and taken over. It covers the whole home rather than one workspace because active.json, which says
  * which lab runs, is shared by every workspace of the home.
  */
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { EnvironmentError } from './errors.js';
+import { ioErrorToLabError } from './io-errors.js';
+import { ensureLabHome } from './make-dirs.js';
 import type { Clock, ProcessControl } from './ports.js';
 
 const ownerSchema = z.object({ pid: z.number().int(), startTime: z.string(), command: z.string(), since: z.string() });
@@ -91,11 +93,12 @@ async function acquire(deps: LockDeps, file: string, command: string): Promise<v
   // Written whole, then hard-linked into place: the link either creates the lock atomically (like O_EXCL) or
   // fails with EEXIST, and a reader never sees a half-written lock.
   const tmp = `${file}.${owner.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  // The home is made level by level (make-dirs.ts says why), and a folder that cannot be written is said as such.
+  ensureLabHome(deps.home);
   try {
-    mkdirSync(deps.home, { recursive: true });
     writeFileSync(tmp, `${JSON.stringify(owner)}\n`);
   } catch (error) {
-    throw lockError(file, error as NodeJS.ErrnoException);
+    throw ioErrorToLabError(error, deps.home) ?? lockError(file, error as NodeJS.ErrnoException);
   }
   const started = Date.now();
   let told = false;
