@@ -43,3 +43,11 @@ export function removeScratchHomes(): void {
 export function runtimeRecord(home: string, lab: string): { runId: string; ports: Record<string, number>; services: Record<string, { pid: number }> } {
   return JSON.parse(readFileSync(path.join(home, lab, '.lab', 'runtime.json'), 'utf8'));
 }
+
+/** "N/N checks passed" for a whole lab, N counted from its definition: a test never goes stale when checks are added. */
+export async function allChecksPassed(labId: string): Promise<string> {
+  const { loadLab } = await import('../../src/core/lab-catalog.js');
+  const lab = await loadLab(labId);
+  const count = lab.definition.steps.reduce((sum, step) => sum + step.checks.length, 0);
+  return `${count}/${count} checks passed`;
+}
