@@ -103,7 +103,7 @@ async function openScratchLab(ctx: CommandContext, lab: LoadedLab, kind: Runtime
   const opened = session;
   return {
     workspaceDir: opened.paths.dir,
-    grade: () => grade(opened, ctx.clock),
+    grade: (checks) => grade(opened, ctx.clock, { checks }),
     close: async () => {
       try {
         await stopVerified(inner, opened);

@@ -4,12 +4,13 @@
  * environment (LAB_RUN_ID) so that stop can find and verify every process of the lab, strays included.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RuntimeRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
+import { logSectionMarker } from '../core/log-sections.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
 import type { JobResult, ServiceDefinition } from '../core/lab-definition.js';
 import { repoDir, type WorkspacePaths } from '../core/paths.js';
@@ -114,6 +115,7 @@ export class LocalRuntime implements Runtime {
     if (!(await isPortFree(port))) {
       throw busyPort(port, service.name);
     }
+    this.startLogSection(service.name);
     const pid = this.processes.spawnDetached({
       command: process.execPath,
       args: ['--import', TSX_LOADER, entryPath(service, this.paths.dir)],
@@ -213,6 +215,7 @@ export class LocalRuntime implements Runtime {
     const state = this.record.require();
     const service = this.lab.definition.services.find((s) => s.name === name && s.role === 'job');
     if (!service) throw new Error(`no job service "${name}"`);
+    this.startLogSection(name);
     return this.processes.run({
       command: process.execPath,
       args: ['--import', TSX_LOADER, entryPath(service, this.paths.dir)],
@@ -226,6 +229,12 @@ export class LocalRuntime implements Runtime {
   async logs(service: string): Promise<string> {
     const file = this.logFile(service);
     return existsSync(file) ? readFileSync(file, 'utf8') : '';
+  }
+
+  /** Each start begins a new log section: graders read only the current one (src/core/log-sections.ts). */
+  private startLogSection(service: string): void {
+    mkdirSync(this.paths.logs, { recursive: true });
+    appendFileSync(this.logFile(service), logSectionMarker(service, this.clock.now()));
   }
 
   private logFile(service: string): string {
