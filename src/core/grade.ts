@@ -45,7 +45,11 @@ export async function syncLab(session: LabSession): Promise<ServiceProblem[]> {
 export function attributeRootCause(results: CheckResult[], problems: ServiceProblem[]): CheckResult[] {
   if (problems.length === 0) return results;
   const cause = problems.map((p) => `${p.service}: ${p.message}`).join('; ');
-  const tails = problems.filter((p) => p.logTail).map((p) => `--- ${p.service} log ---\n${p.logTail}`).join('\n');
+  const tails = problems
+    .map((p) => [p.service, currentLogSection(p.logTail ?? '').trim()] as const)
+    .filter(([, tail]) => tail)
+    .map(([service, tail]) => `--- ${service} log (this run) ---\n${tail}`)
+    .join('\n');
   const services = problems.map((p) => p.service);
   return results.map((r) =>
     r.status === 'pass'
