@@ -21,6 +21,8 @@ export interface RpcProbe {
   query?: Record<string, string>;
   /** Extra top-level fields in the JSON body. */
   bodyExtra?: Record<string, unknown>;
+  /** Extra request headers. */
+  headers?: Record<string, string>;
 }
 
 export async function postRpc(endpoint: URL, method: ProbeMethod, signal: AbortSignal, probe: RpcProbe = {}): Promise<ProbeResponse> {
@@ -33,6 +35,7 @@ export async function postRpc(endpoint: URL, method: ProbeMethod, signal: AbortS
       accept: 'application/json, text/event-stream',
       'mcp-protocol-version': '2025-06-18',
       ...(probe.token ? { authorization: `${probe.scheme ?? 'Bearer'} ${probe.token}` } : {}),
+      ...probe.headers,
     },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, ...PROBE_METHODS[method], ...probe.bodyExtra }),
     signal,

@@ -70,6 +70,8 @@ export const noTokenRejected: CheckDefinition = {
     const elsewhere = [
       ...(await probeEveryMethod(ctx, { query: { access_token: token } }, (s) => s === 401)).map((m) => `in the query string: ${m}`),
       ...(await probeEveryMethod(ctx, { bodyExtra: { access_token: token } }, (s) => s === 401)).map((m) => `in the JSON body: ${m}`),
+      ...(await probeEveryMethod(ctx, { headers: { 'x-access-token': token, 'x-api-key': token } }, (s) => s === 401)).map((m) => `in an X-Access-Token / X-Api-Key header: ${m}`),
+      ...(await probeEveryMethod(ctx, { headers: { cookie: `access_token=${token}; token=${token}` } }, (s) => s === 401)).map((m) => `in a cookie: ${m}`),
     ];
     if (elsewhere.length > 0) return fail(`A valid token outside the Authorization header was accepted (${elsewhere.join(', ')}).`, 'Read the token only from the Authorization header; tokens in URLs leak into logs and histories.');
     return pass(`initialize, tools/list and tools/call without a token get 401 with resource_metadata="${metadataUrl}" (valid RFC 9728 metadata); tokens outside the header are ignored.`);
@@ -126,7 +128,7 @@ export const insufficientScope: CheckDefinition = {
     if (!anonymous.ok) return notEnforced(anonymous.status, 'scopes');
     const wrong: string[] = [];
     // Scopes are space-separated tokens compared exactly (RFC 6749 3.3): look-alikes must not match.
-    for (const scope of ['profile:read', 'docs:readonly', 'xdocs:read', 'docs:write']) {
+    for (const scope of ['profile:read', 'docs:readonly', 'xdocs:read', 'DOCS:READ', 'docs:write docs:list']) {
       const token = await graderToken(ctx, { scope });
       const bad = await probeEveryMethod(ctx, { token }, (s, h) => s === 403 && h.includes('insufficient_scope'));
       if (bad.length > 0) wrong.push(`"${scope}": ${bad.join(', ')}`);
@@ -148,6 +150,8 @@ export const validTokenServed: CheckDefinition = {
       const token = await graderToken(ctx);
       const lower = await probeEveryMethod(ctx, { token, scheme: 'bearer' }, (s) => s === 200);
       if (lower.length > 0) return fail(`A valid token sent as "bearer <token>" was refused: ${lower.join(', ')}.`, 'Auth schemes are case-insensitive (RFC 7235): compare the scheme without regard to case, as requireBearerAuth does.');
+      const several = await probeEveryMethod(ctx, { token: await graderToken(ctx, { scope: `profile:read ${REQUIRED_SCOPE}` }) }, (s) => s === 200);
+      if (several.length > 0) return fail(`A valid token whose scope is "profile:read ${REQUIRED_SCOPE}" was refused: ${several.join(', ')}.`, 'The scope claim is a space-separated set (RFC 6749 3.3): split it and look for docs:read among the scopes.');
       return await withMcpClient(mcpEndpoint(ctx), { authorization: `Bearer ${token}` }, ctx.signal, async (client) => {
         const result = await client.callTool({ name: 'search_documents', arguments: { query: 'protected resource metadata', top_k: 3 } });
         if (result.isError) return fail('With a valid token, search_documents returned an error.', 'See `lab logs mcp-server`.');

@@ -56,11 +56,25 @@ function hitIds(result: CallToolResult): string[] {
   const structured = (result.structuredContent as { results?: Array<{ id?: unknown }> } | undefined)?.results;
   if (Array.isArray(structured)) return structured.map((r) => r.id).filter((id): id is string => typeof id === 'string');
   const text = textOf(result);
+  const json = jsonIds(text);
+  if (json) return json;
   const leading = text
     .split('\n')
     .map((line) => /^\s*(?:\d+[.)]\s*|[-*]\s*)?\[([A-Za-z0-9][\w.-]*)\]/.exec(line)?.[1])
     .filter((id): id is string => id !== undefined);
   return leading.length > 0 ? leading : [...new Set([...text.matchAll(/\[([A-Za-z0-9][\w.-]*)\]/g)].map((m) => m[1]!))];
+}
+
+/** Hits written as JSON text (an array of hits, or { results: [...] }) rather than lines. */
+function jsonIds(text: string): string[] | undefined {
+  try {
+    const value = JSON.parse(text) as unknown;
+    const list = Array.isArray(value) ? value : (value as { results?: unknown; hits?: unknown }).results ?? (value as { hits?: unknown }).hits;
+    if (!Array.isArray(list)) return undefined;
+    return list.map((h) => (h as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
+  } catch {
+    return undefined;
+  }
 }
 
 export const searchMatchesIndex: CheckDefinition = {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { fail, pass, type CheckDefinition } from '../../src/core/lab-definition.js';
@@ -38,6 +38,21 @@ export function findLeak(text: string, signatures: Iterable<string>): string | u
   return undefined;
 }
 
+const SKIP = new Set(['node_modules', 'secrets', 'logs', '.git', 'backups']);
+
+function workspaceFiles(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (at: string, depth: number) => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const full = path.join(at, entry.name);
+      if (entry.isDirectory() && !SKIP.has(entry.name) && depth < 4) walk(full, depth + 1);
+      else if (entry.isFile() && statSync(full).size < 2_000_000) found.push(full);
+    }
+  };
+  walk(dir, 0);
+  return found;
+}
+
 export const noTokenLeaks: CheckDefinition = {
   id: 'no-token-leaks',
   title: 'No token, in any form, appears in logs, transcripts or tool results, or is forwarded to the index',
@@ -55,16 +70,22 @@ export const noTokenLeaks: CheckDefinition = {
         results.push(textOf(search), JSON.stringify(search.structuredContent ?? {}));
         const read = (await client.callTool({ name: 'get_document', arguments: { id: 'mcp-007' } })) as CallToolResult;
         results.push(textOf(read), JSON.stringify(read.structuredContent ?? {}));
+        const missing = (await client.callTool({ name: 'get_document', arguments: { id: 'no-such-document-404' } })) as CallToolResult;
+        results.push(textOf(missing));
+        results.push(JSON.stringify(await client.listTools()));
       });
     } catch (error) {
       return fail(`A valid token was not served, so leaks cannot be looked for: ${describeError(error)} (see check auth-valid-token).`, 'Fix auth-valid-token first.');
     }
+    // Raw, to see response headers too (a debug header echoing the token is a leak).
+    const raw = await postRpc(mcpEndpoint(ctx), 'tools/list', ctx.signal, { token: await graderToken(ctx) });
+    results.push([...raw.headers].map(([k, v]) => `${k}: ${v}`).join('\n'), raw.body);
     const run = await agentRun(ctx);
     const signatures = new Set([...mintedSignatures, ...issuedSignatures(ctx.secretsDir).slice(-50).map((r) => r.signature)]);
     const places: Array<[string, string]> = [];
     for (const service of ['mcp-server', 'rag-index', 'auth-server', 'agent']) places.push([`the ${service} log`, await ctx.logs(service)]);
-    const transcripts = path.join(ctx.workspaceDir, '.lab', 'transcripts');
-    for (const file of readdirSync(transcripts, { withFileTypes: true }).filter((f) => f.isFile())) places.push([`the transcript ${file.name}`, readFileSync(path.join(transcripts, file.name), 'utf8')]);
+    // Every other file in the workspace (transcripts, files learner code wrote), the secrets folder and older log sections aside.
+    for (const file of workspaceFiles(ctx.workspaceDir)) places.push([`the file ${path.relative(ctx.workspaceDir, file)}`, readFileSync(file, 'utf8')]);
     places.push(['the agent\'s output', run.output], ['a tool result', results.join('\n')]);
     for (const [where, text] of places) {
       const leak = findLeak(text, signatures);
@@ -77,7 +98,11 @@ export const noTokenLeaks: CheckDefinition = {
 };
 
 /** Paths a second endpoint tends to live at; the MCP endpoint itself and the metadata documents are not among them. */
-const OTHER_PATHS = ['/', '/mcp/', '/sse', '/messages', '/message', '/rpc', '/jsonrpc', '/api', '/api/mcp', '/v1/mcp', '/mcp/v1', '/search', '/api/search', '/documents', '/api/documents', '/tools', '/api/tools', '/debug', '/internal'];
+const OTHER_PATHS = [
+  '/', '/mcp/', '/mcp2', '/mcp-public', '/public', '/public/mcp', '/sse', '/messages', '/message', '/rpc', '/jsonrpc', '/api', '/api/mcp', '/v1/mcp', '/mcp/v1',
+  '/search', '/api/search', '/v1/search', '/api/v1/search', '/query', '/api/query', '/mcp/search', '/search_documents',
+  '/documents', '/api/documents', '/documents/mcp-001', '/api/documents/mcp-001', '/document', '/get_document', '/tools', '/api/tools', '/mcp/tools', '/debug', '/internal', '/status',
+];
 
 export const otherPathsProtected: CheckDefinition = {
   id: 'auth-other-paths',
@@ -89,7 +114,7 @@ export const otherPathsProtected: CheckDefinition = {
     const open: string[] = [];
     for (const p of OTHER_PATHS) {
       const rpc = await postRpc(new URL(p, base), 'tools/call', ctx.signal).catch(() => undefined);
-      const get = await fetch(new URL(`${p}${p.includes('search') ? '?q=workload+attestation&query=workload+attestation' : ''}`, base), { signal: ctx.signal }).then(async (r) => ({ status: r.status, body: await r.text() }), () => undefined);
+      const get = await fetch(new URL(`${p}?q=workload+attestation&query=workload+attestation&id=mcp-001`, base), { signal: ctx.signal }).then(async (r) => ({ status: r.status, body: await r.text() }), () => undefined);
       for (const [how, r] of [['POST tools/call', rpc], ['GET', get]] as const) {
         // A document id or a JSON-RPC result in a 2xx answer means data was served without a token.
         if (r && r.status >= 200 && r.status < 300 && (/"result"\s*:/.test(r.body) || /\b(?:mcp|spiffe|opa|mtls|rag|platform)-\d{3}\b/.test(r.body))) open.push(`${how} ${p}`);
