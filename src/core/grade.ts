@@ -68,7 +68,9 @@ export async function grade(session: LabSession, clock: Clock, options: { step?:
   // `checks` narrows the pass to those ids (the mutant runner: a mutant's verdict needs only the checks it names).
   const planned = plannedChecks(session, options.step).filter((p) => options.checks === undefined || options.checks.includes(p.check.id));
   const state = session.state.read();
-  const problems = [...(await session.runtime.refresh({ onProgress: options.onProgress })), ...(await syncLab(session))];
+  // Services that are down (refresh) explain every failure; configuration that could not be applied (sync) does not.
+  const down = await session.runtime.refresh({ onProgress: options.onProgress });
+  const problems = [...down, ...(await syncLab(session))];
   const startedAt = clock.now();
   const started = performance.now();
   // Jobs (the agent) run once per pass, however many checks read their output.
@@ -101,7 +103,7 @@ export async function grade(session: LabSession, clock: Clock, options: { step?:
     exec: (service, argv, options) => session.runtime.exec(service, argv, options),
     signal,
   });
-  const results = attributeRootCause(await runChecks(planned, context), problems);
+  const results = attributeRootCause(await runChecks(planned, context), down);
   const report = buildReport({
     lab: session.lab.definition,
     runtime: session.runtimeKind,
