@@ -28,9 +28,12 @@ const api = indexApi(index);
 const server = createServer((req, res) => {
   const carried = ['authorization', 'proxy-authorization', 'cookie'].filter((h) => req.headers[h] !== undefined);
   if (JWT_LIKE.test(`${req.url ?? ''} ${Object.values(req.headers).join(' ')}`)) carried.push('a JWT-shaped value');
-  res.on('finish', () => {
-    console.log(`rag-index request at ${new Date().toISOString()}: ${req.method} ${JSON.stringify((req.url ?? '').slice(0, 300))} -> ${res.statusCode}${carried.length > 0 ? ` CREDENTIALS FORWARDED: ${carried.join(', ')}` : ''}`);
-  });
+  // Health probes (every second under compose) would bury the requests that matter.
+  if (req.url !== '/health' || carried.length > 0) {
+    res.on('finish', () => {
+      console.log(`rag-index request at ${new Date().toISOString()}: ${req.method} ${JSON.stringify((req.url ?? '').slice(0, 300))} -> ${res.statusCode}${carried.length > 0 ? ` CREDENTIALS FORWARDED: ${carried.join(', ')}` : ''}`);
+    });
+  }
   api(req, res);
 });
 
