@@ -4,6 +4,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { fail, pass, type CheckDefinition } from '../../src/core/lab-definition.js';
 import { describeError, idsInResult, withMcpClient } from '../lib/mcp-client.js';
 import { getJson } from '../lib/http-probe.js';
+import { MAX_TOP_K } from '../../src/services/rag-index/search-index.js';
 import { graderHeaders, mcpEndpoint } from './grader.js';
 
 const SERVER_FIX = 'Look at `lab logs mcp-server`; the server is restarted from mcp-server/*.ts at every `lab check`.';
@@ -75,16 +76,20 @@ export const searchToolSchema: CheckDefinition = {
         if (!tool) {
           return fail(`tools/list has no "search_documents" (it lists: ${tools.map((t) => t.name).join(', ') || 'nothing'}).`, 'Register it with server.registerTool("search_documents", ...) in mcp-server/tools.ts.');
         }
-        const props = (tool.inputSchema.properties ?? {}) as Record<string, { type?: string }>;
+        const props = (tool.inputSchema.properties ?? {}) as Record<string, { type?: string; maximum?: number; minimum?: number; exclusiveMaximum?: number }>;
+        const topK = props.top_k ?? {};
+        const max = topK.maximum ?? (topK.exclusiveMaximum !== undefined ? topK.exclusiveMaximum - 1 : undefined);
         const required = tool.inputSchema.required ?? [];
         const problems = [
           props.query?.type !== 'string' && 'query must be a string',
           !required.includes('query') && 'query must be required',
           !['integer', 'number'].includes(props.top_k?.type ?? '') && 'top_k must be an integer',
           required.includes('top_k') && 'top_k must be optional',
+          (max === undefined || max > MAX_TOP_K || max < 1) && `top_k must advertise its bounds (maximum ${MAX_TOP_K}, what the index accepts), so agents see the limit before calling`,
+          (topK.minimum === undefined || topK.minimum < 1) && 'top_k must advertise minimum 1',
           props.collection?.type !== 'string' && 'collection must be a string',
           required.includes('collection') && 'collection must be optional',
-          !tool.description && 'the tool needs a description (agents choose tools by it)',
+          !isSentence(tool.description) && 'the tool needs a description that says what it does in a sentence (agents choose tools by it)',
         ].filter(Boolean);
         if (problems.length > 0) {
           return fail(`search_documents' input schema is not right: ${problems.join('; ')}.`, 'Use inputSchema { query: z.string(), top_k: z.number().int().min(1).max(20).optional(), collection: z.string().optional() } and a description.', { inputSchema: tool.inputSchema });
@@ -96,6 +101,12 @@ export const searchToolSchema: CheckDefinition = {
     }
   },
 };
+
+/** A description agents can choose by: several words, not a placeholder. */
+export function isSentence(text: string | undefined): boolean {
+  const words = (text ?? '').trim().split(/\s+/).filter((w) => /[a-z]/i.test(w));
+  return words.length >= 5 && !/^(todo|tbd|fixme|description)\b/i.test((text ?? '').trim());
+}
 
 interface GradedQuery {
   id: string;

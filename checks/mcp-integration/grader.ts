@@ -1,13 +1,18 @@
 /**
- * What the mcp-integration checks share: where the services are, a valid token for the grader (so earlier
- * steps' checks keep passing once step 4 requires authentication), and the agent's transcript.
+ * What the mcp-integration checks share: where the services are, tokens for the grader (so earlier steps'
+ * checks keep passing once step 4 requires authentication), the agent's run and the runner-owned evidence of
+ * what really happened (the auth-server's issuance record, the rag-index request log).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { importJWK, SignJWT, type JWK } from 'jose';
 import type { CheckContext } from '../../src/core/lab-definition.js';
-import { signAccessToken } from '../../src/services/auth-server/credentials.js';
+import { CLIENTS_FILE, issuedSignatures, readJson, SIGNING_KEY_FILE, type RegisteredClient } from '../../src/services/auth-server/credentials.js';
 
 export const REQUIRED_SCOPE = 'docs:read';
+/** As the auth-server issues them: a grader token must not be told apart from the agent's by its lifetime. */
+const TOKEN_TTL_SECONDS = 600;
 
 /** Where the checker reaches the MCP endpoint. */
 export const mcpEndpoint = (ctx: CheckContext) => new URL('/mcp', ctx.url('mcp-server'));
@@ -15,14 +20,42 @@ export const mcpEndpoint = (ctx: CheckContext) => new URL('/mcp', ctx.url('mcp-s
 export const mcpResource = (ctx: CheckContext) => new URL('/mcp', ctx.serviceUrl('mcp-server'));
 export const issuerOf = (ctx: CheckContext) => ctx.serviceUrl('auth-server').origin;
 
-export function graderToken(ctx: CheckContext, overrides: { scope?: string; ttlSeconds?: number; audience?: string } = {}): Promise<string> {
-  return signAccessToken(ctx.secretsDir, {
-    issuer: issuerOf(ctx),
-    audience: overrides.audience ?? mcpResource(ctx).href,
-    subject: 'lab-grader',
-    scope: overrides.scope ?? REQUIRED_SCOPE,
-    ttlSeconds: overrides.ttlSeconds ?? 120,
-  });
+/** The agent's OAuth client id: grader tokens carry it too, so a server cannot treat the grader differently. */
+export function agentClientId(ctx: CheckContext): string {
+  return readJson<RegisteredClient[]>(path.join(ctx.secretsDir, CLIENTS_FILE))[0]!.client_id;
+}
+
+/** Signature segments of every token this grader process minted: the leak checks look for them. */
+export const mintedSignatures = new Set<string>();
+
+export interface TokenOverrides {
+  scope?: string;
+  ttlSeconds?: number;
+  audience?: string;
+  issuer?: string;
+  /** Seconds from now before which the token is not valid (nbf). */
+  notBeforeIn?: number;
+}
+
+/** A token exactly like the auth-server's (same key, claims, subject and lifetime), with overrides for negative probes. */
+export async function graderToken(ctx: CheckContext, overrides: TokenOverrides = {}): Promise<string> {
+  const jwk = readJson<JWK>(path.join(ctx.secretsDir, SIGNING_KEY_FILE));
+  const key = await importJWK(jwk, 'EdDSA');
+  const clientId = agentClientId(ctx);
+  const now = Math.floor(Date.now() / 1000);
+  const ttl = overrides.ttlSeconds ?? TOKEN_TTL_SECONDS;
+  const jwt = new SignJWT({ scope: overrides.scope ?? REQUIRED_SCOPE, client_id: clientId })
+    .setProtectedHeader({ alg: 'EdDSA', kid: jwk.kid, typ: 'at+jwt' })
+    .setIssuer(overrides.issuer ?? issuerOf(ctx))
+    .setAudience(overrides.audience ?? mcpResource(ctx).href)
+    .setSubject(clientId)
+    .setIssuedAt(Math.min(now, now + ttl - 60))
+    .setExpirationTime(now + ttl)
+    .setJti(randomBytes(12).toString('hex'));
+  if (overrides.notBeforeIn !== undefined) jwt.setNotBefore(now + overrides.notBeforeIn);
+  const token = await jwt.sign(key);
+  mintedSignatures.add(token.split('.')[2]!);
+  return token;
 }
 
 export async function graderHeaders(ctx: CheckContext): Promise<Record<string, string>> {
@@ -34,8 +67,16 @@ export interface TranscriptEntry {
   [key: string]: unknown;
 }
 
+export interface AgentRun {
+  exitCode: number;
+  output: string;
+  entries: TranscriptEntry[];
+  /** When the grader asked for the run (issuance and index evidence must be at least this recent). */
+  since: number;
+}
+
 /** Runs the agent (once per `lab check`: the context memoises jobs) and reads what it wrote. */
-export async function agentRun(ctx: CheckContext): Promise<{ exitCode: number; output: string; entries: TranscriptEntry[] }> {
+export async function agentRun(ctx: CheckContext): Promise<AgentRun> {
   const job = await ctx.runJob('agent');
   let text = '';
   try {
@@ -46,13 +87,43 @@ export async function agentRun(ctx: CheckContext): Promise<{ exitCode: number; o
   const entries = text
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as TranscriptEntry);
-  return { ...job, entries };
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as TranscriptEntry];
+      } catch {
+        return [];
+      }
+    });
+  return { exitCode: job.exitCode, output: job.output, entries, since: job.startedAt ?? Date.now() - 60_000 };
 }
 
-export function agentFailure(run: { output: string; entries: TranscriptEntry[] }): string {
+export function agentFailure(run: { exitCode?: number; output: string; entries: TranscriptEntry[] }): string {
   const error = run.entries.find((e) => e.type === 'error');
   if (error) return `the agent failed during ${String(error.stage)}: ${String(error.message)}`;
   const last = run.output.trim().split('\n').slice(-3).join(' | ');
-  return `the agent wrote no transcript${last ? ` (output: ${last})` : ''}`;
+  if (run.exitCode !== undefined && run.exitCode !== 0) return `the agent exited with status ${run.exitCode}${last ? ` (output: ${last})` : ''}`;
+  return `the agent wrote no usable transcript${last ? ` (output: ${last})` : ''}`;
+}
+
+export interface IndexRequest {
+  at: number;
+  url: URL;
+  line: string;
+}
+
+/**
+ * The rag-index's own request log (runner code): what the MCP server really asked for, from `since` (epoch
+ * ms) on. The index is not restarted between grading passes, so older lines belong to earlier solutions.
+ */
+export async function indexRequests(ctx: CheckContext, since: number): Promise<IndexRequest[]> {
+  const log = await ctx.logs('rag-index');
+  return [...log.matchAll(/^rag-index request at (\S+): [A-Z]+ ("(?:[^"\\]|\\.)*").*$/gm)]
+    .map((m) => ({ at: Date.parse(m[1]!.replace(/:$/, '')), url: new URL(JSON.parse(m[2]!) as string, 'http://index'), line: m[0] }))
+    .filter((r) => r.at >= since - 1000);
+}
+
+/** Tokens the auth-server issued to the agent at or after `since` (its issuance record, runner-owned). */
+export function issuedToAgentSince(ctx: CheckContext, since: number): number {
+  const agent = agentClientId(ctx);
+  return issuedSignatures(ctx.secretsDir).filter((r) => r.client_id === agent && Date.parse(r.at) >= since - 1000).length;
 }

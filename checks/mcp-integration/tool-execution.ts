@@ -1,11 +1,29 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { fail, pass, type CheckDefinition } from '../../src/core/lab-definition.js';
 import { describeError, idsInResult, textOf, withMcpClient } from '../lib/mcp-client.js';
+import { readdirSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import path from 'node:path';
+import { getJson } from '../lib/http-probe.js';
+import { isSentence } from './build-server.js';
 import { graderHeaders, mcpEndpoint } from './grader.js';
+
+const squash = (text: string) => text.replace(/\s+/g, ' ').trim();
+/** A document written as JSON text ({ title, body, ... }) read as its title and body, so any shape the step allows passes. */
+function readable(text: string): string {
+  try {
+    const doc = JSON.parse(text) as { title?: unknown; body?: unknown; document?: { title?: unknown; body?: unknown } };
+    const d = doc.document ?? doc;
+    if (typeof d.body === 'string') return `${String(d.title ?? '')}\n${d.body}\n${text}`;
+  } catch {
+    /* not JSON: plain text */
+  }
+  return text;
+}
 
 export const getDocument: CheckDefinition = {
   id: 'get-document',
-  title: 'get_document returns a whole document found by search',
+  title: 'get_document returns the document asked for, whole (title and full body), compared with the index',
   async run(ctx) {
     try {
       return await withMcpClient(mcpEndpoint(ctx), await graderHeaders(ctx), ctx.signal, async (client) => {
@@ -15,20 +33,39 @@ export const getDocument: CheckDefinition = {
         if ((tool.inputSchema.properties as Record<string, { type?: string }> | undefined)?.id?.type !== 'string' || !tool.inputSchema.required?.includes('id')) {
           return fail('get_document must take a required string "id".', 'Use inputSchema { id: z.string() }.');
         }
+        if (!isSentence(tool.description)) return fail(`get_document's description ${JSON.stringify(tool.description ?? '')} does not say what it does in a sentence.`, 'Describe it, e.g. "Read one document of the knowledge base in full, by the id that search_documents returned."');
+        // Several documents, two from the same collection, in random order: identity, not just "some text".
         const search = (await client.callTool({ name: 'search_documents', arguments: { query: 'workload attestation', top_k: 1 } })) as CallToolResult;
-        const id = idsInResult(search)[0];
-        if (!id) return fail('search_documents returned no document id to read.', 'Finish step 1 first.');
-        const result = (await client.callTool({ name: 'get_document', arguments: { id } })) as CallToolResult;
-        const text = textOf(result);
-        if (result.isError) return fail(`get_document("${id}") returned an error: ${text.slice(0, 200)}.`, 'Call index.getDocument(id) and return its title and body as text content.');
-        if (text.length < 400) return fail(`get_document("${id}") returned only ${text.length} characters: that is not the whole document.`, 'Return the document body, not just the title or snippet.');
-        return pass(`get_document("${id}") returned ${text.length} characters.`);
+        if (!idsInResult(search)[0]) return fail('search_documents returned no document id to read.', 'Finish step 1 first (see check search-recall).');
+        const ids = [...new Set([idsInResult(search)[0]!, ...heldOutIds(ctx.repoDir)])];
+        for (const id of ids) {
+          const truth = (await getJson(new URL(`/documents/${encodeURIComponent(id)}`, ctx.url('rag-index')), ctx.signal)).body as { title: string; body: string };
+          const result = (await client.callTool({ name: 'get_document', arguments: { id } })) as CallToolResult;
+          const text = readable(textOf(result));
+          if (result.isError) return fail(`get_document("${id}") returned an error: ${text.slice(0, 200)}.`, 'Call index.getDocument(id) and return its title and body as text content.');
+          const named = idsInResult(result).filter((x) => /^[a-z]+-\d{3}$/.test(x));
+          if (named.length > 0 && named[0] !== id) return fail(`get_document("${id}") returned document ${named[0]}.`, 'Return the document the index has for the id you were given; do not cache by anything else.');
+          if (!squash(text).includes(squash(truth.title))) return fail(`get_document("${id}") does not contain that document's title "${truth.title}": it returned another document or none.`, 'Return the title and the whole body of index.getDocument(id).');
+          if (!squash(text).includes(squash(truth.body))) {
+            return fail(`get_document("${id}") returned ${text.length} characters, but not the document's whole body (${truth.body.length} characters in the index).`, 'Return the whole body, not a snippet or a truncated version.');
+          }
+        }
+        return pass(`get_document returned ${ids.length} documents whole, each the one asked for.`);
       });
     } catch (error) {
       return fail(`Calling the tools failed: ${describeError(error)}.`, 'Look at `lab logs mcp-server`.');
     }
   },
 };
+
+/** Two random documents of one collection and one of another, drawn per run. */
+function heldOutIds(repoDir: string): string[] {
+  const root = path.join(repoDir, 'fixtures', 'corpus');
+  const byCollection = readdirSync(root).map((c) => readdirSync(path.join(root, c)).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3)));
+  const shuffled = (items: string[]) => items.map((v) => [randomInt(1_000_000), v] as const).sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  const [first, second] = shuffled(byCollection.map((_, i) => String(i))).map(Number);
+  return [...shuffled(byCollection[first!]!).slice(0, 2), ...shuffled(byCollection[second ?? first!]!).slice(0, 1)];
+}
 
 export const toolErrors: CheckDefinition = {
   id: 'tool-errors',

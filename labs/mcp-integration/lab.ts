@@ -2,8 +2,10 @@ import path from 'node:path';
 import { defineLab } from '../../src/core/lab-definition.js';
 import { agentCredentialsFile, provisionCredentials } from '../../src/services/auth-server/credentials.js';
 import { agentDiscovers, agentReadsDocument } from '../../checks/mcp-integration/agent.js';
+import { agentAuthenticated } from '../../checks/mcp-integration/agent.js';
+import { noTokenLeaks, otherPathsProtected } from '../../checks/mcp-integration/secrets.js';
+import { searchMatchesIndex } from '../../checks/mcp-integration/search-fidelity.js';
 import {
-  agentAuthenticated,
   badTokensRejected,
   insufficientScope,
   noTokenRejected,
@@ -91,7 +93,7 @@ export default defineLab({
         'In mcp-server/tools.ts, server.registerTool takes a name, { title, description, inputSchema } and an async handler. inputSchema is a plain object of zod types, not z.object(...).',
         'The handler returns { content: [{ type: "text", text }] }. Put each hit\'s id in the text as "[id] title", or return structuredContent: { results: hits } as well.',
       ],
-      checks: [indexReady, mcpInitialize, searchToolSchema, searchRecall],
+      checks: [indexReady, mcpInitialize, searchToolSchema, searchRecall, searchMatchesIndex],
     },
     {
       id: 'connect-agent',
@@ -123,7 +125,7 @@ export default defineLab({
         'jose: const keys = createRemoteJWKSet(new URL(oauthMetadata.jwks_uri)); const { payload } = await jwtVerify(token, keys, { issuer, audience: resourceUrl.href }).',
         'requireBearerAuth rejects AuthInfo without a numeric expiresAt: return expiresAt: payload.exp. Then send the token from agent/connect.ts.',
       ],
-      checks: [protectedResourceMetadata, noTokenRejected, badTokensRejected, insufficientScope, validTokenServed, agentAuthenticated],
+      checks: [protectedResourceMetadata, noTokenRejected, badTokensRejected, insufficientScope, validTokenServed, otherPathsProtected, agentAuthenticated, noTokenLeaks],
     },
   ],
 });

@@ -152,7 +152,8 @@ export function buildProgram(ctx: CommandContext, setExit: (code: number) => voi
     .addOption(new Option('--runtime <kind>', 'where services run: auto = docker when the engine answers, else local').choices([...RUNTIME_CHOICES]).default('auto'))
     .option('--keep', 'keep the scratch workspace for inspection')
     .option('--only <id>', 'run only this mutant or variant of the catalogue (for authors)')
-    .action(run(async () => async (lab: string, o: { runtime: string; keep?: boolean; only?: string }) => (await import('../commands/test.js')).testCommand(ctx, lab, o)));
+    .option('--no-mutants', 'skip the mutant catalogue (the step self-test only)')
+    .action(run(async () => async (lab: string, o: { runtime: string; keep?: boolean; only?: string; mutants: boolean }) => (await import('../commands/test.js')).testCommand(ctx, lab, o)));
 
   const images = program.command('images').description('the container images of the labs: list, pull, save/load for offline classrooms, build-local from sources');
   images

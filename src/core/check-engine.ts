@@ -84,7 +84,7 @@ async function runOne(
       status: 'error',
       durationMs: Math.round(now() - started),
       message: `The check could not run: ${(error as Error).message ?? String(error)}`,
-      fix: 'Check that the lab is running (`lab status`); if it is, this is a bug in the check: please report it with `lab check --json`.',
+      fix: 'A service the check needs is probably down or answering garbage: see `lab status` and `lab logs <service>`, then run `lab check` again.',
     };
   } finally {
     clearTimeout(timer);

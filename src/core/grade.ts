@@ -3,11 +3,12 @@
  * the run in the learner's progress. Shared by `lab check`, the walkthrough and `lab test`.
  */
 import type { Clock } from './ports.js';
-import { runChecks, type PlannedCheck } from './check-engine.js';
+import { runChecks, type CheckResult, type PlannedCheck } from './check-engine.js';
 import { buildReport, type CheckReport } from './check-report.js';
 import { UsageError } from './errors.js';
 import type { CheckContext, JobResult } from './lab-definition.js';
 import type { LabSession } from './lab-session.js';
+import { currentLogSection } from './log-sections.js';
 import { repoDir } from './paths.js';
 import type { ServiceProblem, StartProgress } from '../runtimes/runtime.js';
 
@@ -36,10 +37,40 @@ export async function syncLab(session: LabSession): Promise<ServiceProblem[]> {
   });
 }
 
-export async function grade(session: LabSession, clock: Clock, options: { step?: number; onProgress?: StartProgress } = {}): Promise<GradeResult> {
-  const planned = plannedChecks(session, options.step);
+/**
+ * When a learner service is down or crashed, every check that did not pass reports that one cause with the
+ * service's log tail, not its own symptom (a refused connection, a timeout) or a fix for some other step's file.
+ * The check's own message stays in details.symptom.
+ */
+export function attributeRootCause(results: CheckResult[], problems: ServiceProblem[]): CheckResult[] {
+  if (problems.length === 0) return results;
+  const cause = problems.map((p) => `${p.service}: ${p.message}`).join('; ');
+  const tails = problems
+    .map((p) => [p.service, currentLogSection(p.logTail ?? '').trim()] as const)
+    .filter(([, tail]) => tail)
+    .map(([service, tail]) => `--- ${service} log (this run) ---\n${tail}`)
+    .join('\n');
+  const services = problems.map((p) => p.service);
+  return results.map((r) =>
+    r.status === 'pass'
+      ? r
+      : {
+          ...r,
+          status: 'fail',
+          message: `Could not be tested because ${services.join(' and ')} ${services.length > 1 ? 'are' : 'is'} not running (${cause}).${tails ? `\n${tails}` : ''}`,
+          fix: `Fix ${services.join(' and ')} first: the log above says why it stopped (\`lab logs ${services[0]}\`); then run \`lab check\` again.`,
+          details: { ...r.details, rootCause: services, symptom: r.message },
+        },
+  );
+}
+
+export async function grade(session: LabSession, clock: Clock, options: { step?: number; checks?: string[]; onProgress?: StartProgress } = {}): Promise<GradeResult> {
+  // `checks` narrows the pass to those ids (the mutant runner: a mutant's verdict needs only the checks it names).
+  const planned = plannedChecks(session, options.step).filter((p) => options.checks === undefined || options.checks.includes(p.check.id));
   const state = session.state.read();
-  const problems = [...(await session.runtime.refresh({ onProgress: options.onProgress })), ...(await syncLab(session))];
+  // Services that are down (refresh) explain every failure; configuration that could not be applied (sync) does not.
+  const down = await session.runtime.refresh({ onProgress: options.onProgress });
+  const problems = [...down, ...(await syncLab(session))];
   const startedAt = clock.now();
   const started = performance.now();
   // Jobs (the agent) run once per pass, however many checks read their output.
@@ -61,14 +92,18 @@ export async function grade(session: LabSession, clock: Clock, options: { step?:
       return target;
     },
     runJob: (service) => {
-      if (!jobs.has(service)) jobs.set(service, session.runtime.runJob(service));
+      if (!jobs.has(service)) {
+        const startedAt = Date.now();
+        jobs.set(service, session.runtime.runJob(service).then((result) => ({ ...result, startedAt })));
+      }
       return jobs.get(service)!;
     },
-    logs: (service) => session.runtime.logs(service),
+    // Only the current run's section: an earlier, since-fixed solution's lines must not fail a check.
+    logs: async (service) => currentLogSection(await session.runtime.logs(service)),
     exec: (service, argv, options) => session.runtime.exec(service, argv, options),
     signal,
   });
-  const results = await runChecks(planned, context);
+  const results = attributeRootCause(await runChecks(planned, context), down);
   const report = buildReport({
     lab: session.lab.definition,
     runtime: session.runtimeKind,

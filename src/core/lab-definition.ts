@@ -23,6 +23,8 @@ export const fail = (message: string, fix: string, details?: Record<string, unkn
 export interface JobResult {
   exitCode: number;
   output: string;
+  /** When the run began (epoch ms), set by the grading pass: evidence older than this is not this run's. */
+  startedAt?: number;
 }
 
 /**

@@ -12,7 +12,8 @@ import { applyFilePatch, PatchError } from './mutant-patch.js';
 export interface ScratchLab {
   /** The solved workspace the entries are applied to. */
   workspaceDir: string;
-  grade(): Promise<GradeResult>;
+  /** One grading pass; `checks` narrows it to those ids. */
+  grade(checks?: string[]): Promise<GradeResult>;
   close(): Promise<void>;
 }
 
@@ -66,7 +67,8 @@ export async function runEntry(lab: ScratchLab, entry: CatalogueEntry, checkIds:
     throw error;
   }
   try {
-    const { report, problems } = await lab.grade();
+    // A mutant's verdict needs only the checks it names (they fail, so `lab check` exits 1); a variant needs all.
+    const { report, problems } = await lab.grade(entry.kind === 'mutant' ? entry.catches : undefined);
     const statuses = new Map(report.steps.flatMap((s) => s.checks.map((c) => [c.id, c.status] as [string, string])));
     const verdict = judge(entry, statuses);
     const notes = entry.kind === 'variant' && !verdict.ok ? report.steps.flatMap((s) => s.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.message}`)) : [];

@@ -6,11 +6,12 @@
  * workspace from the markers alone, with runtime.json corrupt or gone.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { findLabProcesses, MARKER, stopLabProcesses, verifyRecorded, type LabMarkers } from './lab-processes.js';
 import { localRecordSchema, RuntimeRecord, type LocalRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
+import { logSectionMarker } from '../core/log-sections.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
 import type { JobResult, ServiceDefinition } from '../core/lab-definition.js';
 import { repoDir, type WorkspacePaths } from '../core/paths.js';
@@ -143,6 +144,7 @@ export class LocalRuntime implements Runtime {
     if (!(await isPortFree(port))) {
       throw busyPort(port, service.name);
     }
+    this.startLogSection(service.name);
     const pid = this.processes.spawnDetached({
       command: process.execPath,
       args: nodeArgs(service, this.paths.dir),
@@ -232,6 +234,7 @@ export class LocalRuntime implements Runtime {
     const state = this.record.require();
     const service = this.lab.definition.services.find((s) => s.name === name && s.role === 'job');
     if (!service) throw new Error(`no job service "${name}"`);
+    this.startLogSection(name);
     return this.processes.run({
       command: process.execPath,
       args: nodeArgs(service, this.paths.dir),
@@ -245,6 +248,12 @@ export class LocalRuntime implements Runtime {
   async logs(service: string): Promise<string> {
     const file = this.logFile(service);
     return existsSync(file) ? readFileSync(file, 'utf8') : '';
+  }
+
+  /** Each start begins a new log section: graders read only the current one (src/core/log-sections.ts). */
+  private startLogSection(service: string): void {
+    mkdirSync(this.paths.logs, { recursive: true });
+    appendFileSync(this.logFile(service), logSectionMarker(service, this.clock.now()));
   }
 
   private logFile(service: string): string {

@@ -82,7 +82,7 @@ describe('lab on the local runtime', () => {
     expect(backups.some((b) => readFileSync(path.join(home, '.backups', LAB, b, 'mcp-server', 'tools.ts'), 'utf8').includes('// my own attempt'))).toBe(true);
 
     const check = await lab('check', '1');
-    expect(check.stdout).toContain('4/4 checks passed');
+    expect(check.stdout).toContain('5/5 checks passed');
     expect(check.exitCode).toBe(0);
   });
 

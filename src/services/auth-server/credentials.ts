@@ -3,7 +3,7 @@
  * per agent. Created fresh on every lab start (never shipped, never logged), files mode 0600.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 // jose loads when a key is made or a token signed: lab.ts imports this module, and `lab status` never signs.
 import type { JWK } from 'jose';
@@ -83,4 +83,26 @@ export async function signAccessToken(secretsDir: string, claims: TokenClaims): 
     .setExpirationTime(now + claims.ttlSeconds)
     .setJti(randomBytes(12).toString('hex'))
     .sign(key);
+}
+
+/**
+ * The issuance record graders read (secrets dir, 0600, runner-owned): who got a token, and its signature
+ * segment, by which the leak checks recognise that token in logs, transcripts and tool results. The signature
+ * alone is not a credential (it cannot be replayed without the header and payload it signs).
+ */
+export const ISSUED_TOKENS_FILE = 'issued-tokens.jsonl';
+
+export function recordIssued(secretsDir: string, clientId: string, token: string): void {
+  appendFileSync(path.join(secretsDir, ISSUED_TOKENS_FILE), `${JSON.stringify({ at: new Date().toISOString(), client_id: clientId, signature: token.split('.')[2] })}\n`, { mode: 0o600 });
+}
+
+export function issuedSignatures(secretsDir: string): Array<{ at: string; client_id: string; signature: string }> {
+  try {
+    return readFileSync(path.join(secretsDir, ISSUED_TOKENS_FILE), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { at: string; client_id: string; signature: string });
+  } catch {
+    return [];
+  }
 }

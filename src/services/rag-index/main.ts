@@ -22,7 +22,22 @@ const modulePath = env('COLLECTIONS_MODULE', path.join(repoDir, 'src', 'services
 const { collections } = await importModule<{ collections: CollectionSource[] }>(modulePath);
 const index = new SearchIndex(loadCollections(corpusDir, collections ?? []));
 
-const server = createJsonServer(indexApi(index));
+// The request log is the graders' evidence of what the MCP server really asked (learner code cannot write it):
+// each request's path and query, and whether it carried credentials, which an MCP server must never forward
+// (the credential itself is never logged).
+const JWT_LIKE = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
+const api = indexApi(index);
+const server = createJsonServer((req, res) => {
+  const carried = ['authorization', 'proxy-authorization', 'cookie'].filter((h) => req.headers[h] !== undefined);
+  if (JWT_LIKE.test(`${req.url ?? ''} ${Object.values(req.headers).join(' ')}`)) carried.push('a JWT-shaped value');
+  // Health probes (every second under compose) would bury the requests that matter.
+  if (req.url !== '/health' || carried.length > 0) {
+    res.on('finish', () => {
+      console.log(`rag-index request at ${new Date().toISOString()}: ${req.method} ${JSON.stringify((req.url ?? '').slice(0, 300))} -> ${res.statusCode}${carried.length > 0 ? ` CREDENTIALS FORWARDED: ${carried.join(', ')}` : ''}`);
+    });
+  }
+  api(req, res);
+});
 
 const host = env('HOST', '127.0.0.1');
 const port = Number(env('PORT'));
