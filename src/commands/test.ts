@@ -3,6 +3,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CommandContext } from '../cli/context.js';
 import { UsageError } from '../core/errors.js';
+import { printable } from '../core/printable.js';
 import { grade } from '../core/grade.js';
 import { loadLab, type LoadedLab } from '../core/lab-catalog.js';
 import { loadCatalogue } from '../core/mutant-catalogue.js';
@@ -114,6 +115,20 @@ async function openScratchLab(ctx: CommandContext, lab: LoadedLab, kind: Runtime
   };
 }
 
+/**
+ * How many scratch labs grade the catalogue side by side. Local: one per core (up to 4). Docker: 2 by default;
+ * a lab 2 stack spends most of a mutant's time waiting (container restarts, SVID issuance), not computing.
+ * LAB_TEST_WIDTH overrides both.
+ */
+export function catalogueWidth(kind: RuntimeKind, override: string | undefined): number {
+  if (override !== undefined && override !== '') {
+    const n = Number(override);
+    if (!Number.isInteger(n) || n < 1 || n > 16) throw new UsageError(`LAB_TEST_WIDTH is ${printable(override)}; it must be a whole number from 1 to 16.`, 'Unset it for the default (local: one per core, up to 4; Docker: 2).');
+    return n;
+  }
+  return kind === 'local' ? Math.max(1, Math.min(availableParallelism(), 4)) : 2;
+}
+
 async function catalogueSelfTest(ctx: CommandContext, lab: LoadedLab, kind: RuntimeKind, options: { keep?: boolean; only?: string }, report: Report): Promise<void> {
   const { entries: all, broken } = loadCatalogue(lab.dir);
   const entries = options.only === undefined ? all : all.filter((e) => e.id === options.only);
@@ -123,8 +138,8 @@ async function catalogueSelfTest(ctx: CommandContext, lab: LoadedLab, kind: Runt
   }
   for (const b of broken.filter((b) => options.only === undefined || b.id === options.only)) report(false, `catalogue entry ${b.id}.patch cannot be read: ${b.problem}`);
   if (entries.length === 0) return;
-  // Docker: one stack per lab at a time. Local: each worker's services are its own processes on free ports.
-  const width = kind === 'local' ? Math.max(1, Math.min(availableParallelism(), 4)) : 1;
+  // Each worker has a scratch home of its own: local services on free ports, or a compose project of its own.
+  const width = catalogueWidth(kind, ctx.env.LAB_TEST_WIDTH);
   const checkIds = new Set(lab.definition.steps.flatMap((s) => s.checks.map((ch) => ch.id)));
   ctx.io.out(`\nMutant catalogue of ${lab.definition.id}: ${entries.length} entries on ${Math.min(width, entries.length)} scratch lab(s)`);
   const started = performance.now();

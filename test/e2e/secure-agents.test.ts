@@ -14,6 +14,7 @@ import { auditLogIn } from '../../src/core/paths.js';
 import { searchAs } from '../../checks/secure-agents/policy.js';
 import { IMPOSTOR } from '../../checks/secure-agents/calls.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';
+import { catalogueCounts } from '../helpers/catalogue.js';
 import { allChecksPassed, cliIn, runtimeRecord, scratchHome } from '../helpers/cli.js';
 import { announceSkip, composeLeftovers, dockerRequired, engine, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
 import { scaled } from '../helpers/timing.js';
@@ -53,12 +54,17 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 secure-agents o
     await lab('reset', '--yes');
   });
 
-  it('passes the self-test: every check fails before its step and passes after, twice', async () => {
-    const result = await cliIn(scratchHome(), {}, scaled(400_000))('test', LAB);
+  it('passes the self-test: every check is tied to its step, every mutant is caught and every variant passes', async () => {
+    const { mutants, variants } = catalogueCounts(LAB);
+    expect(mutants).toBeGreaterThanOrEqual(30);
+    expect(variants).toBeGreaterThanOrEqual(3);
+    const result = await cliIn(scratchHome(), {}, scaled(1_200_000))('test', LAB);
     expect(result.stdout, result.stderr).not.toContain('FAIL');
+    expect(result.stdout).toContain(`mutants caught ${mutants}/${mutants}`);
+    expect(result.stdout).toContain(`variants passed ${variants}/${variants}`);
     expect(result.stdout).toContain('self-test passed');
     expect(result.exitCode).toBe(0);
-  }, scaled(420_000));
+  }, scaled(1_260_000));
 
   it('refuses the local runtime with the reason and exit 2', async () => {
     const result = await lab('start', LAB, '--runtime', 'local');
