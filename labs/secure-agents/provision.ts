@@ -28,7 +28,9 @@ export async function provisionSpire(secretsDir: string): Promise<void> {
   const opa = path.dirname(opaTokenFile(secretsDir));
   for (const dir of [server, agent, data, opa]) {
     rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // The spire-agent runs as root without capabilities, in the learner's group (compose file): root cannot read
+    // another user's 0600 file without CAP_DAC_OVERRIDE, so its folder and key are group-readable instead.
+    mkdirSync(dir, { recursive: true, mode: dir === agent ? 0o750 : 0o700 });
   }
   mkdirSync(auditTrustDir(secretsDir), { recursive: true, mode: 0o700 });
   // The audit folder is the MCP server's to write: made here, as the learner, before compose would make it as root.
@@ -42,7 +44,7 @@ export async function provisionSpire(secretsDir: string): Promise<void> {
   write(path.join(server, 'node-ca.pem'), nodeCa.certPem, 0o644);
   write(path.join(agent, 'bundle.pem'), root.certPem, 0o644);
   write(path.join(agent, 'agent.pem'), node.certPem, 0o644);
-  write(path.join(agent, 'agent.key'), node.keyPem, 0o600);
+  write(path.join(agent, 'agent.key'), node.keyPem, 0o640);
   write(path.join(auditTrustDir(secretsDir), `root-${root.cert.fingerprint256.replace(/:/g, '').slice(0, 16).toLowerCase()}.pem`), root.certPem, 0o644);
   const token = randomBytes(32).toString('base64url');
   write(opaTokenFile(secretsDir), token, 0o600);

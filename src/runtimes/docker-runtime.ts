@@ -14,6 +14,7 @@ import type { ExecOptions, JobResult, ServiceDefinition } from '../core/lab-defi
 import { repoDir, type WorkspacePaths } from '../core/paths.js';
 import type { Clock, ComposeTool, ContainerEngine, ContainerSummary } from '../core/ports.js';
 import { IMAGES } from '../images/catalog.js';
+import { containerUser, handOverTree } from './container-user.js';
 import { choosePort } from './port-check.js';
 import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
 import { fingerprint, startOrder } from './service-graph.js';
@@ -37,6 +38,7 @@ export class DockerRuntime implements Runtime {
   private readonly record: RuntimeRecord<DockerState>;
   private readonly project: string;
   private readonly mount: string;
+  private readonly user = containerUser();
 
   constructor(
     private readonly lab: LoadedLab,
@@ -161,6 +163,7 @@ export class DockerRuntime implements Runtime {
   async runJob(name: string): Promise<JobResult> {
     const state = this.record.require();
     this.writeEnvFiles(state);
+    handOverTree(this.paths.dir, this.user);
     const result = await this.compose.run(this.composeArgs(['run', '--rm', '-T', name]), { env: this.composeEnv(state), timeoutMs: JOB_TIMEOUT_MS });
     mkdirSync(this.paths.logs, { recursive: true });
     writeFileSync(this.logFile(name), `${result.output}\n`);
@@ -279,12 +282,13 @@ export class DockerRuntime implements Runtime {
       LAB_WORKSPACE: this.paths.dir,
       LAB_WORKSPACE_MOUNT: this.mount,
       LAB_ENV_DIR: path.join(this.paths.meta, 'compose'),
-      LAB_UID: String(process.getuid?.() ?? 1000),
-      LAB_GID: String(process.getgid?.() ?? 1000),
+      LAB_UID: String(this.user.uid),
+      LAB_GID: String(this.user.gid),
     };
   }
 
   private async composeOrThrow(args: string[], state: DockerState, what: string): Promise<void> {
+    handOverTree(this.paths.dir, this.user);
     const result = await this.compose.run(this.composeArgs(args), { env: this.composeEnv(state) });
     if (result.exitCode === 0) return;
     const tail = result.output.trim().split('\n').slice(-8).join('\n');

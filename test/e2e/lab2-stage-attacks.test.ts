@@ -14,6 +14,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckContext } from '../../src/core/lab-definition.js';
 import { auditLogIn, repoDir } from '../../src/core/paths.js';
+import { containerUser } from '../../src/runtimes/container-user.js';
 import { composeProject, DockerRuntime } from '../../src/runtimes/docker-runtime.js';
 import { entryHash, type AuditEntry } from '../../src/services/audit/audit-entry.js';
 import { signHash } from '../../src/services/audit/audit-signature.js';
@@ -23,6 +24,7 @@ import { createCa, issueCertificate } from '../../src/services/identity/pki.js';
 import { searchAs } from '../../checks/secure-agents/policy.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';
 import { allChecksPassed, cliIn, runtimeRecord, scratchHome } from '../helpers/cli.js';
+import { scaled, waitFor } from '../helpers/timing.js';
 import { announceSkip, dockerRequired, engine, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
 
 const LAB = 'secure-agents';
@@ -82,8 +84,8 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
       LAB_WORKSPACE: workspace,
       LAB_WORKSPACE_MOUNT: MOUNT,
       LAB_ENV_DIR: path.join(workspace, '.lab', 'compose'),
-      LAB_UID: String(process.getuid?.() ?? 1000),
-      LAB_GID: String(process.getgid?.() ?? 1000),
+      LAB_UID: String(containerUser().uid),
+      LAB_GID: String(containerUser().gid),
       LAB_PORT_RAG_INDEX: String(ports['rag-index']),
       LAB_PORT_MCP_SERVER: String(ports['mcp-server']),
     };
@@ -108,13 +110,19 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
   it('an agent container holds no secret: no CA or node key anywhere, only mtls/ of the workspace, read-only', async () => {
     const seen = await inAgent(`${PROBE_HELPERS}
       console.log(JSON.stringify({ workspace: fs.readdirSync('${MOUNT}'), keys, caKey: read('${MOUNT}/.lab/secrets/spire-server/upstream-ca.key'),
-        mtlsWrite: writable('${MOUNT}/mtls/tls.ts'), rootWrite: writable('/app/evil'),
+        mtlsWrite: writable('${MOUNT}/mtls/tls.ts'), rootWrite: writable('/app/evil'), uid: process.getuid(),
+        socketSwap: (() => { try { fs.unlinkSync('/run/spire/sockets/agent.sock'); return 'removed'; } catch (e) { return e.code; } })(),
+        socketPlant: writable('/run/spire/sockets/evil.sock'),
         capEff: /CapEff:\\s*(\\w+)/.exec(status)[1], noNewPrivs: /NoNewPrivs:\\s*(\\d)/.exec(status)[1] }));`);
     expect(seen.workspace).toEqual(['mtls']);
     expect(seen.keys).toEqual([]);
     expect(seen.caKey).toBe('ENOENT');
     expect(seen.mtlsWrite).toBe('EROFS');
     expect(seen.rootWrite).toBe('EROFS');
+    // The Workload API socket cannot be swapped for a fake one that would hand other workloads a forged bundle.
+    expect(seen.socketSwap).toBe('EROFS');
+    expect(seen.socketPlant).toBe('EROFS');
+    expect(seen.uid).not.toBe(0);
     expect(seen.capEff).toBe('0000000000000000');
     expect(seen.noNewPrivs).toBe('1');
   }, 120_000);
@@ -162,12 +170,15 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
     for (const service of ['spire-server', 'spire-agent', 'opa', 'rag-index', 'mcp-server']) {
       const inspected = JSON.parse(String((await execa('docker', ['inspect', (await container(service)).id])).stdout))[0] as {
         HostConfig: { CapDrop: string[] | null; SecurityOpt: string[] | null; ReadonlyRootfs: boolean; PidMode: string };
+        Config: { User: string };
         Mounts: Array<{ Source: string; Destination: string; RW: boolean }>;
       };
       expect(inspected.HostConfig.CapDrop, service).toEqual(['ALL']);
       expect(inspected.HostConfig.SecurityOpt, service).toContain('no-new-privileges:true');
       expect(inspected.HostConfig.ReadonlyRootfs, service).toBe(true);
       expect(inspected.HostConfig.PidMode, service).toBe(service === 'spire-agent' ? 'host' : '');
+      // Root only where it is needed (the spire-agent opens the engine's socket), even when the runner is root.
+      if (service !== 'spire-agent') expect(inspected.Config.User, service).toMatch(/^[1-9]\d*:[1-9]\d*$/);
       const secrets = inspected.Mounts.filter((m) => m.Source.includes(`${path.sep}.lab${path.sep}secrets`)).map((m) => path.relative(path.join(workspace, '.lab', 'secrets'), m.Source));
       const expected: Record<string, string[]> = { 'spire-server': ['spire-server', 'spire-server-data'], 'spire-agent': ['spire-agent'], opa: ['opa/token-sha256.json'], 'mcp-server': ['opa/token'], 'rag-index': [] };
       expect(secrets.sort(), service).toEqual(expected[service]);
@@ -228,7 +239,7 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
     const call = await searchAs(probeContext(), IDS.research, 'public');
     expect(call.allowed).toBe(false);
     expect(call.text).toMatch(/audit log cannot record this call.*truncated/);
-    expect(await engine.logs((await container('mcp-server')).id)).toMatch(/TAMPERING DETECTED: .*truncated/);
+    await waitFor('the MCP server to log the truncation', async () => /TAMPERING DETECTED: .*truncated/.test(await engine.logs((await container('mcp-server')).id)), { timeoutMs: 15_000 });
     const verified = await lab('audit', '--verify');
     expect(verified.exitCode).toBe(1);
     expect(verified.stdout + verified.stderr).toMatch(/entries were cut off/);
@@ -248,6 +259,7 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
     expect(call.allowed).toBe(false);
     expect(call.text).toMatch(/audit log cannot record this call.*replaced/);
     expect(readFileSync(aside, 'utf8')).toBe(before);
-    expect(await engine.logs((await container('mcp-server')).id)).toMatch(/TAMPERING DETECTED: .*replaced/);
+    // The container's log reaches the engine a moment after the answer: wait for the line, not a fixed time.
+    await waitFor('the MCP server to log the replacement', async () => /TAMPERING DETECTED: .*replaced/.test(await engine.logs((await container('mcp-server')).id)), { timeoutMs: 15_000 });
   }, 240_000);
 });
