@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
+import { auditLogIn } from '../../src/services/audit/audit-trust.js';
 import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/core/lab-definition.js';
-import { auditLogIn } from '../../src/core/paths.js';
 import { digestArguments, type AuditEntry } from '../../src/services/audit/audit-entry.js';
 import { readAudit, verifyAudit } from '../../src/services/audit/audit-verify.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';

@@ -2,9 +2,9 @@
  * What the lab's own services recorded, for checks that must not take learner-controlled output at its word:
  * OPA's decision log (OPA's console, which no learner code writes) and the MCP server's audit log.
  */
+import { auditLogIn } from '../../src/services/audit/audit-trust.js';
 import { existsSync } from 'node:fs';
 import type { CheckContext } from '../../src/core/lab-definition.js';
-import { auditLogIn } from '../../src/core/paths.js';
 import type { AuditEntry } from '../../src/services/audit/audit-entry.js';
 import { readAudit } from '../../src/services/audit/audit-verify.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';

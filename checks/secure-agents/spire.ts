@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fail, pass, type CheckDefinition } from '../../src/core/lab-definition.js';
-import { keyOf, loadEntries, shownEntries, type RegistrationEntry } from '../../labs/secure-agents/registration.js';
+import { keyOf, loadEntries, shownEntries, type RegistrationEntry } from './registration.js';
 import { AGENT_HEALTHCHECK, AGENT_ID, IDS, SERVER_SOCKET, SPIRE_SERVER } from '../../labs/secure-agents/spire-layout.js';
 import { attestedAgents } from '../lib/spire.js';
 import { presentedIdentity, tlsEndpoint } from '../lib/mtls-probe.js';

@@ -1,6 +1,5 @@
 import { defineLab, type ServiceEnvContext } from '../../src/core/lab-definition.js';
-import { auditLogIn } from '../../src/core/paths.js';
-import { ANCHOR_FILE } from '../../src/services/audit/audit-trust.js';
+import { ANCHOR_FILE, auditLogIn, startNewAuditLog } from '../../src/services/audit/audit-trust.js';
 import { agentsConnect, agentsVerifyServer, foreignCa, indexOnlyForMcpServer, noClientCertificate } from '../../checks/secure-agents/mtls.js';
 import { auditChain, auditEveryCall, auditMatchesOpa, auditSpoofedHeader } from '../../checks/secure-agents/audit.js';
 import { opaTests, policyFailClosed, policyIgnoresHeaders, policyMatrix, testsNotVacuous } from '../../checks/secure-agents/policy.js';
@@ -8,7 +7,7 @@ import { agentAttested, entriesRegistered, workloadsHoldSvids } from '../../chec
 import { MCP_PATH, needing } from '../../checks/secure-agents/root-cause.js';
 import { IDS } from './spire-layout.js';
 import { provisionSpire } from './provision.js';
-import { applyRegistrations } from './registration.js';
+import { applyRegistrations } from '../../checks/secure-agents/registration.js';
 
 const TLS_PORT = '8443';
 const WORKLOAD_API = 'unix:///run/spire/sockets/agent.sock';
@@ -83,6 +82,10 @@ export default defineLab({
   ],
   prepare: provisionSpire,
   sync: applyRegistrations,
+  onReset: ({ workspaceDir, now }) => {
+    const kept = startNewAuditLog(workspaceDir, now);
+    return kept ? [`Started a new audit log; the previous one is ${kept}.`] : [];
+  },
   steps: [
     {
       id: 'register-workloads',

@@ -2,23 +2,12 @@ import { createDockerodeEngine } from '../adapters/dockerode-engine.js';
 import { createPrompter } from '../adapters/inquirer-prompter.js';
 import { nodeProcesses } from '../adapters/node-processes.js';
 import { systemClock } from '../adapters/system-clock.js';
+import type { CommandContext } from '../core/context.js';
 import { labHome } from '../core/paths.js';
-import type { Clock, ComposeTool, ContainerEngine, ProcessControl, Prompter } from '../core/ports.js';
-import { terminalOutput, type Output } from './output.js';
+import type { ComposeTool } from '../core/ports.js';
+import { terminalOutput } from './output.js';
 
-/** Everything a command needs from the outside world, built once by the entry point. */
-export interface CommandContext {
-  home: string;
-  io: Output;
-  prompter: Prompter;
-  clock: Clock;
-  processes: ProcessControl;
-  env: NodeJS.ProcessEnv;
-  engine: ContainerEngine;
-  /** Detected once, on first use: probing runs two commands. */
-  compose(): Promise<ComposeTool | undefined>;
-}
-
+/** The real outside world: terminal, prompts, clock, processes, Docker. Tests build their own (test/helpers). */
 export function createContext(env: NodeJS.ProcessEnv = process.env): CommandContext {
   let compose: Promise<ComposeTool | undefined> | undefined;
   return {
@@ -31,5 +20,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): CommandCont
     engine: createDockerodeEngine(),
     // compose-cli (and execa behind it) loads only for the commands that run compose.
     compose: () => (compose ??= import('../adapters/compose-cli.js').then((m) => m.detectCompose())),
+    // The runtimes load only for the commands that open a lab.
+    createRuntime: async (...args) => (await import('../runtimes/create-runtime.js')).createRuntime(...args),
   };
 }

@@ -11,8 +11,9 @@ import { ioErrorToLabError } from '../core/io-errors.js';
 import { assertHomeIsFolder } from '../core/make-dirs.js';
 import { repoDir } from '../core/paths.js';
 import { printable, printableLines } from '../core/printable.js';
-import { RUNTIME_CHOICES } from '../runtimes/runtime.js';
-import { createContext, type CommandContext } from './context.js';
+import { RUNTIME_CHOICES } from '../core/runtime.js';
+import type { CommandContext } from '../core/context.js';
+import { createContext } from './context.js';
 
 const { version } = JSON.parse(readFileSync(path.join(repoDir, 'package.json'), 'utf8')) as { version: string };
 
@@ -30,6 +31,14 @@ const positiveCount = (value: string): number => {
 export function buildProgram(ctx: CommandContext, setExit: (code: number) => void): Command {
   const run = <A extends unknown[]>(load: () => Promise<(...args: A) => Promise<number>>) =>
     async (...args: A) => setExit(await (await load())(...args));
+
+  // The one place that decides on the walkthrough: asked for (the default), a person at a terminal, and neither
+  // --json nor --watch (their output or their loop owns the terminal).
+  const offerWalkthrough = async (o: { walkthrough: boolean; json?: boolean; watch?: boolean }) => {
+    if (!o.walkthrough || o.json || o.watch || !ctx.prompter.interactive) return;
+    const { openActiveSession } = await import('../core/lab-session.js');
+    await (await import('./walkthrough.js')).runWalkthrough(ctx, await openActiveSession(ctx));
+  };
 
   const program = new Command('lab')
     .description('Hands-on labs for running AI agents in production: MCP, workload identity, policy, audit.')
@@ -53,7 +62,13 @@ export function buildProgram(ctx: CommandContext, setExit: (code: number) => voi
     .addOption(new Option('--runtime <kind>', 'where services run: auto = docker when the engine answers, else local').choices([...RUNTIME_CHOICES]).default('auto'))
     .option('--port <service=port...>', 'pin a service to a port on 127.0.0.1 (default: free ports)')
     .option('--no-walkthrough', 'do not offer the interactive walkthrough')
-    .action(run(async () => async (lab: string, o: { runtime: string; port?: string[]; walkthrough: boolean }) => (await import('../commands/start.js')).startCommand(ctx, lab, o)));
+    .action(
+      run(async () => async (lab: string, o: { runtime: string; port?: string[]; walkthrough: boolean }) => {
+        const code = await (await import('../commands/start.js')).startCommand(ctx, lab, o);
+        await offerWalkthrough(o);
+        return code;
+      }),
+    );
 
   program.command('status').description('show the active lab, its services and your progress').action(run(async () => async () => (await import('../commands/status.js')).statusCommand(ctx)));
 
@@ -82,10 +97,7 @@ export function buildProgram(ctx: CommandContext, setExit: (code: number) => voi
           checkReportTarget(o.junit, ctx.home, junitReport);
         }
         const code = await (await import('../commands/check.js')).checkCommand(ctx, step, o);
-        if (o.walkthrough && !o.json && !o.watch && ctx.prompter.interactive) {
-          const { openActiveSession } = await import('../core/lab-session.js');
-          await (await import('./walkthrough.js')).runWalkthrough(ctx, await openActiveSession(ctx));
-        }
+        await offerWalkthrough(o);
         return code;
       }),
     );

@@ -1,17 +1,5 @@
-import { Chalk, type ChalkInstance } from 'chalk';
-
-/**
- * Where text goes. Results go to stdout; progress and diagnostics to stderr, so `--json` output stays clean.
- * Colour only on a TTY and never with NO_COLOR.
- */
-export interface Output {
-  readonly color: ChalkInstance;
-  readonly tty: boolean;
-  /** Progress displays stay silent (used when a command runs inside another, e.g. the self-test). */
-  readonly quiet?: boolean;
-  out(text: string): void;
-  err(text: string): void;
-}
+import { Chalk } from 'chalk';
+import type { Output } from '../core/ports.js';
 
 export function terminalOutput(env: NodeJS.ProcessEnv = process.env): Output {
   ignoreClosedOutput();

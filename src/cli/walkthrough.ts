@@ -2,7 +2,7 @@ import { checkOnce } from '../commands/check.js';
 import { hintCommand } from '../commands/hint.js';
 import { nextCommand } from '../commands/next.js';
 import type { LabSession } from '../core/lab-session.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from '../core/context.js';
 
 /** The interactive loop offered on a terminal after start and check: never entered without a TTY or under CI. */
 export async function runWalkthrough(ctx: CommandContext, session: LabSession): Promise<void> {

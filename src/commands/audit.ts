@@ -7,12 +7,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../core/context.js';
 import { AuditNotVerified, EnvironmentError, UsageError } from '../core/errors.js';
 import { openActiveSession } from '../core/lab-session.js';
 import type { AuditEntry, AuditProblem } from '../services/audit/audit-entry.js';
 import { formatProblem, readAudit, verifyAudit } from '../services/audit/audit-verify.js';
-import { verifyLabAudit } from '../services/audit/audit-trust.js';
+import { auditLogIn, verifyLabAudit } from '../services/audit/audit-trust.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';
 import type { LabSession } from '../core/lab-session.js';
 
@@ -30,7 +30,7 @@ const SHOWN_PROBLEMS = 10;
 
 export async function auditCommand(ctx: CommandContext, options: AuditOptions): Promise<number> {
   const session = await openActiveSession(ctx);
-  const file = session.paths.audit;
+  const file = auditLogIn(session.paths.dir);
   if (options.verify) {
     if (options.agent !== undefined || options.denied || options.tail !== undefined) {
       throw new UsageError('--verify checks the whole log, so --agent, --denied and --tail do not apply to it.', 'Run `lab audit --verify` alone, or show entries without --verify.');

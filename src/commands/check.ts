@@ -1,8 +1,8 @@
 import { watch } from 'node:fs';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../core/context.js';
 import { checkReportTarget, junitReport, writeReport } from '../core/report-target.js';
-import { withServiceProgress } from '../cli/progress.js';
-import { renderProblems, renderReport } from '../cli/render.js';
+import { withServiceProgress } from '../ui/progress.js';
+import { renderProblems, renderReport } from '../ui/render.js';
 import { toJUnit } from '../core/check-report.js';
 import { grade } from '../core/grade.js';
 import { openActiveSession, withHomeLock, type LabSession } from '../core/lab-session.js';

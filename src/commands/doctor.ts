@@ -1,7 +1,7 @@
 import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../core/context.js';
 import { EnvironmentError } from '../core/errors.js';
-import { loadAllLabs, loadLab } from '../core/lab-catalog.js';
+import { loadAllLabs, type LoadedLab } from '../core/lab-catalog.js';
 import { IMAGES, SOURCE_LABEL } from '../images/catalog.js';
 import { chooseRuntime } from '../runtimes/create-runtime.js';
 import { readActive } from '../core/lab-session.js';
@@ -32,8 +32,9 @@ export async function doctorCommand(ctx: CommandContext, options: { json?: boole
   }
   if (!findings.some((f) => f.id === 'dependencies')) findings.push({ id: 'dependencies', status: 'ok', message: 'npm dependencies installed' });
 
+  let labs: LoadedLab[] = [];
   try {
-    const labs = await loadAllLabs();
+    labs = await loadAllLabs();
     findings.push({ id: 'labs', status: 'ok', message: `${labs.length} lab definitions valid: ${labs.map((l) => l.definition.id).join(', ')}` });
   } catch (error) {
     findings.push({ id: 'labs', status: 'fail', message: (error as Error).message, fix: (error as EnvironmentError).fix ?? 'Fix the lab definition.' });
@@ -61,20 +62,13 @@ export async function doctorCommand(ctx: CommandContext, options: { json?: boole
   }
 
   findings.push(...(await dockerFindings(ctx)));
-  let runtime = 'local';
-  try {
-    const choice = await chooseRuntime(ctx, 'auto', await loadLab('mcp-integration'));
-    runtime = choice.kind;
-    findings.push({ id: 'runtime', status: 'ok', message: `runtime: ${choice.kind}, because ${choice.reason}` });
-  } catch (error) {
-    findings.push({ id: 'runtime', status: 'fail', message: (error as Error).message, fix: (error as EnvironmentError).fix });
-  }
+  const runtimes = await runtimeFindings(ctx, labs, findings);
   const active = readActive(ctx.home);
   findings.push({ id: 'active-lab', status: 'ok', message: active ? `active lab: ${active.lab} on ${active.runtime} since ${active.since}` : 'no lab is active' });
 
   const ok = !findings.some((f) => f.status === 'fail');
   if (options.json) {
-    ctx.io.out(JSON.stringify({ schemaVersion: 1, ok, runtime, findings }, null, 2));
+    ctx.io.out(JSON.stringify({ schemaVersion: 1, ok, runtimes, findings }, null, 2));
   } else {
     const c = ctx.io.color;
     for (const f of findings) {
@@ -107,4 +101,27 @@ async function dockerFindings(ctx: CommandContext): Promise<Finding[]> {
     else findings.push({ id: `image-${spec.key}`, status: 'warn', message: `image ${spec.local}${spec.upstream ? ` / ${spec.upstream}` : ''} missing`, fix: 'Run `lab images build-local` (no registry needed), `lab images pull`, or `lab images load FILE`.' });
   }
   return findings;
+}
+
+/**
+ * Which runtime `lab start <lab>` would pick, for every lab of the catalogue (each lab says which runtimes it
+ * supports). A lab that cannot run here is a warning while another lab can: Docker is optional for lab 1.
+ */
+async function runtimeFindings(ctx: CommandContext, labs: LoadedLab[], findings: Finding[]): Promise<Record<string, string | null>> {
+  const runtimes: Record<string, string | null> = {};
+  const own: Finding[] = [];
+  for (const lab of labs) {
+    const id = lab.definition.id;
+    try {
+      const choice = await chooseRuntime(ctx, 'auto', lab);
+      runtimes[id] = choice.kind;
+      own.push({ id: `runtime-${id}`, status: 'ok', message: `${id}: runtime ${choice.kind}, because ${choice.reason}` });
+    } catch (error) {
+      runtimes[id] = null;
+      own.push({ id: `runtime-${id}`, status: 'warn', message: `${id}: ${(error as Error).message}`, fix: (error as EnvironmentError).fix });
+    }
+  }
+  if (labs.length > 0 && Object.values(runtimes).every((kind) => kind === null)) for (const f of own) f.status = 'fail';
+  findings.push(...own);
+  return runtimes;
 }

@@ -1,5 +1,5 @@
 import { dockerCli } from '../adapters/docker-cli.js';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../core/context.js';
 import { buildImage, builders } from '../images/build-local.js';
 import { imageSpec } from '../images/catalog.js';
 

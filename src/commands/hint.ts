@@ -1,4 +1,4 @@
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../core/context.js';
 import { openActiveSession, withHomeLock } from '../core/lab-session.js';
 
 /** Progressive hints: each call reveals one more for the current step, and shows the ones already seen. */

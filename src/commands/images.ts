@@ -1,6 +1,6 @@
 import { Listr } from 'listr2';
 import { dockerCli } from '../adapters/docker-cli.js';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../core/context.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import { printable, printableName } from '../core/printable.js';
 import { checkInputFile, checkReportTarget, imageTarball } from '../core/report-target.js';

@@ -1,4 +1,4 @@
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../core/context.js';
 import { loadAllLabs } from '../core/lab-catalog.js';
 import { readActive } from '../core/lab-session.js';
 

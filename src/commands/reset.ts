@@ -1,5 +1,5 @@
-import { existsSync, renameSync, rmSync } from 'node:fs';
-import type { CommandContext } from '../cli/context.js';
+import { existsSync, rmSync } from 'node:fs';
+import type { CommandContext } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { clearActive, openSession, readActiveOrSetAside, withHomeLock } from '../core/lab-session.js';
 import { newState } from '../core/state-store.js';
@@ -62,12 +62,8 @@ async function reset(ctx: CommandContext, labArg: string | undefined, options: {
     if (history) fresh.checkRuns = history.checkRuns;
     if (history) fresh.attempts = history.attempts;
     session.state.write(fresh);
-    // A new attempt gets a new audit chain; the old one is kept beside it, never deleted.
-    if (existsSync(session.paths.audit)) {
-      const kept = session.paths.audit.replace(/\.jsonl$/, `-${now.toISOString().replace(/[:.]/g, '-')}.jsonl`);
-      renameSync(session.paths.audit, kept);
-      ctx.io.out(`Started a new audit log; the previous one is ${kept}.`);
-    }
+    // What else a new attempt starts afresh is the lab's to say (lab 2: a new audit chain).
+    for (const line of lab.definition.onReset?.({ workspaceDir: session.paths.dir, now }) ?? []) ctx.io.out(line);
   }
   ctx.io.out(`Reset ${labId}: nothing of it is running${options.hard ? '' : '; your files are kept'}. Start again with \`lab start ${labId}\`.`);
   return 0;

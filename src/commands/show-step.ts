@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import type { LabSession } from '../core/lab-session.js';
 import { printable } from '../core/printable.js';

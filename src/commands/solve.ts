@@ -1,4 +1,4 @@
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { openActiveSession, withHomeLock } from '../core/lab-session.js';
 import { applySolve, planSolve } from '../core/workspace.js';

@@ -1,7 +1,6 @@
-import type { CommandContext } from '../cli/context.js';
-import { withServiceProgress } from '../cli/progress.js';
-import { renderProblems, renderServices } from '../cli/render.js';
-import { runWalkthrough } from '../cli/walkthrough.js';
+import type { CommandContext } from '../core/context.js';
+import { withServiceProgress } from '../ui/progress.js';
+import { renderProblems, renderServices } from '../ui/render.js';
 import { UsageError } from '../core/errors.js';
 import { printable, printableName } from '../core/printable.js';
 import { syncLab } from '../core/grade.js';
@@ -16,6 +15,7 @@ import { printStep } from './show-step.js';
 export interface StartOptions {
   runtime?: string;
   port?: string[];
+  /** Read by the entry point, which offers the walkthrough after the command (src/cli/main.ts). */
   walkthrough: boolean;
 }
 
@@ -62,7 +62,6 @@ async function start(ctx: CommandContext, lab: LoadedLab, choice: RuntimeChoice,
   ctx.io.out('');
   printStep(ctx, session, state.currentStep);
   ctx.io.out(ctx.io.color.dim('\nCommands: lab check · lab hint · lab next · lab status · lab logs <service> · lab stop'));
-  if (options.walkthrough && ctx.prompter.interactive) await runWalkthrough(ctx, session);
   return 0;
 }
 

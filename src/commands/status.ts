@@ -1,5 +1,5 @@
-import type { CommandContext } from '../cli/context.js';
-import { renderServices } from '../cli/render.js';
+import type { CommandContext } from '../core/context.js';
+import { renderServices } from '../ui/render.js';
 import { readActive } from '../core/lab-session.js';
 import { openActiveSession } from '../core/lab-session.js';
 import { printable } from '../core/printable.js';

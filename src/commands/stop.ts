@@ -1,9 +1,9 @@
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../core/context.js';
 import { EnvironmentError } from '../core/errors.js';
 import { listLabIds, loadLab } from '../core/lab-catalog.js';
 import { clearActive, openSession, readActiveOrSetAside, withHomeLock, type LabSession } from '../core/lab-session.js';
 import { composeProject } from '../runtimes/docker-runtime.js';
-import type { RuntimeKind } from '../runtimes/runtime.js';
+import type { RuntimeKind } from '../core/runtime.js';
 
 export async function stopCommand(ctx: CommandContext): Promise<number> {
   return withHomeLock(ctx, 'stop', async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
 import { grade } from '../core/grade.js';
@@ -11,7 +11,7 @@ import { runCatalogue, type ScratchLab } from '../core/mutant-runner.js';
 import { openSession, type LabSession } from '../core/lab-session.js';
 import { applySolve, planSolve } from '../core/workspace.js';
 import { chooseRuntime } from '../runtimes/create-runtime.js';
-import type { RuntimeKind } from '../runtimes/runtime.js';
+import type { RuntimeKind } from '../core/runtime.js';
 import { resetCommand } from './reset.js';
 import { startCommand } from './start.js';
 import { stopVerified } from './stop.js';

@@ -10,7 +10,7 @@ import type { CheckContext, JobResult } from './lab-definition.js';
 import type { LabSession } from './lab-session.js';
 import { currentLogSection } from './log-sections.js';
 import { repoDir } from './paths.js';
-import type { ServiceProblem, StartProgress } from '../runtimes/runtime.js';
+import type { ServiceProblem, StartProgress } from './runtime.js';
 
 export interface GradeResult {
   report: CheckReport;

@@ -3,6 +3,7 @@
  * against a schema, so that a damaged or hostile file is reported by name and reason and never reaches the code
  * as a wrong-typed value. A bad file is set aside as <file>.corrupt-<time>, kept for inspection, never deleted.
  */
+import { fileStamp } from './file-stamp.js';
 import { readFileSync, renameSync } from 'node:fs';
 import type { z } from 'zod';
 import { EnvironmentError } from './errors.js';
@@ -34,7 +35,7 @@ export function readJson<T>(file: string, schema: z.ZodType<T>): JsonRead<T> {
 
 /** Moves a bad file aside and returns where it went; undefined when it is already gone (another run moved it). */
 export function setAside(file: string, now: Date): string | undefined {
-  const target = `${file}.corrupt-${now.toISOString().replace(/[:.]/g, '-')}`;
+  const target = `${file}.corrupt-${fileStamp(now)}`;
   try {
     renameSync(file, target);
     return target;

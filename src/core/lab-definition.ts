@@ -130,6 +130,8 @@ export interface LabDefinition {
    * entries) after every start and before every grading pass; returns what could not be applied.
    */
   sync?(control: LabControl): Promise<Array<{ service: string; message: string }>>;
+  /** Called by `lab reset` (not --hard) once progress restarts; returns what to tell the learner. */
+  onReset?(workspace: { workspaceDir: string; now: Date }): string[];
   steps: StepDefinition[];
 }
 
@@ -159,6 +161,7 @@ export const labDefinitionSchema = z.object({
     .min(1),
   prepare: fn.optional(),
   sync: fn.optional(),
+  onReset: fn.optional(),
   steps: z
     .array(
       z.object({

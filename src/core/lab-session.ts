@@ -5,9 +5,8 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { CommandContext } from '../cli/context.js';
-import { createRuntime } from '../runtimes/create-runtime.js';
-import type { Runtime, RuntimeKind } from '../runtimes/runtime.js';
+import type { CommandContext } from './context.js';
+import type { Runtime, RuntimeKind } from './runtime.js';
 import { writeJsonAtomic } from './atomic-file.js';
 import { UsageError } from './errors.js';
 import { readJson, setAside } from './json-record.js';
@@ -51,7 +50,7 @@ export function readActive(home: string, notice?: { now: Date; report: (message:
 }
 
 /** readActive for the commands that act on the lab: a bad record is set aside with a message on stderr. */
-export function readActiveOrSetAside(ctx: CommandContext): ActiveRecord | undefined {
+export function readActiveOrSetAside(ctx: Pick<CommandContext, 'home' | 'clock' | 'io'>): ActiveRecord | undefined {
   return readActive(ctx.home, { now: ctx.clock.now(), report: (message) => ctx.io.err(ctx.io.color.yellow(message)) });
 }
 
@@ -66,7 +65,7 @@ export function clearActive(home: string): void {
 export async function openSession(ctx: CommandContext, labId: string, runtimeKind: RuntimeKind): Promise<LabSession> {
   const lab = await loadLab(labId);
   const paths = workspacePaths(ctx.home, labId);
-  return { lab, paths, state: new StateStore(paths.state, { id: labId, steps: lab.definition.steps.length }), runtime: await createRuntime(runtimeKind, lab, paths, ctx), runtimeKind };
+  return { lab, paths, state: new StateStore(paths.state, { id: labId, steps: lab.definition.steps.length }), runtime: await ctx.createRuntime(runtimeKind, lab, paths, ctx), runtimeKind };
 }
 
 /** The session of the active lab, for every command but start, list, doctor and test. */
@@ -80,7 +79,7 @@ export async function openActiveSession(ctx: CommandContext): Promise<LabSession
  * Runs a state-changing command under the home's lock (lock.ts). A second command waits, saying for what, up
  * to LAB_LOCK_TIMEOUT seconds (default 300), then ends with exit 2.
  */
-export function withHomeLock<T>(ctx: CommandContext, command: string, fn: () => Promise<T>): Promise<T> {
+export function withHomeLock<T>(ctx: Pick<CommandContext, 'home' | 'clock' | 'io' | 'env' | 'processes'>, command: string, fn: () => Promise<T>): Promise<T> {
   const seconds = Number(ctx.env.LAB_LOCK_TIMEOUT);
   const timeoutMs = (Number.isFinite(seconds) && seconds >= 0 && ctx.env.LAB_LOCK_TIMEOUT !== '' && ctx.env.LAB_LOCK_TIMEOUT !== undefined ? seconds : DEFAULT_LOCK_TIMEOUT_S) * 1000;
   return withLock({ home: ctx.home, processes: ctx.processes, clock: ctx.clock, timeoutMs, waiting: (message) => ctx.io.err(ctx.io.color.dim(message)) }, command, fn);

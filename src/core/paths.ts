@@ -33,13 +33,6 @@ export interface WorkspacePaths {
   logs: string;
   secrets: string;
   transcripts: string;
-  /** The audit trail of lab 2 (JSON lines, hash-chained), written by its MCP server, read by `lab audit`. */
-  audit: string;
-}
-
-/** Lab 2's audit log inside a workspace, wherever that workspace is seen from (the host, or a container's mount). */
-export function auditLogIn(workspaceDir: string): string {
-  return path.join(workspaceDir, '.lab', 'audit', 'audit.jsonl');
 }
 
 export function workspacePaths(home: string, labId: string): WorkspacePaths {
@@ -54,7 +47,6 @@ export function workspacePaths(home: string, labId: string): WorkspacePaths {
     logs: path.join(meta, 'logs'),
     secrets: path.join(meta, 'secrets'),
     transcripts: path.join(meta, 'transcripts'),
-    audit: auditLogIn(dir),
   };
 }
 

@@ -2,6 +2,8 @@
  * The outside world, as the core sees it. Adapters in src/adapters/ implement these with real technology;
  * tests hand-write fakes where the real thing would be slow or unsafe.
  */
+import type { ChalkInstance } from 'chalk';
+
 export interface Clock {
   now(): Date;
   sleep(ms: number): Promise<void>;
@@ -80,4 +82,17 @@ export interface ComposeTool {
   readonly flavour: 'v2' | 'v1';
   readonly version: string;
   run(args: string[], options: { env: Record<string, string>; timeoutMs?: number }): Promise<{ exitCode: number; output: string }>;
+}
+
+/**
+ * Where text goes. Results go to stdout; progress and diagnostics to stderr, so `--json` output stays clean.
+ * Colour only on a TTY and never with NO_COLOR.
+ */
+export interface Output {
+  readonly color: ChalkInstance;
+  readonly tty: boolean;
+  /** Progress displays stay silent (used when a command runs inside another, e.g. the self-test). */
+  readonly quiet?: boolean;
+  out(text: string): void;
+  err(text: string): void;
 }

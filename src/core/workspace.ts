@@ -4,6 +4,7 @@
  */
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileStamp } from './file-stamp.js';
 import type { LoadedLab } from './lab-catalog.js';
 import { ensureLabHome, makeDirs } from './make-dirs.js';
 import { backupsDir, repoDir, type WorkspacePaths } from './paths.js';
@@ -63,7 +64,7 @@ export function planSolve(lab: LoadedLab, paths: WorkspacePaths, step: number): 
 export function applySolve(plan: SolvePlan, paths: WorkspacePaths, labId: string, now: Date): string | undefined {
   const changing = plan.files.filter((f) => f.differs);
   if (changing.length === 0) return undefined;
-  const backup = path.join(backupsDir(paths.home, labId), `${stamp(now)}-before-solve-${plan.step}`);
+  const backup = path.join(backupsDir(paths.home, labId), `${fileStamp(now)}-before-solve-${plan.step}`);
   for (const file of changing) {
     const target = path.join(paths.dir, file.path);
     if (existsSync(target)) {
@@ -78,11 +79,7 @@ export function applySolve(plan: SolvePlan, paths: WorkspacePaths, labId: string
 
 /** Copies the whole workspace (runner files included) aside; `reset --hard` uses it before clearing. */
 export function backupWorkspace(paths: WorkspacePaths, labId: string, now: Date, reason: string): string {
-  const backup = path.join(backupsDir(paths.home, labId), `${stamp(now)}-${reason}`);
+  const backup = path.join(backupsDir(paths.home, labId), `${fileStamp(now)}-${reason}`);
   cpSync(paths.dir, backup, { recursive: true, verbatimSymlinks: true, filter: (src) => path.basename(src) !== 'node_modules' });
   return backup;
-}
-
-function stamp(now: Date): string {
-  return now.toISOString().replace(/[:.]/g, '-');
 }

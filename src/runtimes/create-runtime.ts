@@ -1,11 +1,11 @@
-import type { CommandContext } from '../cli/context.js';
+import type { CommandContext } from '../core/context.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
 import type { WorkspacePaths } from '../core/paths.js';
 import { imageSpec } from '../images/catalog.js';
 import { DockerRuntime } from './docker-runtime.js';
 import { LocalRuntime } from './local-runtime.js';
-import type { Runtime, RuntimeKind } from './runtime.js';
+import type { Runtime, RuntimeKind } from '../core/runtime.js';
 
 export interface RuntimeChoice {
   kind: RuntimeKind;
@@ -13,7 +13,7 @@ export interface RuntimeChoice {
 }
 
 /** Docker compose when the engine answers and a compose is installed; else the local process runtime. */
-export async function chooseRuntime(ctx: CommandContext, requested: string | undefined, lab: LoadedLab): Promise<RuntimeChoice> {
+export async function chooseRuntime(ctx: Pick<CommandContext, 'engine' | 'compose'>, requested: string | undefined, lab: LoadedLab): Promise<RuntimeChoice> {
   const supports = (kind: RuntimeKind) => lab.definition.runtimes.includes(kind);
   const wanted = requested ?? 'auto';
   if (wanted === 'local') {
@@ -37,7 +37,7 @@ export async function chooseRuntime(ctx: CommandContext, requested: string | und
   return { kind: 'local', reason: `${why}, so the embedded local runtime is used` };
 }
 
-export async function createRuntime(kind: RuntimeKind, lab: LoadedLab, paths: WorkspacePaths, ctx: CommandContext): Promise<Runtime> {
+export async function createRuntime(kind: RuntimeKind, lab: LoadedLab, paths: WorkspacePaths, ctx: Pick<CommandContext, 'io' | 'processes' | 'clock' | 'engine' | 'compose' | 'env'>): Promise<Runtime> {
   const notice = (message: string) => ctx.io.err(ctx.io.color.yellow(message));
   if (kind === 'local') return new LocalRuntime(lab, paths, ctx.processes, ctx.clock, notice);
   const compose = await ctx.compose();

@@ -16,7 +16,7 @@ import type { Clock, ComposeTool, ContainerEngine, ContainerSummary } from '../c
 import { IMAGES } from '../images/catalog.js';
 import { containerUser, handOverTree } from './container-user.js';
 import { choosePort } from './port-check.js';
-import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
+import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from '../core/runtime.js';
 import { fingerprint, startOrder } from './service-graph.js';
 import { machineTimeout } from '../core/timeouts.js';
 

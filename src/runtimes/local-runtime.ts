@@ -19,7 +19,7 @@ import type { Clock, ProcessControl, ProcessIdentity } from '../core/ports.js';
 import { machineTimeout } from '../core/timeouts.js';
 import { probe } from './http-probe.js';
 import { busyPort, choosePort, isPortFree } from './port-check.js';
-import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from './runtime.js';
+import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from '../core/runtime.js';
 import { fingerprint, nodeArgs, startOrder } from './service-graph.js';
 
 type LocalState = LocalRecord;

@@ -4,7 +4,7 @@ import { writeJsonAtomic } from '../core/atomic-file.js';
 import { EnvironmentError } from '../core/errors.js';
 import { readJson, setAside } from '../core/json-record.js';
 import type { Clock } from '../core/ports.js';
-import type { RuntimeKind } from './runtime.js';
+import type { RuntimeKind } from '../core/runtime.js';
 
 const port = z.number().int().min(1).max(65535);
 const serviceName = z.string().regex(/^[a-z][a-z0-9-]*$/);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckContext } from '../../src/core/lab-definition.js';
 import { readAudit } from '../../src/services/audit/audit-verify.js';
 import { composeProject } from '../../src/runtimes/docker-runtime.js';
-import { auditLogIn } from '../../src/core/paths.js';
+import { auditLogIn } from '../../src/services/audit/audit-trust.js';
 import { searchAs } from '../../checks/secure-agents/policy.js';
 import { IMPOSTOR } from '../../checks/secure-agents/calls.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';

@@ -1,7 +1,8 @@
 import { Chalk } from 'chalk';
 import { nodeProcesses } from '../../src/adapters/node-processes.js';
 import { systemClock } from '../../src/adapters/system-clock.js';
-import type { CommandContext } from '../../src/cli/context.js';
+import type { CommandContext } from '../../src/core/context.js';
+import { createRuntime } from '../../src/runtimes/create-runtime.js';
 import { fakeEngine } from './fake-engine.js';
 
 /** A command context that records output and answers prompts from a script (or refuses, like a pipe). */
@@ -24,6 +25,7 @@ export function fakeContext(home: string, answers: boolean[] | undefined = undef
     // No Docker engine in unit tests: the automatic runtime choice falls back to local.
     engine: fakeEngine({ up: false }),
     compose: async () => undefined,
+    createRuntime,
   };
   return { ctx, stdout, stderr };
 }

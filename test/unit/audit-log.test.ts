@@ -10,7 +10,7 @@ import { digestArguments, entryHash, newTraceId, traceIdFrom, traceparent, type 
 import { formatProblem, readAudit, verifyAudit } from '../../src/services/audit/audit-verify.js';
 import { AuditLog } from '../../src/services/audit/audit-log.js';
 import { fakeContext } from '../helpers/fake-context.js';
-import { auditTrustDir } from '../../src/services/audit/audit-trust.js';
+import { auditLogIn, auditTrustDir } from '../../src/services/audit/audit-trust.js';
 import { testSigner } from '../helpers/audit-signer.js';
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'audit-'));
@@ -249,7 +249,7 @@ describe('lab audit', () => {
     const signer = await testSigner();
     mkdirSync(auditTrustDir(paths.secrets), { recursive: true });
     writeFileSync(path.join(auditTrustDir(paths.secrets), 'root.pem'), signer.rootPem);
-    await setup?.(paths.audit, signer);
+    await setup?.(auditLogIn(paths.dir), signer);
     return async (...args: string[]) => {
       const { ctx, stdout, stderr } = fakeContext(home);
       const commander = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JobResult, LabControl } from '../../src/core/lab-definition.js';
-import { applyRegistrations, loadEntries } from '../../labs/secure-agents/registration.js';
+import { applyRegistrations, loadEntries } from '../../checks/secure-agents/registration.js';
 import { scratchHome } from '../helpers/cli.js';
 
 const TD = 'spiffe://lab.ai-infra-labs.dev';

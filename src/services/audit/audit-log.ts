@@ -9,6 +9,7 @@
  * truncated behind its back would otherwise silently stop recording. Then it fails closed: every later append
  * is refused with the reason (problem() tells callers to refuse the call first), until the lab is reset.
  */
+import { fileStamp } from '../../core/file-stamp.js';
 import { chmodSync, closeSync, existsSync, fchmodSync, fdatasync, fstatSync, fsyncSync, ftruncate, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, write, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -74,7 +75,7 @@ export class AuditLog {
     if (lastNewline !== content.length - 1) {
       intact = content.subarray(0, lastNewline + 1);
       const torn = content.subarray(lastNewline + 1);
-      const aside = `${file}.torn-${clock().toISOString().replace(/[:.]/g, '-')}`;
+      const aside = `${file}.torn-${fileStamp(clock())}`;
       // Keep the torn bytes first (durably), then cut them off: a crash in between loses nothing.
       writeFileSync(aside, torn, { mode: 0o600, flag: 'wx', flush: true });
       const fdTrunc = openSync(file, 'r+');

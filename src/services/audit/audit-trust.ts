@@ -6,8 +6,9 @@
  *   host's filesystem), read through the engine (`exec cat`).
  */
 import type { X509Certificate } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import { fileStamp } from '../../core/file-stamp.js';
 import type { JobResult } from '../../core/lab-definition.js';
 import { certificatesFromPem, type AuditAnchor } from './audit-signature.js';
 import { verifyAudit, type VerifyOptions } from './audit-verify.js';
@@ -15,6 +16,23 @@ import { verifyAudit, type VerifyOptions } from './audit-verify.js';
 /** The service that writes (and signs) the audit trail, and where its container keeps the anchored head. */
 export const AUDIT_WRITER = 'mcp-server';
 export const ANCHOR_FILE = '/var/lib/lab-audit/head.json';
+
+/** Lab 2's audit log inside a workspace, wherever that workspace is seen from (the host, or a container's mount). */
+export function auditLogIn(workspaceDir: string): string {
+  return path.join(workspaceDir, '.lab', 'audit', 'audit.jsonl');
+}
+
+/**
+ * A new attempt gets a new audit chain (lab 2's reset hook): the old log is kept beside it, never deleted.
+ * Returns where it was kept, or undefined when there was no log.
+ */
+export function startNewAuditLog(workspaceDir: string, now: Date): string | undefined {
+  const file = auditLogIn(workspaceDir);
+  if (!existsSync(file)) return undefined;
+  const kept = file.replace(/\.jsonl$/, `-${fileStamp(now)}.jsonl`);
+  renameSync(file, kept);
+  return kept;
+}
 
 export const auditTrustDir = (secretsDir: string) => path.join(secretsDir, 'audit-trust');
 

@@ -1,6 +1,6 @@
 import { Listr } from 'listr2';
-import type { StartProgress } from '../runtimes/runtime.js';
-import type { Output } from './output.js';
+import type { StartProgress } from '../core/runtime.js';
+import type { Output } from '../core/ports.js';
 
 interface Deferred {
   promise: Promise<string>;

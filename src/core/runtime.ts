@@ -2,7 +2,7 @@
  * A runtime runs one lab's services for one workspace. The local runtime (child processes) is the embedded
  * default; the Docker compose runtime drives the same lab definitions through this same interface.
  */
-import type { ExecOptions, JobResult } from '../core/lab-definition.js';
+import type { ExecOptions, JobResult } from './lab-definition.js';
 
 export type RuntimeKind = 'local' | 'docker';
 

@@ -1,7 +1,7 @@
 /** Human renderings shared by several commands. */
 import type { CheckReport } from '../core/check-report.js';
-import type { ServiceProblem, ServiceStatus } from '../runtimes/runtime.js';
-import type { Output } from './output.js';
+import type { ServiceProblem, ServiceStatus } from '../core/runtime.js';
+import type { Output } from '../core/ports.js';
 
 export function renderReport(io: Output, report: CheckReport): void {
   const c = io.color;

@@ -8,9 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { LabControl } from '../../src/core/lab-definition.js';
-import { AGENT_HEALTHCHECK, SERVER_SOCKET, SPIRE_SERVER, spiffeId } from './spire-layout.js';
-import { presentedIdentity } from '../../checks/lib/mtls-probe.js';
-import { runLearnerCode } from '../../checks/lib/learner-code.js';
+import { AGENT_HEALTHCHECK, SERVER_SOCKET, SPIRE_SERVER, spiffeId } from '../../labs/secure-agents/spire-layout.js';
+import { presentedIdentity } from '../lib/mtls-probe.js';
+import { runLearnerCode } from '../lib/learner-code.js';
 
 const TRUST_DOMAIN_PREFIX = spiffeId('');
 /** The workloads that serve mTLS: their SVID must be in place before anything talks to them. */
