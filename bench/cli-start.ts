@@ -56,7 +56,7 @@ try {
   if (started.status !== 0) throw new Error(`lab start failed: ${String(started.stderr)}`);
   const times = commands.map(() => [] as Array<{ wall: number; cpu?: number }>);
   for (const c of commands) once(c.args); // warm the page cache; not counted
-  for (let i = 0; i < runs; i++) commands.forEach((c, j) => times[j]!.push(once(c.args)));
+  for (let i = 0; i < runs; i++) for (const [j, c] of commands.entries()) times[j]!.push(once(c.args));
   const wall = (j: number, q = 0.5) => quantile(times[j]!.map((t) => t.wall), q);
   const cpu = (j: number) => (times[j]!.every((t) => t.cpu !== undefined) ? `, CPU ${quantile(times[j]!.map((t) => t.cpu!), 0.5).toFixed(0).padStart(4)} ms` : '');
   console.log(`CLI start-up, Node ${process.version}, median of ${runs} whole-process runs (round-robin)\n`);

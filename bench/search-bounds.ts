@@ -12,8 +12,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixturesDir } from '../src/core/paths.js';
 import { SEARCH_LIMITS } from '../src/services/mcp-search-server/index-client.js';
-import { allCollections, loadCollections } from '../src/services/rag-index/corpus.js';
+import { loadCollections } from '../src/services/rag-index/corpus.js';
 import { createMiniSearch, SearchIndex } from '../src/services/rag-index/search-index.js';
+import { allCollections } from '../test/helpers/all-collections.js';
 
 const letters = (n: number) => Array.from({ length: n }, (_, i) => 'abcdefghijklmnopqrstuvwxyz'[i % 26]).join(' ');
 const prefixes = (n: number) => {

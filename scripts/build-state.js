@@ -51,7 +51,9 @@ function findSource(repoDir, stop) {
  */
 export function buildTime(repoDir) {
   let newest = Date.now();
-  findSource(repoDir, (_file, mtimeMs) => void (newest = Math.max(newest, mtimeMs)));
+  findSource(repoDir, (_file, mtimeMs) => {
+    newest = Math.max(newest, mtimeMs);
+  });
   return newest;
 }
 

@@ -28,7 +28,7 @@ function removeOrphans() {
       if (/\.[cm]?js$/.test(entry.name) && !existsSync(source)) rmSync(file);
     }
   };
-  SOURCE_ROOTS.forEach((root) => walk(path.join(distDir(repoDir), root)));
+  for (const root of SOURCE_ROOTS) walk(path.join(distDir(repoDir), root));
 }
 
 const startedAt = buildTime(repoDir);

@@ -15,7 +15,7 @@ const here = fileURLToPath(import.meta.url);
 const HARNESS = path.join(path.dirname(here), `learner-harness${path.extname(here)}`);
 const TSX = createRequire(import.meta.url).resolve('tsx');
 
-export class LearnerCodeError extends Error {}
+class LearnerCodeError extends Error {}
 
 export function runLearnerCode<T>(action: 'entries' | 'guard' | 'client', payload: unknown, timeoutMs = 20_000): Promise<T> {
   return new Promise((resolve, reject) => {

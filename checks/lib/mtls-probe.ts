@@ -27,7 +27,10 @@ export function presentedIdentity(endpoint: URL, bundlePem: string, signal: Abor
       port: Number(endpoint.port),
       ca: bundlePem,
       // Only look: the certificate has already been verified against the bundle when this runs.
-      checkServerIdentity: (_host, cert) => ((seen = cert), undefined),
+      checkServerIdentity: (_host, cert) => {
+        seen = cert;
+        return undefined;
+      },
       timeout: 5_000,
     });
     const abort = () => socket.destroy();

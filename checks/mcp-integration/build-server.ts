@@ -114,7 +114,7 @@ interface GradedQuery {
   relevant: string[];
 }
 
-export const RECALL_TARGET = 0.8;
+const RECALL_TARGET = 0.8;
 
 export const searchRecall: CheckDefinition = {
   id: 'search-recall',

@@ -9,7 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import type { CheckContext } from '../../src/core/lab-definition.js';
 import { CLIENTS_FILE, issuedSignatures, readJson, SIGNING_KEY_FILE, type RegisteredClient } from '../../src/services/auth-server/credentials.js';
+import { lastLines } from '../../src/core/text.js';
 
+/** The scope the lab's agent is provisioned with and the learner's server requires (its own REQUIRED_SCOPES). */
 export const REQUIRED_SCOPE = 'docs:read';
 /** As the auth-server issues them: a grader token must not be told apart from the agent's by its lifetime. */
 const TOKEN_TTL_SECONDS = 600;
@@ -100,7 +102,7 @@ export async function agentRun(ctx: CheckContext): Promise<AgentRun> {
 export function agentFailure(run: { exitCode?: number; output: string; entries: TranscriptEntry[] }): string {
   const error = run.entries.find((e) => e.type === 'error');
   if (error) return `the agent failed during ${String(error.stage)}: ${String(error.message)}`;
-  const last = run.output.trim().split('\n').slice(-3).join(' | ');
+  const last = lastLines(run.output, 3).join(' | ');
   if (run.exitCode !== undefined && run.exitCode !== 0) return `the agent exited with status ${run.exitCode}${last ? ` (output: ${last})` : ''}`;
   return `the agent wrote no usable transcript${last ? ` (output: ${last})` : ''}`;
 }

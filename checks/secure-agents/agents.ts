@@ -1,5 +1,6 @@
 /** The two agent jobs as the checks see them: each run's `RESULT {json}` line (see src/services/secure-agent/main.ts). */
 import type { CheckContext } from '../../src/core/lab-definition.js';
+import { lastLines } from '../../src/core/text.js';
 
 export interface AgentRun {
   role: string;
@@ -17,7 +18,7 @@ export async function agentRun(ctx: CheckContext, role: keyof typeof AGENT_JOBS)
   const job = await ctx.runJob(AGENT_JOBS[role]);
   const line = job.output.split('\n').reverse().find((l) => l.startsWith('RESULT '));
   if (!line) {
-    const tail = job.output.trim().split('\n').slice(-3).join(' | ');
+    const tail = lastLines(job.output, 3).join(' | ');
     return { role, spiffe_id: null, connected: false, tools: [], calls: [], error: `the agent printed no result (exit ${job.exitCode}): ${tail}` };
   }
   return JSON.parse(line.slice('RESULT '.length)) as AgentRun;

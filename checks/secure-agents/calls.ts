@@ -19,7 +19,7 @@ export interface ProbeCall {
 
 /** Ground truth from fixtures/corpus: one document of each collection. */
 export const DOCUMENTS = { internal: 'mcp-011', public: 'mcp-001' } as const;
-export const QUERY = 'incident response runbook';
+const QUERY = 'incident response runbook';
 
 /** An identity in the lab's trust domain that merely starts like research's: a prefix match would let it in. */
 export const IMPOSTOR = `${IDS.research}-impostor`;
@@ -28,7 +28,7 @@ export const short = (id: string) => id.replace(spiffeId(''), '');
 
 export type CallSpec = { tool: 'search_documents'; collection: string | null } | { tool: 'get_document'; collection: keyof typeof DOCUMENTS };
 
-export function argsOf(spec: CallSpec): Record<string, unknown> {
+function argsOf(spec: CallSpec): Record<string, unknown> {
   if (spec.tool === 'get_document') return { id: DOCUMENTS[spec.collection] };
   return { query: QUERY, top_k: 2, ...(spec.collection ? { collection: spec.collection } : {}) };
 }

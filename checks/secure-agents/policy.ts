@@ -35,7 +35,7 @@ const END_TO_END: Array<{ as: string; spec: CallSpec }> = [
 const describeCall = (as: string | null, tool: string, collection: string) => `${as === null ? 'no identity' : short(as)} ${tool} on ${collection === '*' ? '"*" (all collections)' : collection}`;
 
 /** OPA's own decisions for every case, by `opa eval` inside its container on the mounted policy (not the REST API). */
-export async function evaluatePolicy(ctx: CheckContext): Promise<Array<{ input: Record<string, unknown>; got?: { allow?: unknown; reason?: unknown } }>> {
+async function evaluatePolicy(ctx: CheckContext): Promise<Array<{ input: Record<string, unknown>; got?: { allow?: unknown; reason?: unknown } }>> {
   const cases = IDENTITIES.flatMap((spiffe_id) => TOOLS.flatMap((tool) => COLLECTIONS.map((collection) => ({ spiffe_id, tool, arguments: { query: 'grader' }, collection }))));
   const query = '{i: d | some i, c in input.cases; d := data.agents.authz.decision with input as c}';
   const result = await ctx.exec('opa', ['/opa', 'eval', '--format', 'json', '--stdin-input', '--data', '/policy', query], { input: JSON.stringify({ cases }) });

@@ -11,6 +11,7 @@ import type { LabControl } from '../../src/core/lab-definition.js';
 import { AGENT_HEALTHCHECK, SERVER_SOCKET, SPIRE_SERVER, spiffeId } from '../../labs/secure-agents/spire-layout.js';
 import { presentedIdentity } from '../lib/mtls-probe.js';
 import { runLearnerCode } from '../lib/learner-code.js';
+import { lastLines } from '../../src/core/text.js';
 
 const TRUST_DOMAIN_PREFIX = spiffeId('');
 /** The workloads that serve mTLS: their SVID must be in place before anything talks to them. */
@@ -80,7 +81,7 @@ export async function applyRegistrations(control: LabControl): Promise<Array<{ s
     const missing = wanted.filter((e) => !currentKeys.has(keyOf(e)));
     if (missing.length > 0) {
       const created = await control.exec('spire-server', [...SPIRE_SERVER, 'entry', 'create', ...SERVER_SOCKET, '-data', '-'], { input: JSON.stringify({ entries: missing }) });
-      if (created.exitCode !== 0) throw new Error(`could not create entries: ${created.output.trim().split('\n').slice(-3).join(' ')}`);
+      if (created.exitCode !== 0) throw new Error(`could not create entries: ${lastLines(created.output, 3).join(' ')}`);
     }
   } catch (error) {
     return [{ service: 'spire-server', message: `Registration entries not applied: ${(error as Error).message}` }];

@@ -29,7 +29,7 @@ function bootstrapProblems(conf: string): string | undefined {
 }
 
 /** Workload -> the SPIFFE ID and docker label it must be registered with. */
-export const WORKLOADS = [
+const WORKLOADS = [
   { workload: 'mcp-server', id: IDS.mcpServer },
   { workload: 'rag-index', id: IDS.ragIndex },
   { workload: 'agent-research', id: IDS.research },
@@ -105,7 +105,7 @@ export const entriesRegistered: CheckDefinition = {
     if (onServer.size !== inFile.size || [...inFile].some((k) => !onServer.has(k))) {
       return fail(`The SPIRE server's entries (${entries.length}) are not those of spire/entries.ts (${fromFile.length}): the file's latest version was not applied.`, `Run \`lab check\` again and read the sync message above the checks. ${STEP1}`, { entries });
     }
-    const problems = WORKLOADS.flatMap(({ workload, id }) => {
+    const problems = WORKLOADS.flatMap(({ id }) => {
       const entry = entries.find((e) => e.spiffe_id === id);
       if (!entry) return [`no entry for ${id}`];
       const wrongParent = entries.filter((e) => e.spiffe_id === id && e.parent_id !== AGENT_ID);

@@ -12,6 +12,7 @@ import {
   protectedResourceMetadata,
   validTokenServed,
 } from '../../checks/mcp-integration/authentication.js';
+import { REQUIRED_SCOPE } from '../../checks/mcp-integration/grader.js';
 import { indexReady, mcpInitialize, searchRecall, searchToolSchema } from '../../checks/mcp-integration/build-server.js';
 import { getDocument, toolErrors } from '../../checks/mcp-integration/tool-execution.js';
 
@@ -82,7 +83,7 @@ export default defineLab({
       }),
     },
   ],
-  prepare: (secretsDir) => provisionCredentials(secretsDir, [{ name: 'agent', scopes: ['docs:read'] }]),
+  prepare: (secretsDir) => provisionCredentials(secretsDir, [{ name: 'agent', scopes: [REQUIRED_SCOPE] }]),
   steps: [
     {
       id: 'build-server',

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runCommand } from './run-command.js';
 import type { ComposeTool } from '../core/ports.js';
 
 type Flavour = { flavour: 'v2' | 'v1'; command: string; prefix: string[] };
@@ -33,8 +33,8 @@ function tool({ flavour, command, prefix, version }: Flavour & { version: string
     flavour,
     version,
     async run(args, { env, timeoutMs = 300_000 }) {
-      const result = await execa(command, [...prefix, ...args], { env, reject: false, all: true, timeout: timeoutMs, stdin: 'ignore' });
-      return { exitCode: result.timedOut ? 124 : (result.exitCode ?? 1), output: String(result.all ?? '') };
+      const { exitCode, output } = await runCommand(command, [...prefix, ...args], { env, timeoutMs });
+      return { exitCode, output };
     },
   };
 }
@@ -51,9 +51,9 @@ export async function detectCompose(): Promise<ComposeTool | undefined> {
     { flavour: 'v1', command: 'docker-compose', prefix: [] },
   ];
   for (const { flavour, command, prefix } of candidates) {
-    const probe = await execa(command, [...prefix, 'version', '--short'], { reject: false, timeout: 10_000, stdin: 'ignore' }).catch(() => undefined);
-    if (probe && probe.exitCode === 0 && /\d+\.\d+/.test(String(probe.stdout))) {
-      const found = { flavour, command, prefix, version: String(probe.stdout).trim() };
+    const probe = await runCommand(command, [...prefix, 'version', '--short'], { timeoutMs: 10_000 }).catch(() => undefined);
+    if (probe && probe.exitCode === 0 && /\d+\.\d+/.test(probe.stdout)) {
+      const found = { flavour, command, prefix, version: probe.stdout.trim() };
       remember(found);
       return tool(found);
     }

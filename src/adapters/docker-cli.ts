@@ -1,28 +1,10 @@
-import { execa } from 'execa';
-
-/** The docker command line, for what the engine API makes awkward: builds, imports, save/load, pull. */
-export interface DockerCli {
-  build(options: { context: string; dockerfile: string; tag: string; args?: Record<string, string>; labels?: Record<string, string> }): Promise<void>;
-  importRootfs(tarball: string, tag: string, labels: Record<string, string>): Promise<void>;
-  pull(ref: string): Promise<void>;
-  tag(source: string, target: string): Promise<void>;
-  save(refs: string[], file: string): Promise<void>;
-  load(file: string): Promise<string>;
-  run(image: string, args: string[], entrypoint?: string): Promise<string>;
-  /** Removes untagged images carrying the label: what a rebuild leaves of the previous build. */
-  pruneDangling(label: string): Promise<void>;
-}
+import type { DockerCli } from '../core/ports.js';
+import { runOrThrow } from './run-command.js';
 
 async function docker(args: string[], output: 'stdout' | 'all' = 'stdout'): Promise<string> {
   // The legacy builder: it needs no buildx plugin, and Debian's engine (20.10) has no BuildKit frontend here.
-  const result = await execa('docker', args, {
-    env: { DOCKER_BUILDKIT: '0' },
-    reject: false,
-    all: true,
-    stdin: 'ignore',
-  });
-  if (result.exitCode !== 0) throw new Error(`docker ${args.slice(0, 2).join(' ')} failed:\n${String(result.all).trim().split('\n').slice(-12).join('\n')}`);
-  return String(output === 'all' ? result.all : result.stdout);
+  const result = await runOrThrow('docker', args, { env: { DOCKER_BUILDKIT: '0' } }, 12);
+  return output === 'all' ? result.output : result.stdout;
 }
 
 export const dockerCli: DockerCli = {
@@ -41,9 +23,6 @@ export const dockerCli: DockerCli = {
   },
   async pull(ref) {
     await docker(['pull', ref]);
-  },
-  async tag(source, target) {
-    await docker(['tag', source, target]);
   },
   async save(refs, file) {
     await docker(['save', '-o', file, ...refs]);

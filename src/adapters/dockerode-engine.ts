@@ -64,8 +64,14 @@ export function createDockerodeEngine(): ContainerEngine {
         const done = new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error(`${argv[0]} did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
           stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          stream.on('end', () => (clearTimeout(timer), resolve()));
-          stream.on('error', (error) => (clearTimeout(timer), reject(error)));
+          stream.on('end', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          stream.on('error', (error) => {
+            clearTimeout(timer);
+            reject(error);
+          });
         });
         if (input !== undefined) stream.end(input);
         await done;

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ProcessControl, ProcessIdentity } from '../core/ports.js';
+import { runCommand } from './run-command.js';
 
 /**
  * Linux: identity comes from /proc/<pid>/stat (state, process group, start time) and /proc/<pid>/environ. Where
@@ -113,12 +114,10 @@ export const nodeProcesses: ProcessControl = {
   },
 
   async run({ command, args, env, cwd, timeoutMs, logFile }) {
-    // execa loads on the first job run, not with every command that only checks pids (`lab status`).
-    const { execa } = await import('execa');
-    const result = await execa(command, args, { cwd, env, extendEnv: false, reject: false, all: true, timeout: timeoutMs, stdin: 'ignore' });
-    const output = result.all ?? '';
+    const result = await runCommand(command, args, { cwd, env, extendEnv: false, timeoutMs });
+    const output = result.output;
     if (logFile) appendFileSync(logFile, `${output}\n`);
     if (result.timedOut) return { exitCode: 124, output: `${output}\n(timed out after ${timeoutMs / 1000} s)` };
-    return { exitCode: result.exitCode ?? 1, output };
+    return { exitCode: result.exitCode, output };
   },
 };

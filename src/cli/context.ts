@@ -1,3 +1,4 @@
+import { dockerCli } from '../adapters/docker-cli.js';
 import { createDockerodeEngine } from '../adapters/dockerode-engine.js';
 import { createPrompter } from '../adapters/inquirer-prompter.js';
 import { nodeProcesses } from '../adapters/node-processes.js';
@@ -18,6 +19,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): CommandCont
     processes: nodeProcesses,
     env,
     engine: createDockerodeEngine(),
+    docker: dockerCli,
     // compose-cli (and execa behind it) loads only for the commands that run compose.
     compose: () => (compose ??= import('../adapters/compose-cli.js').then((m) => m.detectCompose())),
     // The runtimes load only for the commands that open a lab.

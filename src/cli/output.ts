@@ -10,6 +10,8 @@ export function terminalOutput(env: NodeJS.ProcessEnv = process.env): Output {
     tty,
     out: (text) => void process.stdout.write(`${text}\n`),
     err: (text) => void process.stderr.write(`${text}\n`),
+    write: (text) => void process.stdout.write(text),
+    closed: () => process.stdout.destroyed,
   };
 }
 

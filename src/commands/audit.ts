@@ -24,7 +24,7 @@ export interface AuditOptions {
   denied?: boolean;
 }
 
-export const DEFAULT_TAIL = 20;
+const DEFAULT_TAIL = 20;
 const REASON_WIDTH = 48;
 const SHOWN_PROBLEMS = 10;
 

@@ -6,6 +6,7 @@ import { renderProblems, renderReport } from '../ui/render.js';
 import { toJUnit } from '../core/check-report.js';
 import { grade } from '../core/grade.js';
 import { openActiveSession, withHomeLock, type LabSession } from '../core/lab-session.js';
+import { runningServices } from '../core/lab-definition.js';
 
 export interface CheckOptions {
   json?: boolean;
@@ -30,7 +31,7 @@ export function checkOnce(ctx: CommandContext, session: LabSession, step: number
 }
 
 async function checkLocked(ctx: CommandContext, session: LabSession, step: number | undefined, options: CheckOptions): Promise<number> {
-  const names = session.lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name);
+  const names = runningServices(session.lab.definition).map((s) => s.name);
   const quiet = Boolean(options.json) || !ctx.io.tty;
   const { report, problems } = await withServiceProgress(ctx.io, names, (onProgress) => grade(session, ctx.clock, { step, onProgress }), quiet);
   if (options.junit !== undefined) writeReport(checkReportTarget(options.junit, ctx.home, junitReport), toJUnit(report));

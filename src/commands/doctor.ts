@@ -1,8 +1,8 @@
 import { accessSync, constants, mkdirSync, statfsSync } from 'node:fs';
 import type { CommandContext } from '../core/context.js';
-import { EnvironmentError } from '../core/errors.js';
+import type { EnvironmentError } from '../core/errors.js';
 import { loadAllLabs, type LoadedLab } from '../core/lab-catalog.js';
-import { IMAGES, SOURCE_LABEL } from '../images/catalog.js';
+import { IMAGES, selectImage, SOURCE_LABEL } from '../images/catalog.js';
 import { chooseRuntime } from '../runtimes/create-runtime.js';
 import { readActive } from '../core/lab-session.js';
 import { freePort } from '../runtimes/port-check.js';
@@ -94,11 +94,12 @@ async function dockerFindings(ctx: CommandContext): Promise<Finding[]> {
       : { id: 'compose', status: 'warn', message: 'no compose is installed', fix: 'Install the compose plugin (v2) or Debian\'s docker-compose (v1).' },
   );
   for (const spec of IMAGES) {
-    const local = await ctx.engine.image(spec.local);
-    const upstream = spec.upstream ? await ctx.engine.image(spec.upstream) : undefined;
-    if (local) findings.push({ id: `image-${spec.key}`, status: 'ok', message: `image ${spec.local} present${local[SOURCE_LABEL] ? ' (built here)' : ''}` });
-    else if (upstream) findings.push({ id: `image-${spec.key}`, status: 'ok', message: `image ${spec.upstream} present (pinned upstream)` });
-    else findings.push({ id: `image-${spec.key}`, status: 'warn', message: `image ${spec.local}${spec.upstream ? ` / ${spec.upstream}` : ''} missing`, fix: 'Run `lab images build-local` (no registry needed), `lab images pull`, or `lab images load FILE`.' });
+    // The image the runtime would run (the same choice as compose and `lab images list`).
+    const selected = await selectImage(spec, ctx.env, ctx.engine);
+    const labels = await ctx.engine.image(selected);
+    const why = ctx.env[spec.env] ? ` (from ${spec.env})` : selected === spec.upstream ? ' (pinned upstream)' : labels?.[SOURCE_LABEL] ? ' (built here)' : '';
+    if (labels) findings.push({ id: `image-${spec.key}`, status: 'ok', message: `image ${selected} present${why}` });
+    else findings.push({ id: `image-${spec.key}`, status: 'warn', message: `image ${selected}${why} missing`, fix: 'Run `lab images build-local` (no registry needed), `lab images pull`, or `lab images load FILE`.' });
   }
   return findings;
 }

@@ -1,5 +1,4 @@
 import { Listr } from 'listr2';
-import { dockerCli } from '../adapters/docker-cli.js';
 import type { CommandContext } from '../core/context.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import { printable, printableName } from '../core/printable.js';
@@ -28,7 +27,7 @@ export async function imagesListCommand(ctx: CommandContext, options: { json?: b
 
 export async function imagesBuildLocalCommand(ctx: CommandContext, names: string[]): Promise<number> {
   await requireEngine(ctx);
-  const all = builders({ engine: ctx.engine, cli: dockerCli, env: ctx.env });
+  const all = builders({ engine: ctx.engine, cli: ctx.docker, env: ctx.env });
   const unknown = names.filter((n) => !all.some((b) => b.spec.key === n));
   if (unknown.length > 0) throw new UsageError(`Unknown image: ${unknown.map((n) => printableName(n)).join(', ')}.`, `Choose from: ${all.map((b) => b.spec.key).join(', ')} (default: all).`);
   const chosen = names.length > 0 ? all.filter((b) => names.includes(b.spec.key)) : all;
@@ -37,10 +36,10 @@ export async function imagesBuildLocalCommand(ctx: CommandContext, names: string
     chosen.map((builder) => ({
       title: `${builder.spec.key}: ${builder.spec.local}`,
       task: async (_: unknown, task: { title: string }) => {
-        const started = Date.now();
-        const outcome = await buildImage(builder, ctx.engine, dockerCli);
+        const started = ctx.clock.now().getTime();
+        const outcome = await buildImage(builder, ctx.engine, ctx.docker);
         const version = builder.verify ? await builder.verify() : '';
-        task.title = `${builder.spec.key}: ${builder.spec.local} ${outcome === 'cached' ? '(unchanged, cached)' : `built in ${((Date.now() - started) / 1000).toFixed(0)} s`}${version ? ` — reports ${version}` : ''}`;
+        task.title = `${builder.spec.key}: ${builder.spec.local} ${outcome === 'cached' ? '(unchanged, cached)' : `built in ${((ctx.clock.now().getTime() - started) / 1000).toFixed(0)} s`}${version ? ` — reports ${version}` : ''}`;
         results.push(task.title);
       },
     })),
@@ -57,7 +56,7 @@ export async function imagesPullCommand(ctx: CommandContext): Promise<number> {
   await requireEngine(ctx);
   for (const spec of IMAGES.filter((s) => s.upstream)) {
     ctx.io.out(`pulling ${spec.upstream}`);
-    await dockerCli.pull(spec.upstream!).catch((error: Error) => {
+    await ctx.docker.pull(spec.upstream!).catch((error: Error) => {
       throw new EnvironmentError(`Could not pull ${spec.upstream}: ${error.message.split('\n').at(-1)}`, 'Without a registry, build the images here with `lab images build-local`, or load a classroom tarball with `lab images load FILE`.');
     });
   }
@@ -72,7 +71,7 @@ export async function imagesSaveCommand(ctx: CommandContext, file: string): Prom
     for (const ref of [spec.local, spec.upstream].filter((r): r is string => r !== undefined)) if (await ctx.engine.image(ref)) refs.push(ref);
   }
   if (refs.length === 0) throw new EnvironmentError('No lab image is present to save.', 'Run `lab images pull` or `lab images build-local` first.');
-  await dockerCli.save(refs, target);
+  await ctx.docker.save(refs, target);
   ctx.io.out(`Saved ${refs.length} images to ${printable(target)}: ${refs.join(', ')}`);
   return 0;
 }
@@ -80,6 +79,6 @@ export async function imagesSaveCommand(ctx: CommandContext, file: string): Prom
 export async function imagesLoadCommand(ctx: CommandContext, file: string): Promise<number> {
   const source = checkInputFile(file, 'images load');
   await requireEngine(ctx);
-  ctx.io.out((await dockerCli.load(source)).trim());
+  ctx.io.out((await ctx.docker.load(source)).trim());
   return 0;
 }

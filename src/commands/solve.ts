@@ -2,6 +2,7 @@ import type { CommandContext } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { openActiveSession, withHomeLock } from '../core/lab-session.js';
 import { applySolve, planSolve } from '../core/workspace.js';
+import { stepOf } from '../core/lab-definition.js';
 
 /** Writes the reference solution of a step. Asks first when it would replace the learner's own work. */
 export function solveCommand(ctx: CommandContext, step: number | undefined, options: { yes?: boolean }): Promise<number> {
@@ -10,9 +11,8 @@ export function solveCommand(ctx: CommandContext, step: number | undefined, opti
 
 async function solveLocked(ctx: CommandContext, step: number | undefined, options: { yes?: boolean }): Promise<number> {
   const session = await openActiveSession(ctx);
-  const total = session.lab.definition.steps.length;
   const target = step ?? session.state.read().currentStep;
-  if (target < 1 || target > total) throw new UsageError(`Lab ${session.lab.definition.id} has no step ${target}.`, `Choose a step from 1 to ${total}.`);
+  stepOf(session.lab.definition, target);
   const plan = planSolve(session.lab, session.paths, target);
   const changing = plan.files.filter((f) => f.differs);
   if (changing.length === 0) {

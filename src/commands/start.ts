@@ -11,6 +11,7 @@ import { createWorkspace } from '../core/workspace.js';
 import { chooseRuntime, type RuntimeChoice } from '../runtimes/create-runtime.js';
 import { ensureServicesImage } from './ensure-image.js';
 import { printStep } from './show-step.js';
+import { runningServices } from '../core/lab-definition.js';
 
 export interface StartOptions {
   runtime?: string;
@@ -23,7 +24,7 @@ export async function startCommand(ctx: CommandContext, labId: string, options: 
   const lab = await loadLab(labId);
   const choice = await chooseRuntime(ctx, options.runtime, lab);
   // Options are validated before anything runs or stops.
-  const ports = parsePorts(options.port ?? [], lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name));
+  const ports = parsePorts(options.port ?? [], runningServices(lab.definition).map((s) => s.name));
   return withHomeLock(ctx, 'start', () => start(ctx, lab, choice, ports, options));
 }
 
@@ -48,7 +49,7 @@ async function start(ctx: CommandContext, lab: LoadedLab, choice: RuntimeChoice,
   const fresh = !(await session.runtime.isUp());
   // Fresh secrets for every run; a repair (second start) keeps the running ones so issued tokens stay valid.
   if (fresh) await lab.definition.prepare?.(session.paths.secrets);
-  const names = lab.definition.services.filter((s) => s.role !== 'job').map((s) => s.name);
+  const names = runningServices(lab.definition).map((s) => s.name);
   ctx.io.out(`${fresh ? 'Starting' : 'Repairing'} ${ctx.io.color.bold(labId)} on the ${kind} runtime (${choice.reason})…`);
   const problems = await withServiceProgress(ctx.io, names, (onProgress) => session.runtime.up({ ports, onProgress }));
   problems.push(...(await syncLab(session)));

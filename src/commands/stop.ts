@@ -66,7 +66,7 @@ function notStopped(left: string[]): EnvironmentError {
 }
 
 /** Stops every service of one session and proves it: a process that survives is an error, not a footnote. */
-export async function stopVerified(ctx: CommandContext, session: LabSession): Promise<void> {
+export async function stopVerified(session: LabSession): Promise<void> {
   const { left } = await session.runtime.down();
   if (left.length > 0) throw notStopped(left.map((what) => `${session.lab.definition.id}: ${what}`));
 }

@@ -78,7 +78,7 @@ async function stepSelfTest(ctx: CommandContext, lab: LoadedLab, kind: RuntimeKi
   } catch (error) {
     report(false, `the self-test stopped: ${(error as Error).message}`);
   } finally {
-    if (session) await stopVerified(inner, session).catch((error: Error) => report(false, error.message));
+    if (session) await stopVerified(session).catch((error: Error) => report(false, error.message));
     if (!options.keep) rmSync(home, { recursive: true, force: true });
   }
 }
@@ -97,7 +97,7 @@ async function openScratchLab(ctx: CommandContext, lab: LoadedLab, kind: Runtime
     session = await openSession(inner, labId, kind);
     for (let step = 1; step <= lab.definition.steps.length; step++) applySolve(planSolve(lab, session.paths, step), session.paths, labId, ctx.clock.now());
   } catch (error) {
-    if (session) await stopVerified(inner, session).catch(() => undefined);
+    if (session) await stopVerified(session).catch(() => undefined);
     if (!keep) rmSync(inner.home, { recursive: true, force: true });
     throw error;
   }
@@ -107,7 +107,7 @@ async function openScratchLab(ctx: CommandContext, lab: LoadedLab, kind: Runtime
     grade: (checks) => grade(opened, ctx.clock, { checks }),
     close: async () => {
       try {
-        await stopVerified(inner, opened);
+        await stopVerified(opened);
       } finally {
         if (!keep) rmSync(inner.home, { recursive: true, force: true });
       }

@@ -5,7 +5,7 @@ import path from 'node:path';
  * Writes through a temporary file, fsyncs it and renames it over the target: a reader (or a crash) sees the old
  * content or the new one, never half of each.
  */
-export function writeFileAtomic(file: string, content: string, mode = 0o644): void {
+function writeFileAtomic(file: string, content: string, mode = 0o644): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   const fd = openSync(tmp, 'w', mode);

@@ -23,7 +23,7 @@ export interface CheckResult {
   details?: Record<string, unknown>;
 }
 
-export const DEFAULT_CHECK_TIMEOUT_MS = 15_000;
+const DEFAULT_CHECK_TIMEOUT_MS = 15_000;
 
 export interface RunOptions {
   concurrency?: number;

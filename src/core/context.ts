@@ -1,6 +1,6 @@
 import type { LoadedLab } from './lab-catalog.js';
 import type { WorkspacePaths } from './paths.js';
-import type { Clock, ComposeTool, ContainerEngine, Output, ProcessControl, Prompter } from './ports.js';
+import type { Clock, ComposeTool, ContainerEngine, DockerCli, Output, ProcessControl, Prompter } from './ports.js';
 import type { Runtime, RuntimeKind } from './runtime.js';
 
 /**
@@ -18,6 +18,8 @@ export interface CommandContext {
   processes: ProcessControl;
   env: NodeJS.ProcessEnv;
   engine: ContainerEngine;
+  /** The docker command line: builds, save/load, pull (what the engine API makes awkward). */
+  docker: DockerCli;
   /** Detected once, on first use: probing runs two commands. */
   compose(): Promise<ComposeTool | undefined>;
   createRuntime: RuntimeFactory;

@@ -42,13 +42,6 @@ export class DefinitionError extends LabError {
   }
 }
 
-/** Checks ran and at least one failed: not an error of the tool, but the verdict, so it carries exit code 1. */
-export class ChecksFailed extends LabError {
-  constructor(failed: number, total: number) {
-    super(`${failed} of ${total} checks failed.`, 'Read each failure above for what to change, then run `lab check` again.', ExitCode.checksFailed);
-  }
-}
-
 /**
  * `lab audit --verify` found no log, or a log whose hash chain is broken. Like a failed check it is a verdict
  * on the learner's lab, not a fault of the tool, so it carries exit code 1.

@@ -5,8 +5,7 @@
 import type { Clock } from './ports.js';
 import { runChecks, type CheckResult, type PlannedCheck } from './check-engine.js';
 import { buildReport, type CheckReport } from './check-report.js';
-import { UsageError } from './errors.js';
-import type { CheckContext, JobResult } from './lab-definition.js';
+import { runningServices, stepOf, type CheckContext, type JobResult } from './lab-definition.js';
 import type { LabSession } from './lab-session.js';
 import { currentLogSection } from './log-sections.js';
 import { repoDir } from './paths.js';
@@ -17,11 +16,9 @@ export interface GradeResult {
   problems: ServiceProblem[];
 }
 
-export function plannedChecks(session: LabSession, step?: number): PlannedCheck[] {
+function plannedChecks(session: LabSession, step?: number): PlannedCheck[] {
   const steps = session.lab.definition.steps;
-  if (step !== undefined && (step < 1 || step > steps.length)) {
-    throw new UsageError(`Lab ${session.lab.definition.id} has no step ${step}.`, `Choose a step from 1 to ${steps.length}.`);
-  }
+  if (step !== undefined) stepOf(session.lab.definition, step);
   return steps.flatMap((s, i) => (step === undefined || step === i + 1 ? s.checks.map((check) => ({ step: i + 1, stepId: s.id, check })) : []));
 }
 
@@ -84,7 +81,7 @@ export async function grade(session: LabSession, clock: Clock, options: { step?:
     serviceUrl: (service) => session.runtime.serviceUrl(service),
     reachable: (url) => {
       const target = new URL(url);
-      for (const service of session.lab.definition.services.filter((s) => s.role !== 'job')) {
+      for (const service of runningServices(session.lab.definition)) {
         if (session.runtime.serviceUrl(service.name).origin === target.origin) {
           return new URL(`${target.pathname}${target.search}`, session.runtime.url(service.name));
         }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { EnvironmentError } from './errors.js';
 import { printable } from './printable.js';
 
-export function isErrnoError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
+function isErrnoError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
   return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && /^E[A-Z0-9]+$/.test((error as NodeJS.ErrnoException).code!);
 }
 

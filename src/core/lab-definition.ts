@@ -5,6 +5,7 @@
  * validated by `labDefinitionSchema` when the catalogue loads the lab.
  */
 import { z } from 'zod';
+import { UsageError } from './errors.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'error' | 'timeout';
 
@@ -180,4 +181,16 @@ export const labDefinitionSchema = z.object({
 /** Identity function that gives lab authors type checking. */
 export function defineLab(lab: LabDefinition): LabDefinition {
   return lab;
+}
+
+/** The services that run (lab and learner services): a job runs only on demand, for the checks. */
+export function runningServices(definition: Pick<LabDefinition, 'services'>): ServiceDefinition[] {
+  return definition.services.filter((s) => s.role !== 'job');
+}
+
+/** Step `step` (1-based) of the lab; a step the lab does not have is a usage error naming the range. */
+export function stepOf(definition: Pick<LabDefinition, 'id' | 'steps'>, step: number): StepDefinition {
+  const found = Number.isInteger(step) && step >= 1 ? definition.steps[step - 1] : undefined;
+  if (!found) throw new UsageError(`Lab ${definition.id} has no step ${step}.`, `Choose a step from 1 to ${definition.steps.length}.`);
+  return found;
 }

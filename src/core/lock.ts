@@ -65,7 +65,7 @@ function me(deps: LockDeps, command: string): LockOwner {
 }
 
 /** The owner still runs: same pid AND same start time (where start times can be read; else the pid is alive). */
-export function ownerAlive(processes: ProcessControl, owner: LockOwner): boolean {
+function ownerAlive(processes: ProcessControl, owner: LockOwner): boolean {
   const identity = processes.identify(owner.pid);
   if (identity) return identity.startTime === owner.startTime;
   return owner.startTime === '' && processes.isAlive(owner.pid);
@@ -100,7 +100,7 @@ async function acquire(deps: LockDeps, file: string, command: string): Promise<v
   } catch (error) {
     throw ioErrorToLabError(error, deps.home) ?? lockError(file, error as NodeJS.ErrnoException);
   }
-  const started = Date.now();
+  const started = deps.clock.now().getTime();
   let told = false;
   try {
     for (;;) {
@@ -114,9 +114,10 @@ async function acquire(deps: LockDeps, file: string, command: string): Promise<v
       if (!current) continue; // released between the link and the read: try again at once
       if (current.owner && ownerAlive(deps.processes, current.owner)) {
         const { pid, command: other } = current.owner;
-        if (Date.now() - started >= deps.timeoutMs) {
+        const waited = deps.clock.now().getTime() - started;
+        if (waited >= deps.timeoutMs) {
           throw new EnvironmentError(
-            `Another lab command is still running for ${deps.home}: \`lab ${other}\` (pid ${pid}); waited ${Math.round((Date.now() - started) / 1000)} s for it.`,
+            `Another lab command is still running for ${deps.home}: \`lab ${other}\` (pid ${pid}); waited ${Math.round(waited / 1000)} s for it.`,
             `Let it finish, then run this again. If it hangs, stop it (\`kill ${pid}\`); set LAB_LOCK_TIMEOUT=<seconds> to wait longer.`,
           );
         }
@@ -147,6 +148,7 @@ function takeOver(file: string, staleText: string): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError(guard, error as NodeJS.ErrnoException);
     try {
+      // A file's time is the system clock's, so it is compared with that clock, not the injected one.
       if (Date.now() - statSync(guard).mtimeMs > GUARD_STALE_MS) unlinkSync(guard);
     } catch {
       /* another run removed it */

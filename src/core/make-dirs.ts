@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, type Stats, statSync } from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from './errors.js';
 import { printable } from './printable.js';
@@ -35,7 +35,7 @@ const SET_HOME = 'Set LAB_HOME to a folder you can write to (it is created when 
 
 /** A file (or a path through a file) where LAB_HOME should be a folder. A missing home is fine: start creates it. */
 export function assertHomeIsFolder(home: string): void {
-  let stat;
+  let stat: Stats | undefined;
   try {
     stat = statSync(home, { throwIfNoEntry: false });
   } catch (error) {

@@ -23,7 +23,7 @@ export interface BrokenEntry {
   problem: string;
 }
 
-export const mutantsDir = (labDir: string) => path.join(labDir, 'mutants');
+const mutantsDir = (labDir: string) => path.join(labDir, 'mutants');
 
 export function parseEntry(id: string, text: string): CatalogueEntry {
   const normalized = text.replace(/\r\n/g, '\n');

@@ -54,7 +54,7 @@ export function applyEntry(workspaceDir: string, entry: CatalogueEntry): () => v
   };
 }
 
-export async function runEntry(lab: ScratchLab, entry: CatalogueEntry, checkIds: Set<string>): Promise<EntryOutcome> {
+async function runEntry(lab: ScratchLab, entry: CatalogueEntry, checkIds: Set<string>): Promise<EntryOutcome> {
   const started = performance.now();
   const done = (ok: boolean, detail: string): EntryOutcome => ({ entry, ok, detail, durationMs: Math.round(performance.now() - started) });
   const unknown = unknownChecks(entry, checkIds);

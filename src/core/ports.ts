@@ -95,4 +95,20 @@ export interface Output {
   readonly quiet?: boolean;
   out(text: string): void;
   err(text: string): void;
+  /** Writes to stdout as is (no line break added): a followed log arrives in pieces. */
+  write(text: string): void;
+  /** True once stdout's reader went away (`lab logs -f x | head`): nothing more can be shown. */
+  closed(): boolean;
+}
+
+/** The docker command line, for what the engine API makes awkward: builds, imports, save/load, pull. */
+export interface DockerCli {
+  build(options: { context: string; dockerfile: string; tag: string; args?: Record<string, string>; labels?: Record<string, string> }): Promise<void>;
+  importRootfs(tarball: string, tag: string, labels: Record<string, string>): Promise<void>;
+  pull(ref: string): Promise<void>;
+  save(refs: string[], file: string): Promise<void>;
+  load(file: string): Promise<string>;
+  run(image: string, args: string[], entrypoint?: string): Promise<string>;
+  /** Removes untagged images carrying the label: what a rebuild leaves of the previous build. */
+  pruneDangling(label: string): Promise<void>;
 }

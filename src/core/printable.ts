@@ -4,6 +4,7 @@
  * its own (a fake "Fix:"). C0 and C1 controls, DEL, and the Unicode line separators and bidirectional
  * overrides are escaped; everything else, non-ASCII letters included, is kept.
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what printable() escapes.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
 
@@ -18,9 +19,4 @@ export const printableName = (text: string): string => printable(text, 100);
 /** For the runner's own multi-line text (a message with a log tail): every line made printable, the breaks kept. */
 export function printableLines(text: string): string {
   return text.split('\n').map((line) => printable(line)).join('\n');
-}
-
-/** Whether text holds anything printable() would escape. */
-export function hasControl(text: string): boolean {
-  return new RegExp(CONTROL.source).test(text);
 }

@@ -5,7 +5,7 @@
  * folders under /proc hangs Node), unwritable places, the runner's own files (any workspace's .lab/, the home's
  * active.json and backups), and existing files that are not an earlier report of the same kind.
  */
-import { accessSync, closeSync, constants, existsSync, fsyncSync, openSync, readSync, realpathSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, openSync, readSync, realpathSync, renameSync, rmSync, type Stats, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './errors.js';
 import { ioErrorToLabError } from './io-errors.js';
@@ -52,7 +52,7 @@ export function checkReportTarget(file: string, home: string, kind: ReportKind):
   if (file.trim() === '' || file.endsWith('/') || file.endsWith(path.sep)) throw refuse('names a folder, not a file.', `Name a file, e.g. \`${kind.option} ${kind.example}\`.`);
   const target = path.resolve(file);
   const parent = path.dirname(target);
-  let parentStat;
+  let parentStat: Stats;
   try {
     parentStat = statSync(parent);
   } catch (error) {

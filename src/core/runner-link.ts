@@ -18,7 +18,7 @@ import path from 'node:path';
 import { repoDir } from './paths.js';
 
 /** The runner's entry point, as npm's bin field names it. */
-export const runnerEntry = path.join(repoDir, 'bin', 'lab.js');
+const runnerEntry = path.join(repoDir, 'bin', 'lab.js');
 
 export function linkWorkspaceModules(dir: string, outsideClone: boolean): void {
   const modules = path.join(dir, 'node_modules');

@@ -7,7 +7,7 @@
  */
 const raw = Number(process.env.LAB_TIMEOUT_FACTOR ?? '1');
 
-export const TIMEOUT_FACTOR = Number.isFinite(raw) && raw >= 1 ? raw : 1;
+const TIMEOUT_FACTOR = Number.isFinite(raw) && raw >= 1 ? raw : 1;
 
 export function machineTimeout(ms: number): number {
   return Math.round(ms * TIMEOUT_FACTOR);

@@ -35,7 +35,7 @@ function isInside(child: string, parent: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
-export function starterContent(source: string): string {
+function starterContent(source: string): string {
   return renderRegions(readFileSync(path.join(repoDir, source), 'utf8'), 0);
 }
 

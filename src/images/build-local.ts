@@ -12,11 +12,10 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
-import type { DockerCli } from '../adapters/docker-cli.js';
+import { runOrThrow } from '../adapters/run-command.js';
 import { EnvironmentError } from '../core/errors.js';
 import { repoDir } from '../core/paths.js';
-import type { ContainerEngine } from '../core/ports.js';
+import type { ContainerEngine, DockerCli } from '../core/ports.js';
 import { DEBIAN_SUITE, imageSpec, NODE_VERSION, OPA_VERSION, selectImage, SOURCE_LABEL, SPIRE_VERSION, type ImageSpec } from './catalog.js';
 
 export interface BuildDeps {
@@ -45,17 +44,15 @@ function digest(...parts: Array<string | Buffer>): string {
 function treeDigest(...roots: string[]): string {
   const hash = createHash('sha256');
   const walk = (p: string) => {
-    if (statSync(p).isDirectory()) readdirSync(p).sort().forEach((e) => walk(path.join(p, e)));
+    if (statSync(p).isDirectory()) for (const e of readdirSync(p).sort()) walk(path.join(p, e));
     else hash.update(path.relative(repoDir, p)).update(readFileSync(p));
   };
-  roots.forEach((r) => walk(path.join(repoDir, r)));
+  for (const r of roots) walk(path.join(repoDir, r));
   return hash.digest('hex').slice(0, 24);
 }
 
 async function run(command: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<string> {
-  const result = await execa(command, args, { ...options, env: { ...process.env, ...options.env }, reject: false, all: true, stdin: 'ignore' });
-  if (result.exitCode !== 0) throw new Error(`${command} ${args.slice(0, 3).join(' ')} failed:\n${String(result.all).trim().split('\n').slice(-15).join('\n')}`);
-  return String(result.stdout);
+  return (await runOrThrow(command, args, options)).stdout;
 }
 
 /** The machine's own Debian mirror for the suite, from its apt sources (deb822 or one-line format). */
@@ -90,7 +87,7 @@ async function goBuild(name: string, module: string, version: string, packages: 
   const replaceLines = replaces.map((r) => `replace ${r}\n`).join('');
   writeFileSync(path.join(dir, 'go.mod'), `module labs.local/${name}-build\n\ngo 1.26\n\nrequire ${module} v${version}\n${replaceLines}`);
   const ldflags = `${cgo ? '-s -w -linkmode external -extldflags "-static"' : '-s -w'} ${extraLdflags}`.trim();
-  await run('go', ['build', '-mod=mod', '-trimpath', ...(cgo ? ['-tags', 'netgo,osusergo'] : []), '-ldflags', ldflags, '-o', path.join(dir, 'bin') + '/', ...packages], {
+  await run('go', ['build', '-mod=mod', '-trimpath', ...(cgo ? ['-tags', 'netgo,osusergo'] : []), '-ldflags', ldflags, '-o', `${path.join(dir, 'bin')}/`, ...packages], {
     cwd: dir,
     env: { CGO_ENABLED: cgo ? '1' : '0', GOFLAGS: '-mod=mod' },
   });
@@ -129,12 +126,12 @@ export function builders({ engine, cli, env }: BuildDeps): ImageBuilder[] {
   return [
     {
       spec: debian,
-      source: async () => digest(DEBIAN_SUITE, process.env.LAB_DEBIAN_MIRROR ?? aptMirror(DEBIAN_SUITE)),
+      source: async () => digest(DEBIAN_SUITE, env.LAB_DEBIAN_MIRROR || aptMirror(DEBIAN_SUITE)),
       async build(source) {
         const root = mkdtempSync(path.join(tmpdir(), 'lab-rootfs-'));
         const tarball = `${root}.tar`;
         try {
-          await run('debootstrap', ['--variant=minbase', DEBIAN_SUITE, root, process.env.LAB_DEBIAN_MIRROR ?? aptMirror(DEBIAN_SUITE)]).catch((error: Error) => {
+          await run('debootstrap', ['--variant=minbase', DEBIAN_SUITE, root, env.LAB_DEBIAN_MIRROR || aptMirror(DEBIAN_SUITE)]).catch((error: Error) => {
             throw /ENOENT/.test(error.message)
               ? new EnvironmentError('debootstrap is not installed.', 'Install it: `sudo apt-get install debootstrap` (building the base image also needs root).')
               : error;
@@ -182,6 +179,7 @@ export function builders({ engine, cli, env }: BuildDeps): ImageBuilder[] {
         await cli.build({ context: repoDir, dockerfile: path.join(repoDir, 'images', 'services', 'Dockerfile'), tag: services.local, args: { NODE_BASE: base }, labels: { [SOURCE_LABEL]: source } });
       },
       // Past the entrypoint (run-service), which expects a service entry.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript run inside the image, not here.
       verify: async () => (await cli.run(services.local, ['-e', 'console.log(`node ${process.version}, services ${require("/app/package.json").version}`)'], 'node')).trim(),
     },
     goImage('opa', 'github.com/open-policy-agent/opa', OPA_VERSION, 'github.com/open-policy-agent/opa', 'opa', false, [], `-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION}`),

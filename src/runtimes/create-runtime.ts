@@ -2,7 +2,7 @@ import type { CommandContext } from '../core/context.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
 import type { WorkspacePaths } from '../core/paths.js';
-import { imageSpec } from '../images/catalog.js';
+import { IMAGES, selectImage } from '../images/catalog.js';
 import { DockerRuntime } from './docker-runtime.js';
 import { LocalRuntime } from './local-runtime.js';
 import type { Runtime, RuntimeKind } from '../core/runtime.js';
@@ -42,6 +42,6 @@ export async function createRuntime(kind: RuntimeKind, lab: LoadedLab, paths: Wo
   if (kind === 'local') return new LocalRuntime(lab, paths, ctx.processes, ctx.clock, notice);
   const compose = await ctx.compose();
   if (!compose) throw new EnvironmentError('Neither `docker compose` (v2) nor `docker-compose` (v1) is installed.', 'Install one, or use --runtime local.');
-  const spec = imageSpec('services');
-  return new DockerRuntime(lab, paths, ctx.engine, compose, ctx.clock, ctx.env[spec.env] ?? spec.local, notice);
+  const images = Object.fromEntries(await Promise.all(IMAGES.map(async (spec) => [spec.env, await selectImage(spec, ctx.env, ctx.engine)])));
+  return new DockerRuntime(lab, paths, ctx.engine, compose, ctx.clock, images, notice);
 }

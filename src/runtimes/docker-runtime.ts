@@ -10,20 +10,19 @@ import path from 'node:path';
 import { dockerRecordSchema, RuntimeRecord, type DockerRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
-import type { ExecOptions, JobResult, ServiceDefinition } from '../core/lab-definition.js';
+import { runningServices, type ExecOptions, type JobResult, type ServiceDefinition } from '../core/lab-definition.js';
 import { repoDir, type WorkspacePaths } from '../core/paths.js';
 import type { Clock, ComposeTool, ContainerEngine, ContainerSummary } from '../core/ports.js';
-import { IMAGES } from '../images/catalog.js';
 import { containerUser, handOverTree } from './container-user.js';
 import { choosePort } from './port-check.js';
 import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from '../core/runtime.js';
 import { fingerprint, startOrder } from './service-graph.js';
 import { machineTimeout } from '../core/timeouts.js';
+import { lastLines } from '../core/text.js';
 
 type DockerState = DockerRecord;
 
-export const CONTAINER_PORT = 8080;
-export const OWNER_LABEL = 'dev.ai-infra-labs.lab';
+const CONTAINER_PORT = 8080;
 const HEALTH_TIMEOUT_MS = machineTimeout(60_000);
 const JOB_TIMEOUT_MS = machineTimeout(120_000);
 
@@ -46,7 +45,8 @@ export class DockerRuntime implements Runtime {
     private readonly engine: ContainerEngine,
     private readonly compose: ComposeTool,
     private readonly clock: Clock,
-    private readonly servicesImage: string,
+    /** Every image of the lab by its variable (LAB_OPA_IMAGE=…), as selectImage (src/images/catalog.ts) chose it. */
+    private readonly images: Record<string, string>,
     notice: (message: string) => void = () => undefined,
   ) {
     this.services = startOrder(lab.definition.services);
@@ -104,7 +104,7 @@ export class DockerRuntime implements Runtime {
   /** Waits until every service is healthy (or has failed), then records what they were started from. */
   private async settle(state: DockerState, onProgress?: StartProgress): Promise<ServiceProblem[]> {
     const problems: ServiceProblem[] = [];
-    const deadline = Date.now() + HEALTH_TIMEOUT_MS;
+    const deadline = this.clock.now().getTime() + HEALTH_TIMEOUT_MS;
     const pending = new Set(this.longRunning().map((s) => s.name));
     while (pending.size > 0) {
       const containers = await this.byService();
@@ -115,10 +115,10 @@ export class DockerRuntime implements Runtime {
         if (c?.state === 'running' && (c.health === 'healthy' || c.health === undefined)) {
           pending.delete(name);
           onProgress?.({ service: name, phase: 'healthy' });
-        } else if (failed || Date.now() > deadline) {
+        } else if (failed || this.clock.now().getTime() > deadline) {
           pending.delete(name);
           const message = failed ? `${name} ${c ? `is ${c.health ?? c.state}` : 'has no container'}` : `${name} did not become healthy within ${HEALTH_TIMEOUT_MS / 1000} s`;
-          problems.push({ service: name, message, logTail: (await this.logs(name)).trimEnd().split('\n').slice(-15).join('\n') });
+          problems.push({ service: name, message, logTail: lastLines(await this.logs(name), 15).join('\n') });
           onProgress?.({ service: name, phase: 'failed', detail: message });
         }
       }
@@ -139,7 +139,7 @@ export class DockerRuntime implements Runtime {
     return this.lab.definition.services.map((service): ServiceStatus => {
       if (service.role === 'job') return { name: service.name, role: service.role, state: 'job', detail: 'runs on demand (lab check)' };
       const c = containers.get(service.name);
-      if (!c || c.state !== 'running') return { name: service.name, role: service.role, state: 'stopped', detail: c ? `container ${c.state}` : undefined };
+      if (c?.state !== 'running') return { name: service.name, role: service.role, state: 'stopped', detail: c ? `container ${c.state}` : undefined };
       const url = service.entry === undefined ? undefined : this.url(service.name).origin;
       return { name: service.name, role: service.role, state: c.health === 'unhealthy' || c.health === 'starting' ? 'unhealthy' : 'running', url, detail: c.name };
     });
@@ -215,7 +215,7 @@ export class DockerRuntime implements Runtime {
     // The three sweeps are independent: asked at once, they cost one engine round trip instead of three.
     const [containers, networks, volumes] = await Promise.all([this.engine.containers(label), this.engine.networks(label), this.engine.volumes(label)]);
     const left = [...containers.map((c) => `container ${c.name}`), ...networks.map((n) => `network ${n}`), ...volumes.map((v) => `volume ${v}`)];
-    if (left.length > 0 && result.exitCode !== 0) left.push(`(compose down said: ${result.output.trim().split('\n').slice(-2).join(' ')})`);
+    if (left.length > 0 && result.exitCode !== 0) left.push(`(compose down said: ${lastLines(result.output, 2).join(' ')})`);
     if (left.length === 0) this.record.remove();
     return { stopped: before.map((c) => `container ${c.name}`).filter((c) => !left.includes(c)), left };
   }
@@ -226,7 +226,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private longRunning(): ServiceDefinition[] {
-    return this.services.filter((s) => s.role !== 'job');
+    return runningServices({ services: this.services });
   }
 
   /** Services with a host port: the lab's own (Node) services; image-only ones (SPIRE, OPA) stay on the lab network. */
@@ -249,7 +249,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private fingerprintOf(state: DockerState, service: ServiceDefinition): string {
-    return fingerprint({ ...this.serviceEnv(state, service), IMAGE: this.servicesImage }, this.paths.dir, service.watch);
+    return fingerprint({ ...this.serviceEnv(state, service), IMAGE: this.images.LAB_SERVICES_IMAGE ?? '' }, this.paths.dir, service.watch);
   }
 
   private writeEnvFiles(state: DockerState): void {
@@ -268,14 +268,12 @@ export class DockerRuntime implements Runtime {
   private composeEnv(state: DockerState): Record<string, string> {
     const pass = Object.fromEntries(['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
     const ports = Object.fromEntries(Object.entries(state.ports).map(([name, port]) => [`LAB_PORT_${name.toUpperCase().replace(/-/g, '_')}`, String(port)]));
-    // Every image as a variable (LAB_OPA_IMAGE=… selects a mirror or another build); the services image was chosen by the caller.
-    const images = Object.fromEntries(IMAGES.map((spec) => [spec.env, process.env[spec.env] ?? spec.local]));
     const dockerHost = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
     return {
       ...pass,
       ...ports,
-      ...images,
-      LAB_SERVICES_IMAGE: this.servicesImage,
+      // Every image as a variable: the compose files name none themselves.
+      ...this.images,
       LAB_REPO: repoDir,
       // SPIRE's docker workload attestor asks the engine who a caller is: it needs the engine's socket as a file.
       LAB_DOCKER_SOCKET: dockerHost.startsWith('unix://') ? dockerHost.slice('unix://'.length) : '/var/run/docker.sock',
@@ -291,7 +289,7 @@ export class DockerRuntime implements Runtime {
     handOverTree(this.paths.dir, this.user);
     const result = await this.compose.run(this.composeArgs(args), { env: this.composeEnv(state) });
     if (result.exitCode === 0) return;
-    const tail = result.output.trim().split('\n').slice(-8).join('\n');
+    const tail = lastLines(result.output, 8).join('\n');
     const missingImage = /pull access denied|not found|No such image|manifest unknown|repository does not exist/i.test(result.output);
     throw new EnvironmentError(
       `docker compose could not ${what}:\n${tail}`,

@@ -61,10 +61,10 @@ export async function stopLabProcesses(processes: ProcessControl, clock: Clock, 
   if (targets.length === 0) return [];
   const running = () => targets.filter((t) => same(processes, t));
   signalVerified(processes, targets, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (running().length > 0 && Date.now() < deadline) await clock.sleep(50);
+  const deadline = clock.now().getTime() + graceMs;
+  while (running().length > 0 && clock.now().getTime() < deadline) await clock.sleep(50);
   signalVerified(processes, running(), 'SIGKILL');
-  const killDeadline = Date.now() + 2_000;
-  while (running().length > 0 && Date.now() < killDeadline) await clock.sleep(20);
+  const killDeadline = clock.now().getTime() + 2_000;
+  while (running().length > 0 && clock.now().getTime() < killDeadline) await clock.sleep(20);
   return running();
 }

@@ -13,7 +13,7 @@ import { localRecordSchema, RuntimeRecord, type LocalRecord } from './runtime-re
 import { EnvironmentError } from '../core/errors.js';
 import { logSectionMarker } from '../core/log-sections.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
-import type { JobResult, ServiceDefinition } from '../core/lab-definition.js';
+import { runningServices, type JobResult, type ServiceDefinition } from '../core/lab-definition.js';
 import { repoDir, type WorkspacePaths } from '../core/paths.js';
 import type { Clock, ProcessControl, ProcessIdentity } from '../core/ports.js';
 import { machineTimeout } from '../core/timeouts.js';
@@ -21,6 +21,7 @@ import { probe } from './http-probe.js';
 import { busyPort, choosePort, isPortFree } from './port-check.js';
 import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from '../core/runtime.js';
 import { fingerprint, nodeArgs, startOrder } from './service-graph.js';
+import { lastLines } from '../core/text.js';
 
 type LocalState = LocalRecord;
 type ServiceRecord = LocalState['services'][string];
@@ -161,8 +162,8 @@ export class LocalRuntime implements Runtime {
 
   private async waitHealthy(service: ServiceDefinition, state: LocalState, record: ServiceRecord): Promise<ServiceProblem | undefined> {
     const { port } = record;
-    const deadline = Date.now() + HEALTH_TIMEOUT_MS;
-    while (Date.now() < deadline) {
+    const deadline = this.clock.now().getTime() + HEALTH_TIMEOUT_MS;
+    while (this.clock.now().getTime() < deadline) {
       if (!this.verified(state, record)) {
         return { service: service.name, message: `${service.name} exited during startup`, logTail: await this.logTail(service.name) };
       }
@@ -274,17 +275,17 @@ export class LocalRuntime implements Runtime {
   }
 
   private longRunning(): ServiceDefinition[] {
-    return this.services.filter((s) => s.role !== 'job');
+    return runningServices({ services: this.services });
   }
 
   private async logTail(service: string, lines = 15): Promise<string> {
-    return (await this.logs(service)).trimEnd().split('\n').slice(-lines).join('\n');
+    return lastLines(await this.logs(service), lines).join('\n');
   }
 
   private tailNote(service: string): string {
     const file = this.logFile(service);
     if (!existsSync(file)) return '';
-    const tail = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-5).join('\n  ');
+    const tail = lastLines(readFileSync(file, 'utf8'), 5).join('\n  ');
     return tail ? `\nIts log ends with:\n  ${tail}` : '';
   }
 

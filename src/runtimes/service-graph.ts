@@ -17,7 +17,7 @@ export function startOrder(services: ServiceDefinition[]): ServiceDefinition[] {
     for (const dep of s.dependsOn ?? []) visit(byName.get(dep)!, [...trail, s.name]);
     ordered.push(s);
   };
-  services.forEach((s) => visit(s, []));
+  for (const s of services) visit(s, []);
   return ordered;
 }
 
@@ -25,7 +25,7 @@ export function startOrder(services: ServiceDefinition[]): ServiceDefinition[] {
  * The file a service runs: a runner-owned entry (`repo:`) compiled, from dist/, when the runner runs compiled; a
  * learner's entry (`workspace:`) is their TypeScript as written.
  */
-export function entryPath(service: ServiceDefinition, workspaceDir: string): string {
+function entryPath(service: ServiceDefinition, workspaceDir: string): string {
   if (service.entry === undefined) throw new Error(`service ${service.name} has no entry module`);
   const [scope, target] = splitEntry(service.entry);
   return scope === 'repo' ? runnableFile(target) : path.join(workspaceDir, target);

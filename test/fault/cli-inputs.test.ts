@@ -314,7 +314,8 @@ async function runCase(c: Case, index: number) {
   const env = { LAB_HOME: h, NO_COLOR: '1', CI: '', ...c.env };
   const before = c.home === 'active' ? stateOf(h) : undefined;
   const result = c.closedPipe
-    ? await execa('bash', ['-c', '"$@" 2>&1 | true; exit "${PIPESTATUS[0]}"', 'bash', ...lab], { cwd, env, reject: false, timeout: 60_000, stdin: 'ignore' })
+    ? // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script, expanded by bash.
+      await execa('bash', ['-c', '"$@" 2>&1 | true; exit "${PIPESTATUS[0]}"', 'bash', ...lab], { cwd, env, reject: false, timeout: 60_000, stdin: 'ignore' })
     : await execa(lab[0]!, lab.slice(1), { cwd, env, reject: false, timeout: 60_000, stdin: 'ignore' });
   return { h, result, before, cwd };
 }
@@ -340,7 +341,14 @@ describe(`bad command lines (${cases.length})`, () => {
     if (!results.has(i)) {
       results.set(
         i,
-        new Promise<void>((resolve) => (running < limit ? (running++, resolve()) : queue.push(() => (running++, resolve()))))
+        new Promise<void>((resolve) => {
+          const go = () => {
+            running++;
+            resolve();
+          };
+          if (running < limit) go();
+          else queue.push(go);
+        })
           .then(() => runCase(cases[i]!, i))
           .finally(() => {
             running--;
@@ -359,6 +367,7 @@ describe(`bad command lines (${cases.length})`, () => {
     expect(result.timedOut, 'the command hung').toBe(false);
     expect(output).not.toMatch(/^\s+at .+[(:]\d+/m);
     expect(output).not.toContain('Unexpected error');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the test looks for.
     expect(output).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u202e]/);
     expect(output.split('\n').filter((l) => /^\s*Fix:/.test(l)).length).toBeLessThanOrEqual(1);
     if (c.says) expect(output).toMatch(c.says);

@@ -14,7 +14,8 @@ export class Rng {
   }
   /** mulberry32 */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
@@ -94,7 +95,7 @@ export function commonRequests(rng: Rng, paths: string[], count: number): FuzzRe
     () => ({ label: 'slow headers', parts: [`GET ${rng.pick(paths)} HTTP/1.1\r\n`, 100, 'Host: x\r\n', 100], truncated: true }),
     () => request('random bytes body', { method: 'POST', target: rng.pick(paths), headers: { 'Content-Type': rng.pick(['application/json', 'application/x-www-form-urlencoded', 'text/plain', 'application/octet-stream']) }, body: rng.bytes(rng.int(1, 3_000)) }),
     () => request('odd Accept', { target: rng.pick(paths), headers: { Accept: rng.pick(['text/html', '*/*;q=x', 'application/xml', '', '\u00ff/\u00ff', 'a'.repeat(5_000)]) } }),
-    () => request('odd Authorization', { target: rng.pick(paths), headers: { Authorization: rng.pick(['Bearer', 'Bearer ', 'Basic', 'Basic %%%', 'Bearer a.b.c', 'Negotiate xyz', 'Bearer ' + 'x'.repeat(12_000), '\u00ff\u00fe']) } }),
+    () => request('odd Authorization', { target: rng.pick(paths), headers: { Authorization: rng.pick(['Bearer', 'Bearer ', 'Basic', 'Basic %%%', 'Bearer a.b.c', 'Negotiate xyz', `Bearer ${'x'.repeat(12_000)}`, '\u00ff\u00fe']) } }),
   ];
   return Array.from({ length: count }, () => rng.pick(makers)());
 }

@@ -60,7 +60,7 @@ export async function startLab1Services(): Promise<Lab1Services> {
     },
     stop: () => {
       mcpRunning?.stop();
-      stops.forEach((stop) => stop());
+      for (const stop of stops) stop();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { ProcessControl, ProcessIdentity } from '../../src/core/ports.js';
+import type { Clock, ProcessControl, ProcessIdentity } from '../../src/core/ports.js';
 
 export interface FakeProcess {
   pid: number;
@@ -14,7 +14,7 @@ export function fakeProcesses(initial: FakeProcess[]) {
   const table = new Map<number, Required<FakeProcess>>();
   const signals: Array<{ target: number; group: boolean; signal: NodeJS.Signals }> = [];
   const add = (p: FakeProcess) => table.set(p.pid, { pgid: p.pid, markers: {}, stubborn: false, ...p });
-  initial.forEach(add);
+  for (const p of initial) add(p);
   const deliver = (p: Required<FakeProcess>, signal: NodeJS.Signals) => {
     if (signal === 'SIGKILL' || !p.stubborn) table.delete(p.pid);
   };
@@ -30,7 +30,7 @@ export function fakeProcesses(initial: FakeProcess[]) {
     signalGroup: (pgid, signal) => {
       signals.push({ target: pgid, group: true, signal });
       const members = [...table.values()].filter((p) => p.pgid === pgid);
-      members.forEach((p) => deliver(p, signal));
+      for (const p of members) deliver(p, signal);
       return members.length > 0;
     },
     signal: (pid, signal) => {
@@ -45,4 +45,18 @@ export function fakeProcesses(initial: FakeProcess[]) {
   return { control, signals, table, add, alive: (pid: number) => table.has(pid) };
 }
 
-export const instantClock = { now: () => new Date('2026-01-01T00:00:00Z'), sleep: async () => undefined };
+/** A clock whose sleeps return at once and move its time on by as much: deadlines pass without waiting. */
+export function fakeClock(start = Date.parse('2026-01-01T00:00:00Z')): Clock & { sleeps: number[] } {
+  let now = start;
+  const sleeps: number[] = [];
+  return {
+    now: () => new Date(now),
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    sleeps,
+  };
+}
+
+export const instantClock = fakeClock();

@@ -4,12 +4,10 @@
  * `npm run test:stress` runs the suite under stress-ng with a factor of 3. Deadlines are upper bounds only:
  * nothing waits for them to pass, every wait returns as soon as its readiness signal arrives.
  */
-const raw = Number(process.env.LAB_TIMEOUT_FACTOR ?? '1');
-export const TIMEOUT_FACTOR = Number.isFinite(raw) && raw >= 1 ? raw : 1;
+import { machineTimeout } from '../../src/core/timeouts.js';
 
-export function scaled(ms: number): number {
-  return Math.round(ms * TIMEOUT_FACTOR);
-}
+/** The runner's own scaling (src/core/timeouts.ts): tests and runner stretch together. */
+export const scaled = machineTimeout;
 
 /**
  * Polls `probe` until it returns a value other than undefined/false, or the scaled deadline passes. The error

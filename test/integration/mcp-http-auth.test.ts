@@ -37,7 +37,9 @@ beforeAll(async () => {
   mcpLog = mcp.output;
   stops.push(auth.stop, index.stop, mcp.stop);
 });
-afterAll(() => stops.forEach((stop) => stop()));
+afterAll(() => {
+  for (const stop of stops) stop();
+});
 
 const post = (token?: string) =>
   fetch(endpoint, {

@@ -95,7 +95,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(fetches.map((f) => f.close()));
-  sources.forEach((source) => source.close());
+  for (const source of sources) source.close();
   await Promise.all(
     servers.map((server) => {
       server.closeAllConnections();

@@ -100,7 +100,10 @@ describe('signed, anchored audit log', () => {
 
   it.each([
     ['truncated', (file: string) => truncateSync(file, statSync(file).size - 10), /truncated/],
-    ['replaced by a renamed copy', (file: string) => (renameSync(file, `${file}.old`), copyFileSync(`${file}.old`, file)), /replaced/],
+    ['replaced by a renamed copy', (file: string) => {
+        renameSync(file, `${file}.old`);
+        copyFileSync(`${file}.old`, file);
+      }, /replaced/],
     ['moved away', (file: string) => renameSync(file, `${file}.old`), /moved or deleted/],
     ['appended to by someone else', (file: string) => writeFileSync(file, '{"forged":true}\n', { flag: 'a' }), /written by someone else/],
   ])('a writer whose file was %s refuses every later append, says why once, and problem() reports it', async (_what, tamper, reason) => {

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixturesDir } from '../../src/core/paths.js';
-import { allCollections, loadCollections } from '../../src/services/rag-index/corpus.js';
+import { loadCollections } from '../../src/services/rag-index/corpus.js';
 import { SearchIndex } from '../../src/services/rag-index/search-index.js';
+import { allCollections } from '../helpers/all-collections.js';
 
 const corpusDir = path.join(fixturesDir, 'corpus');
 const docs = loadCollections(corpusDir, allCollections(corpusDir));

@@ -2,8 +2,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fixturesDir } from '../../src/core/paths.js';
 import { SEARCH_LIMITS } from '../../src/services/mcp-search-server/index-client.js';
-import { allCollections, loadCollections } from '../../src/services/rag-index/corpus.js';
+import { loadCollections } from '../../src/services/rag-index/corpus.js';
 import { checkQuery, createMiniSearch, SearchIndex, SearchRejected } from '../../src/services/rag-index/search-index.js';
+import { allCollections } from '../helpers/all-collections.js';
 
 const corpusDir = path.join(fixturesDir, 'corpus');
 const docs = loadCollections(corpusDir, allCollections(corpusDir));

@@ -12,12 +12,9 @@ import { runAgent } from './agent.js';
 import { createOpenAIPlanner } from './openai-planner.js';
 import { createDeterministicPlanner, type Planner } from './planner.js';
 import { Transcript } from './transcript.js';
+import { serviceEnv } from '../env.js';
 
-const env = (name: string, fallback?: string) => {
-  const value = process.env[name] ?? fallback;
-  if (!value) throw new Error(`agent: environment variable ${name} is required`);
-  return value;
-};
+const env = serviceEnv('agent');
 
 const DEFAULT_TASK = 'How does a SPIRE agent attest a workload and hand it an X.509 SVID?';
 

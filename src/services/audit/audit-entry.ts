@@ -54,7 +54,7 @@ const MAX_REASON = 300;
 
 
 /** JSON with object keys sorted at every depth, so equal values always give the same text (and digest). */
-export function canonicalJSON(value: unknown): string {
+function canonicalJSON(value: unknown): string {
   if (value === undefined) return 'null';
   if (value !== null && typeof value === 'object') {
     const withToJSON = value as { toJSON?: () => unknown };

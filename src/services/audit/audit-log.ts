@@ -10,7 +10,7 @@
  * is refused with the reason (problem() tells callers to refuse the call first), until the lab is reset.
  */
 import { fileStamp } from '../../core/file-stamp.js';
-import { chmodSync, closeSync, existsSync, fchmodSync, fdatasync, fstatSync, fsyncSync, ftruncate, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, write, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fchmodSync, fdatasync, fstatSync, fsyncSync, ftruncate, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, statSync, write, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { cleanEvent, entryHash, GENESIS_HASH, shapeProblem, type AuditEntry, type AuditEvent } from './audit-entry.js';
@@ -124,7 +124,10 @@ export class AuditLog {
     try {
       anchor = JSON.parse(readFileSync(anchorFile, 'utf8')) as AuditAnchor;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return this.markTampered(`the anchored head ${anchorFile} is unreadable (${(error as Error).message})`);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.markTampered(`the anchored head ${anchorFile} is unreadable (${(error as Error).message})`);
+        return;
+      }
       if (this.seq > 0) process.stderr.write(`audit: no anchored head yet (a new lab run); anchoring ${this.file} at seq ${this.seq}.\n`);
       return;
     }
@@ -135,7 +138,7 @@ export class AuditLog {
   }
 
   private fileProblem(): string | undefined {
-    let onDisk;
+    let onDisk: Stats;
     try {
       onDisk = statSync(this.file);
     } catch {

@@ -37,7 +37,7 @@ export interface AuditAnchor {
   signer_chain: string[];
 }
 
-export const fingerprintOf = (cert: X509Certificate) => createHash('sha256').update(cert.raw).digest('hex');
+const fingerprintOf = (cert: X509Certificate) => createHash('sha256').update(cert.raw).digest('hex');
 
 export function signHash(hash: string, signer: AuditSigner): { sig: string; signer: string; chain: string[] } {
   const leaf = signer.certificates[0];

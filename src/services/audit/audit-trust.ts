@@ -14,7 +14,7 @@ import { certificatesFromPem, type AuditAnchor } from './audit-signature.js';
 import { verifyAudit, type VerifyOptions } from './audit-verify.js';
 
 /** The service that writes (and signs) the audit trail, and where its container keeps the anchored head. */
-export const AUDIT_WRITER = 'mcp-server';
+const AUDIT_WRITER = 'mcp-server';
 export const ANCHOR_FILE = '/var/lib/lab-audit/head.json';
 
 /** Lab 2's audit log inside a workspace, wherever that workspace is seen from (the host, or a container's mount). */
@@ -36,7 +36,7 @@ export function startNewAuditLog(workspaceDir: string, now: Date): string | unde
 
 export const auditTrustDir = (secretsDir: string) => path.join(secretsDir, 'audit-trust');
 
-export function loadTrustRoots(secretsDir: string): X509Certificate[] {
+function loadTrustRoots(secretsDir: string): X509Certificate[] {
   const dir = auditTrustDir(secretsDir);
   if (!existsSync(dir)) return [];
   return certificatesFromPem(readdirSync(dir).filter((f) => f.endsWith('.pem')).map((f) => readFileSync(path.join(dir, f), 'utf8')));
@@ -45,7 +45,7 @@ export function loadTrustRoots(secretsDir: string): X509Certificate[] {
 export type AnchorRead = { status: 'found'; anchor: AuditAnchor } | { status: 'none' } | { status: 'unreachable'; why: string };
 
 /** The anchored head, read in the writer's container. `none`: the writer has recorded nothing (this run). */
-export async function readAnchor(exec: (service: string, argv: string[]) => Promise<JobResult>): Promise<AnchorRead> {
+async function readAnchor(exec: (service: string, argv: string[]) => Promise<JobResult>): Promise<AnchorRead> {
   let result: JobResult;
   try {
     result = await exec(AUDIT_WRITER, ['cat', ANCHOR_FILE]);

@@ -10,12 +10,9 @@ import path from 'node:path';
 import type { JWK } from 'jose';
 import { createJsonServer, decodeComponent, HttpError, jsonListener, readBody, sendJson } from '../http/json-http.js';
 import { CLIENTS_FILE, publicJwk, recordIssued, readJson, secretMatches, signAccessToken, SIGNING_KEY_FILE, type RegisteredClient } from './credentials.js';
+import { serviceEnv } from '../env.js';
 
-const env = (name: string, fallback?: string) => {
-  const value = process.env[name] ?? fallback;
-  if (!value) throw new Error(`auth-server: environment variable ${name} is required`);
-  return value;
-};
+const env = serviceEnv('auth-server');
 
 const host = env('HOST', '127.0.0.1');
 const port = Number(env('PORT'));

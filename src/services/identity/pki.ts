@@ -58,7 +58,7 @@ async function importSigningKey(keyPem: string): Promise<CryptoKey> {
 }
 
 async function issued(cert: x509.X509Certificate, privateKey: CryptoKey): Promise<Issued> {
-  const certPem = cert.toString('pem') + '\n';
+  const certPem = `${cert.toString('pem')}\n`;
   return { certPem, keyPem: await pkcs8Pem(privateKey), cert: new X509Certificate(certPem) };
 }
 

@@ -14,6 +14,7 @@ function isSpiffeId(value: string): boolean {
   return match !== null && !match[2]!.split('/').some((segment) => segment === '.' || segment === '..');
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON strings may not hold raw control characters (RFC 8259).
 const JSON_STRING = /^"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/;
 
 /**

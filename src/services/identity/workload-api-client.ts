@@ -30,7 +30,7 @@ interface RawSvid {
 const PROTO = path.join(repoDir, 'src', 'services', 'identity', 'workload-api.proto');
 
 /** Splits concatenated DER structures (each a SEQUENCE with a definite length). */
-export function splitDer(buffer: Buffer): Buffer[] {
+function splitDer(buffer: Buffer): Buffer[] {
   const parts: Buffer[] = [];
   let offset = 0;
   while (offset < buffer.length) {

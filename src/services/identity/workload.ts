@@ -9,12 +9,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { importModule } from '../../core/code-files.js';
 import { SvidSource } from './svid-source.js';
 import type { X509Svid } from './workload-api-client.js';
-
-export function requiredEnv(service: string, name: string, fallback?: string): string {
-  const value = process.env[name] ?? fallback;
-  if (!value) throw new Error(`${service}: environment variable ${name} is required`);
-  return value;
-}
+import { requiredEnv } from '../env.js';
 
 export function workloadSource(service: string): SvidSource {
   const endpoint = requiredEnv(service, 'SPIFFE_ENDPOINT_SOCKET', 'unix:///run/spire/sockets/agent.sock');

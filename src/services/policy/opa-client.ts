@@ -30,8 +30,8 @@ export interface PolicyClient {
   decide(input: PolicyInput): Promise<PolicyDecision>;
 }
 
-export const DEFAULT_POLICY_PATH = 'agents/authz/decision';
-export const DEFAULT_POLICY_TIMEOUT_MS = 1500;
+const DEFAULT_POLICY_PATH = 'agents/authz/decision';
+const DEFAULT_POLICY_TIMEOUT_MS = 1500;
 
 /**
  * `token`: the bearer token OPA's --authentication=token expects (lab 2: a per-run secret only the MCP server

@@ -13,7 +13,7 @@ export interface CorpusDocument {
 export type { CollectionSource };
 
 /** Parses the corpus format: a `---` front matter block of `key: value` lines (tags as `[a, b]`), then Markdown. */
-export function parseDocument(text: string, file: string): CorpusDocument {
+function parseDocument(text: string, file: string): CorpusDocument {
   const match = /^---\n([\s\S]*?)\n---\n?([\s\S]*)$/.exec(text.replace(/\r\n/g, '\n'));
   if (!match) throw new Error(`${file}: missing front matter`);
   const fields = new Map<string, string>();
@@ -38,12 +38,4 @@ export function loadCollections(corpusDir: string, sources: CollectionSource[]):
       .sort()
       .map((f) => ({ ...parseDocument(readFileSync(path.join(dir, f), 'utf8'), path.join(dir, f)), collection: source.name }));
   });
-}
-
-/** Every collection folder under the corpus root: what a fully configured index should hold. */
-export function allCollections(corpusDir: string): CollectionSource[] {
-  return readdirSync(corpusDir, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
-    .map((e) => ({ name: e.name, dir: e.name }))
-    .sort((a, b) => a.name.localeCompare(b.name));
 }

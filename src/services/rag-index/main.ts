@@ -10,12 +10,9 @@ import { loadCollections } from './corpus.js';
 import { createJsonServer } from '../http/json-http.js';
 import { indexApi } from './http-api.js';
 import { SearchIndex } from './search-index.js';
+import { serviceEnv } from '../env.js';
 
-const env = (name: string, fallback?: string) => {
-  const value = process.env[name] ?? fallback;
-  if (value === undefined) throw new Error(`rag-index: environment variable ${name} is required`);
-  return value;
-};
+const env = serviceEnv('rag-index');
 
 const corpusDir = env('CORPUS_DIR');
 const modulePath = env('COLLECTIONS_MODULE', path.join(repoDir, 'src', 'services', 'rag-index', 'collections.ts'));

@@ -1,14 +1,6 @@
 import MiniSearch from 'minisearch';
-import { SEARCH_LIMITS } from '../mcp-search-server/index-client.js';
+import { SEARCH_LIMITS, type SearchHit } from '../mcp-search-server/index-client.js';
 import type { CorpusDocument } from './corpus.js';
-
-export interface SearchHit {
-  id: string;
-  title: string;
-  collection: string;
-  score: number;
-  snippet: string;
-}
 
 export interface SearchOptions {
   topK?: number;
@@ -33,7 +25,7 @@ export function checkQuery(query: string): void {
 }
 
 /** BM25 ranking by MiniSearch; titles and tags weigh more than body text, prefixes and small typos still match. */
-export const SEARCH_OPTIONS = { boost: { title: 2, tags: 1.5 }, prefix: true, fuzzy: 0.2 } as const;
+const SEARCH_OPTIONS = { boost: { title: 2, tags: 1.5 }, prefix: true, fuzzy: 0.2 } as const;
 
 export function createMiniSearch(): MiniSearch<CorpusDocument> {
   return new MiniSearch<CorpusDocument>({
@@ -71,7 +63,7 @@ export class SearchIndex {
     const filter = options.collection ? (r: { [key: string]: unknown }) => r.collection === options.collection : undefined;
     checkQuery(query);
     this.deadline = performance.now() + (options.deadlineMs ?? SEARCH_LIMITS.deadlineMs);
-    let results;
+    let results: ReturnType<MiniSearch['search']>;
     try {
       results = this.mini.search(query, filter ? { filter } : {});
     } finally {

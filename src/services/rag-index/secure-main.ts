@@ -5,13 +5,14 @@
  */
 import type { TLSSocket } from 'node:tls';
 import { peerSpiffeId } from '../identity/spiffe-tls.js';
-import { awaitIdentity, loadTlsConfig, requiredEnv, serveHealth, workloadSource } from '../identity/workload.js';
+import { awaitIdentity, loadTlsConfig, serveHealth, workloadSource } from '../identity/workload.js';
 import { listenMtls } from '../identity/mtls-server.js';
 import { applyRequestTimeouts } from '../http/json-http.js';
 import { loadCollections } from './corpus.js';
 import { indexApi } from './http-api.js';
 import { SearchIndex } from './search-index.js';
 import { collections } from './collections.js';
+import { requiredEnv } from '../env.js';
 
 const SERVICE = 'rag-index';
 const allowed = new Set(requiredEnv(SERVICE, 'ALLOWED_CALLERS').split(','));

@@ -9,7 +9,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { newTraceId, traceparent } from '../audit/audit-entry.js';
 import { mtlsFetch } from '../identity/mtls-fetch.js';
-import { loadTlsConfig, requiredEnv, workloadSource } from '../identity/workload.js';
+import { loadTlsConfig, workloadSource } from '../identity/workload.js';
+import { requiredEnv } from '../env.js';
 
 const SERVICE = 'agent';
 const role = requiredEnv(SERVICE, 'AGENT_ROLE');

@@ -19,10 +19,11 @@ import { AuditLog } from '../audit/audit-log.js';
 import { mtlsAgent } from '../identity/mtls-agent.js';
 import { listenMtls } from '../identity/mtls-server.js';
 import { peerSpiffeId } from '../identity/spiffe-tls.js';
-import { awaitIdentity, loadTlsConfig, requiredEnv, serveHealth, workloadSource } from '../identity/workload.js';
+import { awaitIdentity, loadTlsConfig, serveHealth, workloadSource } from '../identity/workload.js';
 import { httpIndexClient } from '../mcp-search-server/index-client.js';
 import { opaClient } from '../policy/opa-client.js';
 import { registerGuardedTools, type Guard } from './guarded-tools.js';
+import { requiredEnv } from '../env.js';
 
 const SERVICE = 'mcp-server';
 const env = (name: string, fallback?: string) => requiredEnv(SERVICE, name, fallback);
