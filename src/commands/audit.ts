@@ -15,6 +15,7 @@ import { formatProblem, readAudit, verifyAudit } from '../services/audit/audit-v
 import { auditLogIn, verifyLabAudit } from '../services/audit/audit-trust.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';
 import type { LabSession } from '../core/lab-session.js';
+import { defineCommand, positiveCount } from './define.js';
 
 export interface AuditOptions {
   verify?: boolean;
@@ -153,3 +154,26 @@ export function formatAuditTable(entries: AuditEntry[], color?: Pick<ChalkInstan
     ),
   ];
 }
+
+export const command = defineCommand({
+  name: 'audit',
+  description: "show the audit trail of the lab's MCP server (one entry per tool call) or verify its hash chain",
+  configure: (c) =>
+    c
+      .option('--verify', 'check the hash chain of the whole log: exit 0 when intact, 1 when an entry was changed, removed or moved')
+      .option('--json', 'print entries as JSON, one per line (all matching unless --tail); with --verify, the result')
+      .option('-n, --tail <count>', 'show the last <count> matching entries (default: 20 in the table)', positiveCount)
+      .option('--agent <text>', 'only entries whose SPIFFE ID contains <text>')
+      .option('--denied', 'only denied calls'),
+  examples: [
+    ['lab audit', 'the last 20 tool calls'],
+    ['lab audit --denied --agent summarizer', 'what the summarizer agent was refused'],
+    ['lab audit --json | jq .reason', 'every entry, for scripts'],
+    ['lab audit --verify', 'was any entry changed after it was written?'],
+  ],
+  notes: [
+    'The log is <workspace>/.lab/audit/audit.jsonl. Entries hold a digest of the arguments, never the arguments.',
+    'Exit codes: 0 shown or verified · 1 chain broken or no log to verify · 2 usage or environment error.',
+  ],
+  run: (ctx, options: AuditOptions) => auditCommand(ctx, options),
+});

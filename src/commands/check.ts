@@ -7,6 +7,7 @@ import { toJUnit } from '../core/check-report.js';
 import { grade } from '../core/grade.js';
 import { openActiveSession, withHomeLock, type LabSession } from '../core/lab-session.js';
 import { runningServices } from '../core/lab-definition.js';
+import { defineCommand, stepNumber } from './define.js';
 
 export interface CheckOptions {
   json?: boolean;
@@ -16,6 +17,8 @@ export interface CheckOptions {
 
 /** Exit 0 when every check in scope passed, 1 when any failed (2 comes from errors, via the entry point). */
 export async function checkCommand(ctx: CommandContext, step: number | undefined, options: CheckOptions): Promise<number> {
+  // A bad report target fails before any check runs, never after minutes of grading (checked again on writing).
+  if (options.junit !== undefined) checkReportTarget(options.junit, ctx.home, junitReport);
   // Under the lock only while grading: --watch waits between passes without holding it (hint, next stay usable).
   const { session, code } = await withHomeLock(ctx, 'check', async () => {
     const session = await openActiveSession(ctx);
@@ -82,3 +85,17 @@ async function watchAndCheck(ctx: CommandContext, session: LabSession, step: num
   await running;
   return last;
 }
+
+export const command = defineCommand({
+  name: 'check',
+  description: 'run the checks (all steps, or one) and report what is wrong and what to do',
+  configure: (c) =>
+    c
+      .argument('[step]', 'only this step', stepNumber)
+      .option('--json', 'print the result as JSON (schema: docs/check-result.schema.json) on stdout')
+      .option('--junit <file>', 'also write a JUnit XML report')
+      .option('--watch', 'check again whenever a workspace file changes')
+      .option('--no-walkthrough', 'do not offer the interactive walkthrough afterwards'),
+  walkthrough: true,
+  run: (ctx, step: number | undefined, options: CheckOptions) => checkCommand(ctx, step, options),
+});

@@ -6,6 +6,7 @@ import { IMAGES, selectImage, SOURCE_LABEL } from '../images/catalog.js';
 import { chooseRuntime } from '../runtimes/create-runtime.js';
 import { readActive } from '../core/lab-session.js';
 import { freePort } from '../runtimes/port-check.js';
+import { defineCommand } from './define.js';
 
 interface Finding {
   id: string;
@@ -126,3 +127,11 @@ async function runtimeFindings(ctx: CommandContext, labs: LoadedLab[], findings:
   findings.push(...own);
   return runtimes;
 }
+
+export const command = defineCommand({
+  name: 'doctor',
+  description: 'check this machine for what the labs need, with a fix for each problem',
+  configure: (c) => c.option('--json', 'print findings as JSON'),
+  usesHome: false,
+  run: (ctx, options: { json?: boolean }) => doctorCommand(ctx, options),
+});

@@ -1,5 +1,6 @@
 import type { CommandContext } from '../core/context.js';
 import { openActiveSession, withHomeLock } from '../core/lab-session.js';
+import { defineCommand } from './define.js';
 
 /** Progressive hints: each call reveals one more for the current step, and shows the ones already seen. */
 export function hintCommand(ctx: CommandContext): Promise<number> {
@@ -22,3 +23,9 @@ async function hintLocked(ctx: CommandContext): Promise<number> {
   if (shown === hints.length) ctx.io.out(ctx.io.color.dim(`That was the last hint. \`lab solve ${currentStep}\` writes the reference solution (with a backup of your files).`));
   return 0;
 }
+
+export const command = defineCommand({
+  name: 'hint',
+  description: 'show one more hint for the current step',
+  run: (ctx) => hintCommand(ctx),
+});

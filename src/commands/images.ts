@@ -6,6 +6,7 @@ import { checkInputFile, checkReportTarget, imageTarball } from '../core/report-
 import { IMAGES, selectImage, SOURCE_LABEL } from '../images/catalog.js';
 import { buildImage, builders } from '../images/build-local.js';
 import { engineUnavailable } from '../adapters/dockerode-engine.js';
+import { defineCommand } from './define.js';
 
 async function requireEngine(ctx: CommandContext): Promise<void> {
   if (!(await ctx.engine.ping())) throw engineUnavailable(new Error('no answer on the Docker socket'));
@@ -82,3 +83,37 @@ export async function imagesLoadCommand(ctx: CommandContext, file: string): Prom
   ctx.io.out((await ctx.docker.load(source)).trim());
   return 0;
 }
+
+export const command = defineCommand({
+  name: 'images',
+  description: 'the container images of the labs: list, pull, save/load for offline classrooms, build-local from sources',
+  usesHome: false,
+  subcommands: [
+    defineCommand({
+      name: 'list',
+      isDefault: true,
+      description: 'which image each part uses, and whether it is present',
+      configure: (c) => c.option('--json', 'print as JSON'),
+      run: (ctx, options: { json?: boolean }) => imagesListCommand(ctx, options),
+    }),
+    defineCommand({ name: 'pull', description: 'pre-fetch the pinned upstream images (needs a registry)', run: (ctx) => imagesPullCommand(ctx) }),
+    defineCommand({
+      name: 'save',
+      description: 'write every present lab image into one tarball, for machines without a registry',
+      configure: (c) => c.argument('<file>', 'tarball to write'),
+      run: (ctx, file: string) => imagesSaveCommand(ctx, file),
+    }),
+    defineCommand({
+      name: 'load',
+      description: 'load images from a tarball made by `lab images save`',
+      configure: (c) => c.argument('<file>', 'tarball to read'),
+      run: (ctx, file: string) => imagesLoadCommand(ctx, file),
+    }),
+    defineCommand({
+      name: 'build-local',
+      description: 'build the images from sources this machine reaches (Debian packages, npm, the Go module proxy); cached',
+      configure: (c) => c.argument('[images...]', 'debian, node, services, opa, spire-server, spire-agent (default: all)'),
+      run: (ctx, names: string[]) => imagesBuildLocalCommand(ctx, names),
+    }),
+  ],
+});

@@ -1,6 +1,7 @@
 import type { CommandContext } from '../core/context.js';
 import { loadAllLabs } from '../core/lab-catalog.js';
 import { readActive } from '../core/lab-session.js';
+import { defineCommand } from './define.js';
 
 export async function listCommand(ctx: CommandContext): Promise<number> {
   const active = readActive(ctx.home);
@@ -13,3 +14,10 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
   ctx.io.out(`\nStart one with: npx lab start <lab>`);
   return 0;
 }
+
+export const command = defineCommand({
+  name: 'list',
+  description: 'list the labs',
+  usesHome: false,
+  run: (ctx) => listCommand(ctx),
+});

@@ -3,6 +3,7 @@ import { UsageError } from '../core/errors.js';
 import { openActiveSession } from '../core/lab-session.js';
 import { printableName } from '../core/printable.js';
 import { lastLines } from '../core/text.js';
+import { defineCommand, positiveCount } from './define.js';
 
 const FOLLOW_INTERVAL_MS = 500;
 
@@ -26,3 +27,14 @@ export async function logsCommand(ctx: CommandContext, service: string, options:
   }
   return 0;
 }
+
+export const command = defineCommand({
+  name: 'logs',
+  description: "show a service's log",
+  configure: (c) =>
+    c
+      .argument('<service>', 'service name, see `lab status`')
+      .option('-f, --follow', 'keep printing new lines')
+      .option('-n, --lines <n>', 'how many lines (default: 100)', positiveCount, 100),
+  run: (ctx, service: string, options: { follow?: boolean; lines: number }) => logsCommand(ctx, service, options),
+});

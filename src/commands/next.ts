@@ -2,6 +2,7 @@ import type { CommandContext } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { openActiveSession, withHomeLock } from '../core/lab-session.js';
 import { printStep } from './show-step.js';
+import { defineCommand } from './define.js';
 
 export function nextCommand(ctx: CommandContext): Promise<number> {
   return withHomeLock(ctx, 'next', () => nextLocked(ctx));
@@ -22,3 +23,9 @@ async function nextLocked(ctx: CommandContext): Promise<number> {
   printStep(ctx, session, state.currentStep);
   return 0;
 }
+
+export const command = defineCommand({
+  name: 'next',
+  description: 'move to the next step and show it',
+  run: (ctx) => nextCommand(ctx),
+});

@@ -6,6 +6,7 @@ import { newState } from '../core/state-store.js';
 import { backupWorkspace } from '../core/workspace.js';
 import { listLabIds, loadLab } from '../core/lab-catalog.js';
 import { stopLab, stopLabVerified } from './stop.js';
+import { defineCommand } from './define.js';
 
 /**
  * Clears the way for a new attempt: stops the lab and verifies nothing is left running, then restarts progress.
@@ -68,3 +69,14 @@ async function reset(ctx: CommandContext, labArg: string | undefined, options: {
   ctx.io.out(`Reset ${labId}: nothing of it is running${options.hard ? '' : '; your files are kept'}. Start again with \`lab start ${labId}\`.`);
   return 0;
 }
+
+export const command = defineCommand({
+  name: 'reset',
+  description: 'stop the lab, verify nothing is left running, restart progress (files kept unless --hard)',
+  configure: (c) =>
+    c
+      .argument('[lab]', 'lab id (default: the active lab)')
+      .option('--hard', 'also replace your workspace with fresh starter files (a backup is kept)')
+      .option('-y, --yes', 'do not ask'),
+  run: (ctx, lab: string | undefined, options: { hard?: boolean; yes?: boolean }) => resetCommand(ctx, lab, options),
+});

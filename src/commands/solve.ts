@@ -3,6 +3,7 @@ import { UsageError } from '../core/errors.js';
 import { openActiveSession, withHomeLock } from '../core/lab-session.js';
 import { applySolve, planSolve } from '../core/workspace.js';
 import { stepOf } from '../core/lab-definition.js';
+import { defineCommand, stepNumber } from './define.js';
 
 /** Writes the reference solution of a step. Asks first when it would replace the learner's own work. */
 export function solveCommand(ctx: CommandContext, step: number | undefined, options: { yes?: boolean }): Promise<number> {
@@ -35,3 +36,10 @@ async function solveLocked(ctx: CommandContext, step: number | undefined, option
   ctx.io.out(`Run \`lab check ${target}\` to see it pass.`);
   return 0;
 }
+
+export const command = defineCommand({
+  name: 'solve',
+  description: 'write the reference solution of a step (default: current); asks before replacing your work and keeps a backup',
+  configure: (c) => c.argument('[step]', 'step number', stepNumber).option('-y, --yes', 'do not ask'),
+  run: (ctx, step: number | undefined, options: { yes?: boolean }) => solveCommand(ctx, step, options),
+});

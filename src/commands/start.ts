@@ -12,6 +12,9 @@ import { chooseRuntime, type RuntimeChoice } from '../runtimes/create-runtime.js
 import { ensureServicesImage } from './ensure-image.js';
 import { printStep } from './show-step.js';
 import { runningServices } from '../core/lab-definition.js';
+import { Option } from 'commander';
+import { RUNTIME_CHOICES } from '../core/runtime.js';
+import { defineCommand } from './define.js';
 
 export interface StartOptions {
   runtime?: string;
@@ -78,3 +81,16 @@ export function parsePorts(specs: string[], services: string[]): Record<string, 
   }
   return ports;
 }
+
+export const command = defineCommand({
+  name: 'start',
+  description: "create your workspace (first time), start the lab's services and show the current step",
+  configure: (c) =>
+    c
+      .argument('<lab>', 'lab id, see `lab list`')
+      .addOption(new Option('--runtime <kind>', 'where services run: auto = docker when the engine answers, else local').choices([...RUNTIME_CHOICES]).default('auto'))
+      .option('--port <service=port...>', 'pin a service to a port on 127.0.0.1 (default: free ports)')
+      .option('--no-walkthrough', 'do not offer the interactive walkthrough'),
+  walkthrough: true,
+  run: (ctx, lab: string, options: StartOptions) => startCommand(ctx, lab, options),
+});

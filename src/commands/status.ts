@@ -3,6 +3,7 @@ import { renderServices } from '../ui/render.js';
 import { readActive } from '../core/lab-session.js';
 import { openActiveSession } from '../core/lab-session.js';
 import { printable } from '../core/printable.js';
+import { defineCommand } from './define.js';
 
 export async function statusCommand(ctx: CommandContext): Promise<number> {
   if (!readActive(ctx.home)) {
@@ -23,3 +24,9 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
   renderServices(ctx.io, await session.runtime.status());
   return 0;
 }
+
+export const command = defineCommand({
+  name: 'status',
+  description: 'show the active lab, its services and your progress',
+  run: (ctx) => statusCommand(ctx),
+});

@@ -4,6 +4,7 @@ import { listLabIds, loadLab } from '../core/lab-catalog.js';
 import { clearActive, openSession, readActiveOrSetAside, withHomeLock, type LabSession } from '../core/lab-session.js';
 import { composeProject } from '../runtimes/docker-runtime.js';
 import type { RuntimeKind } from '../core/runtime.js';
+import { defineCommand } from './define.js';
 
 export async function stopCommand(ctx: CommandContext): Promise<number> {
   return withHomeLock(ctx, 'stop', async () => {
@@ -78,3 +79,9 @@ export async function stopLabVerified(ctx: CommandContext, labId: string): Promi
   if (left.length > 0) throw notStopped(left);
   return results;
 }
+
+export const command = defineCommand({
+  name: 'stop',
+  description: "stop the lab's services; work and progress are kept",
+  run: (ctx) => stopCommand(ctx),
+});

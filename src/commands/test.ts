@@ -15,6 +15,9 @@ import type { RuntimeKind } from '../core/runtime.js';
 import { resetCommand } from './reset.js';
 import { startCommand } from './start.js';
 import { stopVerified } from './stop.js';
+import { Option } from 'commander';
+import { RUNTIME_CHOICES } from '../core/runtime.js';
+import { defineCommand } from './define.js';
 
 /**
  * Author mode, in throw-away homes (learner workspaces are never touched):
@@ -165,3 +168,17 @@ async function catalogueSelfTest(ctx: CommandContext, lab: LoadedLab, kind: Runt
   ctx.io.out(`variants passed ${count('variant')}`);
   ctx.io.out(ctx.io.color.dim(`catalogue ran in ${((performance.now() - started) / 1000).toFixed(0)} s`));
 }
+
+export const command = defineCommand({
+  name: 'test',
+  description: 'author self-test: every check fails before its step is solved and passes after; every mutant of labs/<lab>/mutants is caught, every variant passes',
+  configure: (c) =>
+    c
+      .argument('<lab>', 'lab id')
+      .addOption(new Option('--runtime <kind>', 'where services run: auto = docker when the engine answers, else local').choices([...RUNTIME_CHOICES]).default('auto'))
+      .option('--keep', 'keep the scratch workspace for inspection')
+      .option('--only <id>', 'run only this mutant or variant of the catalogue (for authors)')
+      .option('--no-mutants', 'skip the mutant catalogue (the step self-test only)'),
+  usesHome: false,
+  run: (ctx, lab: string, options: { runtime: string; keep?: boolean; only?: string; mutants: boolean }) => testCommand(ctx, lab, options),
+});
