@@ -6,6 +6,7 @@ import { newState } from '../core/state-store.js';
 import { backupWorkspace } from '../core/workspace.js';
 import { listLabIds, loadLab } from '../core/lab-catalog.js';
 import { stopLab, stopLabVerified } from './stop.js';
+import { confirmReplace } from './confirm.js';
 import { defineCommand } from './define.js';
 
 /**
@@ -33,11 +34,8 @@ async function reset(ctx: CommandContext, labArg: string | undefined, options: {
   const session = await openSession(ctx, labId, active?.lab === labId ? active.runtime : lab.definition.runtimes[0]!);
   if (options.hard && !options.yes) {
     const question = `Reset ${labId} hard? Your workspace ${session.paths.dir} is moved to a backup and replaced by fresh starter files.`;
-    if (!ctx.prompter.interactive) throw new UsageError('`lab reset --hard` replaces your workspace files.', 'Add --yes to confirm (the workspace is backed up first).');
-    if (!(await ctx.prompter.confirm(question, false))) {
-      ctx.io.out('Nothing changed.');
-      return 0;
-    }
+    const refusal = new UsageError('`lab reset --hard` replaces your workspace files.', 'Add --yes to confirm (the workspace is backed up first).');
+    if (!(await confirmReplace(ctx, question, refusal))) return 0;
   }
   // On every runtime the lab supports, from markers and labels: runtime.json may be damaged or gone.
   await stopLabVerified(ctx, labId);

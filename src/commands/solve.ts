@@ -3,6 +3,7 @@ import { UsageError } from '../core/errors.js';
 import { openActiveSession, withHomeLock } from '../core/lab-session.js';
 import { applySolve, planSolve } from '../core/workspace.js';
 import { stepOf } from '../core/lab-definition.js';
+import { confirmReplace } from './confirm.js';
 import { defineCommand, stepNumber } from './define.js';
 
 /** Writes the reference solution of a step. Asks first when it would replace the learner's own work. */
@@ -23,11 +24,8 @@ async function solveLocked(ctx: CommandContext, step: number | undefined, option
   const overwritten = changing.filter((f) => f.learnerChanged).map((f) => f.path);
   if (overwritten.length > 0 && !options.yes) {
     const question = `The step ${target} solution replaces your changes in ${overwritten.join(', ')} (a backup is kept). Continue?`;
-    if (!ctx.prompter.interactive) throw new UsageError(`Solving step ${target} would replace your work in ${overwritten.join(', ')}.`, `Run \`lab solve ${target} --yes\` to confirm; your files are backed up first.`);
-    if (!(await ctx.prompter.confirm(question, false))) {
-      ctx.io.out('Nothing changed.');
-      return 0;
-    }
+    const refusal = new UsageError(`Solving step ${target} would replace your work in ${overwritten.join(', ')}.`, `Run \`lab solve ${target} --yes\` to confirm; your files are backed up first.`);
+    if (!(await confirmReplace(ctx, question, refusal))) return 0;
   }
   const backup = applySolve(plan, session.paths, session.lab.definition.id, ctx.clock.now());
   session.state.update((s) => s.events.push({ at: ctx.clock.now().toISOString(), type: 'solve', detail: `step ${target}` }));

@@ -151,9 +151,7 @@ export class DockerRuntime implements Runtime {
   }
 
   url(service: string): URL {
-    const port = this.record.require().ports[service];
-    if (port === undefined) throw new EnvironmentError(`The lab has no running service "${service}".`, 'Run `lab status` to see the services.');
-    return new URL(`http://127.0.0.1:${port}`);
+    return this.record.hostUrl(service);
   }
 
   serviceUrl(service: string): URL {

@@ -218,9 +218,7 @@ export class LocalRuntime implements Runtime {
   }
 
   url(service: string): URL {
-    const port = this.record.require().ports[service];
-    if (port === undefined) throw new EnvironmentError(`The lab has no running service "${service}".`, 'Run `lab status` to see the services.');
-    return new URL(`http://${HOST}:${port}`);
+    return this.record.hostUrl(service);
   }
 
   serviceUrl(service: string): URL {

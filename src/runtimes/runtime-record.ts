@@ -47,7 +47,7 @@ const anyKind = z.object({ kind: z.enum(['local', 'docker']) });
  * a cache, not the truth: stop and reset find the lab's processes and containers without it. A record that does
  * not pass its schema is set aside with a notice and treated as absent.
  */
-export class RuntimeRecord<T extends { kind: RuntimeKind }> {
+export class RuntimeRecord<T extends { kind: RuntimeKind; ports: Record<string, number> }> {
   private readonly file: string;
   private readonly kind: T['kind'];
   private readonly labId: string;
@@ -77,6 +77,13 @@ export class RuntimeRecord<T extends { kind: RuntimeKind }> {
     const record = this.read();
     if (!record) throw new EnvironmentError(`The lab ${this.labId} is not running on the ${this.kind} runtime.`, `Run \`lab start ${this.labId}\` first.`);
     return record;
+  }
+
+  /** A published service's URL on this machine: every port the lab publishes is bound to 127.0.0.1. */
+  hostUrl(service: string): URL {
+    const port = this.require().ports[service];
+    if (port === undefined) throw new EnvironmentError(`The lab has no running service "${service}".`, 'Run `lab status` to see the services.');
+    return new URL(`http://127.0.0.1:${port}`);
   }
 
   write(record: T): void {

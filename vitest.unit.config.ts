@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * `npm run test:unit`: the fast suite (target under 10 s; `npm test` runs these files too, under vitest.config.ts).
+ * Unit tests use fakes and run nothing from dist/, so no build step, and files run in parallel.
+ */
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts'],
+    setupFiles: ['test/helpers/cleanup.ts'],
+    pool: 'threads',
+    fileParallelism: true,
+  },
+});
