@@ -85,6 +85,7 @@ export const agentAuthenticated: CheckDefinition = {
     if (anonymous.status !== 401) return fail(`Authentication is not enforced (an anonymous call got HTTP ${anonymous.status}): see check auth-no-token first.`, 'Complete step 4: protect() in mcp-server/auth.ts and the guard in mcp-server/server.ts.');
     const run = await agentRun(ctx);
     const used = run.entries.some((e) => e.type === 'tool_called' && e.isError === false);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the fix quotes TypeScript for the learner to write.
     if (run.exitCode !== 0 || !used) return fail(`The agent could not use the protected server: ${agentFailure(run)}.`, 'In agent/connect.ts send headers.Authorization = `Bearer ${await getAccessToken()}` (step 4).');
     if (issuedToAgentSince(ctx, run.since) === 0) {
       return fail(`The agent reports success, but the authorization server issued no token to its client (${agentClientId(ctx)}) during this run.`, 'Get the token with getAccessToken() in agent/connect.ts; never reuse, forge or skip it.');

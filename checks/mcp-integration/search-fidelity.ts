@@ -37,7 +37,7 @@ function corpus(repoDir: string): Array<{ collection: string; id: string; words:
 }
 
 /** Held-out queries: a few words of a random document, different on every run. */
-export function heldOutProbes(repoDir: string, count: number): Probe[] {
+function heldOutProbes(repoDir: string, count: number): Probe[] {
   const docs = corpus(repoDir).filter((d) => d.words.length > 12);
   const collections = [...new Set(docs.map((d) => d.collection))];
   return Array.from({ length: count }, (_, i) => {

@@ -29,7 +29,7 @@ const DEFAULT_TAIL = 20;
 const REASON_WIDTH = 48;
 const SHOWN_PROBLEMS = 10;
 
-export async function auditCommand(ctx: CommandContext, options: AuditOptions): Promise<number> {
+async function auditCommand(ctx: CommandContext, options: AuditOptions): Promise<number> {
   const session = await openActiveSession(ctx);
   const file = auditLogIn(session.paths.dir);
   if (options.verify) {

@@ -16,7 +16,7 @@ export interface CheckOptions {
 }
 
 /** Exit 0 when every check in scope passed, 1 when any failed (2 comes from errors, via the entry point). */
-export async function checkCommand(ctx: CommandContext, step: number | undefined, options: CheckOptions): Promise<number> {
+async function checkCommand(ctx: CommandContext, step: number | undefined, options: CheckOptions): Promise<number> {
   // A bad report target fails before any check runs, never after minutes of grading (checked again on writing).
   if (options.junit !== undefined) checkReportTarget(options.junit, ctx.home, junitReport);
   // Under the lock only while grading: --watch waits between passes without holding it (hint, next stay usable).

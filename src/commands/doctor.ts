@@ -18,7 +18,7 @@ interface Finding {
 const MIN_NODE: [number, number] = [20, 19];
 const MIN_FREE_BYTES = 500 * 1024 * 1024;
 
-export async function doctorCommand(ctx: CommandContext, options: { json?: boolean }): Promise<number> {
+async function doctorCommand(ctx: CommandContext, options: { json?: boolean }): Promise<number> {
   const findings: Finding[] = [];
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
   const nodeOk = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);

@@ -12,7 +12,7 @@ async function requireEngine(ctx: CommandContext): Promise<void> {
   if (!(await ctx.engine.ping())) throw engineUnavailable(new Error('no answer on the Docker socket'));
 }
 
-export async function imagesListCommand(ctx: CommandContext, options: { json?: boolean }): Promise<number> {
+async function imagesListCommand(ctx: CommandContext, options: { json?: boolean }): Promise<number> {
   await requireEngine(ctx);
   const rows = await Promise.all(
     IMAGES.map(async (spec) => {
@@ -26,7 +26,7 @@ export async function imagesListCommand(ctx: CommandContext, options: { json?: b
   return 0;
 }
 
-export async function imagesBuildLocalCommand(ctx: CommandContext, names: string[]): Promise<number> {
+async function imagesBuildLocalCommand(ctx: CommandContext, names: string[]): Promise<number> {
   await requireEngine(ctx);
   const all = builders({ engine: ctx.engine, cli: ctx.docker, env: ctx.env });
   const unknown = names.filter((n) => !all.some((b) => b.spec.key === n));
@@ -53,7 +53,7 @@ export async function imagesBuildLocalCommand(ctx: CommandContext, names: string
   return 0;
 }
 
-export async function imagesPullCommand(ctx: CommandContext): Promise<number> {
+async function imagesPullCommand(ctx: CommandContext): Promise<number> {
   await requireEngine(ctx);
   for (const spec of IMAGES.filter((s) => s.upstream)) {
     ctx.io.out(`pulling ${spec.upstream}`);
@@ -64,7 +64,7 @@ export async function imagesPullCommand(ctx: CommandContext): Promise<number> {
   return 0;
 }
 
-export async function imagesSaveCommand(ctx: CommandContext, file: string): Promise<number> {
+async function imagesSaveCommand(ctx: CommandContext, file: string): Promise<number> {
   const target = checkReportTarget(file, ctx.home, imageTarball);
   await requireEngine(ctx);
   const refs: string[] = [];
@@ -77,7 +77,7 @@ export async function imagesSaveCommand(ctx: CommandContext, file: string): Prom
   return 0;
 }
 
-export async function imagesLoadCommand(ctx: CommandContext, file: string): Promise<number> {
+async function imagesLoadCommand(ctx: CommandContext, file: string): Promise<number> {
   const source = checkInputFile(file, 'images load');
   await requireEngine(ctx);
   ctx.io.out((await ctx.docker.load(source)).trim());

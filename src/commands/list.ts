@@ -3,7 +3,7 @@ import { loadAllLabs } from '../core/lab-catalog.js';
 import { readActive } from '../core/lab-session.js';
 import { defineCommand } from './define.js';
 
-export async function listCommand(ctx: CommandContext): Promise<number> {
+async function listCommand(ctx: CommandContext): Promise<number> {
   const active = readActive(ctx.home);
   for (const { definition: lab } of await loadAllLabs()) {
     const tag = active?.lab === lab.id ? ctx.io.color.green(' (active)') : '';

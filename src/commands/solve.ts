@@ -7,7 +7,7 @@ import { confirmReplace } from './confirm.js';
 import { defineCommand, stepNumber } from './define.js';
 
 /** Writes the reference solution of a step. Asks first when it would replace the learner's own work. */
-export function solveCommand(ctx: CommandContext, step: number | undefined, options: { yes?: boolean }): Promise<number> {
+function solveCommand(ctx: CommandContext, step: number | undefined, options: { yes?: boolean }): Promise<number> {
   return withHomeLock(ctx, 'solve', () => solveLocked(ctx, step, options));
 }
 

@@ -5,7 +5,7 @@ import { openActiveSession } from '../core/lab-session.js';
 import { printable } from '../core/printable.js';
 import { defineCommand } from './define.js';
 
-export async function statusCommand(ctx: CommandContext): Promise<number> {
+async function statusCommand(ctx: CommandContext): Promise<number> {
   if (!readActive(ctx.home)) {
     ctx.io.out('No lab is active. Start one with `lab start <lab>` (see `lab list`).');
     return 0;

@@ -3,7 +3,7 @@ import { openActiveSession } from '../core/lab-session.js';
 import { printStep } from './show-step.js';
 import { defineCommand, stepNumber } from './define.js';
 
-export async function stepCommand(ctx: CommandContext, step: number | undefined): Promise<number> {
+async function stepCommand(ctx: CommandContext, step: number | undefined): Promise<number> {
   const session = await openActiveSession(ctx);
   const state = session.state.read();
   printStep(ctx, session, step ?? state.currentStep);

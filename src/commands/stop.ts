@@ -6,7 +6,7 @@ import { composeProject } from '../runtimes/docker-runtime.js';
 import type { RuntimeKind } from '../core/runtime.js';
 import { defineCommand } from './define.js';
 
-export async function stopCommand(ctx: CommandContext): Promise<number> {
+async function stopCommand(ctx: CommandContext): Promise<number> {
   return withHomeLock(ctx, 'stop', async () => {
     const active = readActiveOrSetAside(ctx);
     // Every lab of this home, on every runtime it can use: a lab whose active.json or runtime.json was lost or

@@ -26,7 +26,7 @@ import { defineCommand } from './define.js';
  * 2. the mutant catalogue (labs/<lab>/mutants): every wrong solution is caught by the checks it names, every
  *    other correct solution passes. `--only <id>` runs one catalogue entry and nothing else.
  */
-export async function testCommand(ctx: CommandContext, labId: string, options: { runtime?: string; keep?: boolean; only?: string; mutants?: boolean }): Promise<number> {
+async function testCommand(ctx: CommandContext, labId: string, options: { runtime?: string; keep?: boolean; only?: string; mutants?: boolean }): Promise<number> {
   const lab = await loadLab(labId);
   const { kind } = await chooseRuntime(ctx, options.runtime, lab);
   const failures: string[] = [];
@@ -123,7 +123,7 @@ async function openScratchLab(ctx: CommandContext, lab: LoadedLab, kind: Runtime
  * a lab 2 stack spends most of a mutant's time waiting (container restarts, SVID issuance), not computing.
  * LAB_TEST_WIDTH overrides both.
  */
-export function catalogueWidth(kind: RuntimeKind, override: string | undefined): number {
+function catalogueWidth(kind: RuntimeKind, override: string | undefined): number {
   if (override !== undefined && override !== '') {
     const n = Number(override);
     if (!Number.isInteger(n) || n < 1 || n > 16) throw new UsageError(`LAB_TEST_WIDTH is ${printable(override)}; it must be a whole number from 1 to 16.`, 'Unset it for the default (local: one per core, up to 4; Docker: 2).');

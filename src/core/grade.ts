@@ -90,7 +90,7 @@ export async function grade(session: LabSession, clock: Clock, options: { step?:
     },
     runJob: (service) => {
       if (!jobs.has(service)) {
-        const startedAt = Date.now();
+        const startedAt = clock.now().getTime();
         jobs.set(service, session.runtime.runJob(service).then((result) => ({ ...result, startedAt })));
       }
       return jobs.get(service)!;

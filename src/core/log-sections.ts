@@ -3,7 +3,7 @@
  * job), and graders read only the current section, so lines from an earlier, since-fixed solution never fail
  * a check. `lab logs` still shows every section, markers included.
  */
-export const LOG_SECTION_PREFIX = '=== lab: ';
+const LOG_SECTION_PREFIX = '=== lab: ';
 
 export function logSectionMarker(service: string, at: Date): string {
   return `${LOG_SECTION_PREFIX}${service} started ${at.toISOString()} ===\n`;

@@ -90,7 +90,7 @@ export async function signAccessToken(secretsDir: string, claims: TokenClaims): 
  * segment, by which the leak checks recognise that token in logs, transcripts and tool results. The signature
  * alone is not a credential (it cannot be replayed without the header and payload it signs).
  */
-export const ISSUED_TOKENS_FILE = 'issued-tokens.jsonl';
+const ISSUED_TOKENS_FILE = 'issued-tokens.jsonl';
 
 export function recordIssued(secretsDir: string, clientId: string, token: string): void {
   appendFileSync(path.join(secretsDir, ISSUED_TOKENS_FILE), `${JSON.stringify({ at: new Date().toISOString(), client_id: clientId, signature: token.split('.')[2] })}\n`, { mode: 0o600 });

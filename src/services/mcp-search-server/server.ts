@@ -10,8 +10,6 @@ import { protect } from './auth.js';
 import { httpIndexClient } from './index-client.js';
 import { registerTools } from './tools.js';
 
-// Written out here rather than imported (src/services/env.ts): this file is the learner's mcp-server/server.ts,
-// which runs from the workspace and can import only its own folder and npm packages.
 const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback;
   if (!value) throw new Error(`mcp-server: environment variable ${name} is required`);
@@ -36,7 +34,6 @@ const guards: RequestHandler[] = [];
 guards.push(await protect(app, { resourceUrl, issuer: env('AUTH_ISSUER') }));
 // @lab-end
 
-// The same stateless handler as lab 2's src/services/secure-mcp-server/main.ts: this one is learner code (see env).
 app.all('/mcp', ...guards, async (req, res) => {
   if (req.method !== 'POST') {
     res.status(405).set('Allow', 'POST').json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless, use POST' }, id: null });

@@ -5,7 +5,6 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { SEARCH_LIMITS, type IndexClient } from './index-client.js';
 
-// Only registerTool is used: lab 2's server hands in its own registrar that puts a guard around each handler.
 export function registerTools(server: Pick<McpServer, 'registerTool'>, index: IndexClient): void {
   // @lab-step 1
   // TODO: Register a tool named "search_documents" with server.registerTool(name, { description, inputSchema }, handler).

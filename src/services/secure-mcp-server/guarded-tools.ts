@@ -38,7 +38,8 @@ function refusedUnaudited(why: string): CallToolResult {
 
 /**
  * Registers the lab 1 tool set on `server` with every handler wrapped before it reaches the SDK: registerTools
- * gets a registrar whose registerTool adds the guard, so the SDK's McpServer is used as it is.
+ * (which needs only registerTool) gets a registrar whose registerTool adds the guard, so the SDK's McpServer is
+ * used as it is.
  */
 export function registerGuardedTools(server: McpServer, context: GuardContext): void {
   const registrar: Pick<McpServer, 'registerTool'> = {
