@@ -34,10 +34,16 @@ export interface DownResult {
   left: string[];
 }
 
+export interface UpOptions {
+  /** Services pinned to a port by the learner (--port); the others get free ports. */
+  ports: Record<string, number>;
+  onProgress?: StartProgress;
+}
+
 export interface Runtime {
   readonly kind: RuntimeKind;
   /** Starts what is not running, keeps what is healthy; safe to call again (a second start repairs). */
-  up(options: { ports: Record<string, number>; onProgress?: StartProgress }): Promise<ServiceProblem[]>;
+  up(options: UpOptions): Promise<ServiceProblem[]>;
   /** Before checks: restarts learner services whose files changed or that died; a dead lab service is an error. */
   refresh(options?: { onProgress?: StartProgress }): Promise<ServiceProblem[]>;
   status(): Promise<ServiceStatus[]>;

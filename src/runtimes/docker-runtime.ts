@@ -3,11 +3,11 @@
  * published port on 127.0.0.1, the workspace mounted at /app/workspace/<lab>. compose starts and stops;
  * the engine API (dockerode) reports health, logs and what is left after a reset.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dockerRecordSchema, RuntimeRecord, type DockerRecord } from './runtime-record.js';
+import { dockerRecordSchema, freshRun, RuntimeRecord, type DockerRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
 import { runningServices, type ExecOptions, type JobResult, type ServiceDefinition } from '../core/lab-definition.js';
@@ -15,7 +15,7 @@ import { repoDir, type WorkspacePaths } from '../core/paths.js';
 import type { Clock, ComposeTool, ContainerEngine, ContainerSummary } from '../core/ports.js';
 import { containerUser, handOverTree } from './container-user.js';
 import { choosePort } from './port-check.js';
-import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from '../core/runtime.js';
+import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress, UpOptions } from '../core/runtime.js';
 import { fingerprint, startOrder } from './service-graph.js';
 import { machineTimeout } from '../core/timeouts.js';
 import { lastLines } from '../core/text.js';
@@ -59,8 +59,8 @@ export class DockerRuntime implements Runtime {
     return path.join(repoDir, 'compose', `${labId}.yml`);
   }
 
-  async up({ ports, onProgress }: { ports: Record<string, number>; onProgress?: StartProgress }): Promise<ServiceProblem[]> {
-    const state = this.record.read() ?? { kind: 'docker', runId: randomBytes(8).toString('hex'), startedAt: this.clock.now().toISOString(), ports: {}, fingerprints: {} };
+  async up({ ports, onProgress }: UpOptions): Promise<ServiceProblem[]> {
+    const state = this.record.read() ?? { kind: 'docker', ...freshRun(this.clock), fingerprints: {} };
     const running = await this.byService();
     for (const service of this.published()) {
       const own = running.get(service.name)?.state === 'running' ? state.ports[service.name] : undefined;

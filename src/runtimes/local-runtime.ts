@@ -5,11 +5,10 @@
  * lab's only when its start time and run id match (see lab-processes.ts), and stop finds every process of the
  * workspace from the markers alone, with runtime.json corrupt or gone.
  */
-import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { findLabProcesses, MARKER, stopLabProcesses, verifyRecorded, type LabMarkers } from './lab-processes.js';
-import { localRecordSchema, RuntimeRecord, type LocalRecord } from './runtime-record.js';
+import { freshRun, localRecordSchema, RuntimeRecord, type LocalRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
 import { logSectionMarker } from '../core/log-sections.js';
 import type { LoadedLab } from '../core/lab-catalog.js';
@@ -19,7 +18,7 @@ import type { Clock, ProcessControl, ProcessIdentity } from '../core/ports.js';
 import { machineTimeout } from '../core/timeouts.js';
 import { probe } from './http-probe.js';
 import { busyPort, choosePort, isPortFree } from './port-check.js';
-import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress } from '../core/runtime.js';
+import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress, UpOptions } from '../core/runtime.js';
 import { fingerprint, nodeArgs, startOrder } from './service-graph.js';
 import { lastLines } from '../core/text.js';
 
@@ -48,8 +47,8 @@ export class LocalRuntime implements Runtime {
     this.record = new RuntimeRecord<LocalState>({ file: paths.runtime, kind: 'local', labId: lab.definition.id, schema: localRecordSchema, clock, notice });
   }
 
-  async up({ ports, onProgress }: { ports: Record<string, number>; onProgress?: StartProgress }): Promise<ServiceProblem[]> {
-    const state = this.record.read() ?? { kind: 'local', runId: randomBytes(8).toString('hex'), startedAt: this.clock.now().toISOString(), ports: {}, services: {} };
+  async up({ ports, onProgress }: UpOptions): Promise<ServiceProblem[]> {
+    const state = this.record.read() ?? { kind: 'local', ...freshRun(this.clock), services: {} };
     // A recorded pid that is no longer the lab's process (gone, or reused by another program) is forgotten, never adopted.
     for (const [name, record] of Object.entries(state.services)) if (!this.verified(state, record)) delete state.services[name];
     // Processes of this workspace that no valid record names (runtime.json lost or damaged) would hold ports and never stop.

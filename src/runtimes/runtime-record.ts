@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { z } from 'zod';
 import { writeJsonAtomic } from '../core/atomic-file.js';
@@ -47,6 +48,11 @@ const anyKind = z.object({ kind: z.enum(['local', 'docker']) });
  * a cache, not the truth: stop and reset find the lab's processes and containers without it. A record that does
  * not pass its schema is set aside with a notice and treated as absent.
  */
+/** What every run record starts with: a new run id (the processes' marker), the start time, no ports yet. */
+export function freshRun(clock: Clock): { runId: string; startedAt: string; ports: Record<string, number> } {
+  return { runId: randomBytes(8).toString('hex'), startedAt: clock.now().toISOString(), ports: {} };
+}
+
 export class RuntimeRecord<T extends { kind: RuntimeKind; ports: Record<string, number> }> {
   private readonly file: string;
   private readonly kind: T['kind'];
