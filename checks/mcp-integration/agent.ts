@@ -2,6 +2,9 @@ import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/c
 import { postRpc } from '../lib/http-probe.js';
 import { agentClientId, agentFailure, agentRun, indexRequests, issuedToAgentSince, type AgentRun, type TranscriptEntry } from './grader.js';
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the fix quotes TypeScript for the learner to write.
+const BEARER_FIX = 'In agent/connect.ts send headers.Authorization = `Bearer ${await getAccessToken()}` (step 4).';
+
 const CONNECT_FIX = 'Complete agent/connect.ts (step 2): connect the Client with a StreamableHTTPClientTransport to serverUrl. `lab logs agent` shows the last run.';
 
 const searchCall = (run: AgentRun) => run.entries.find((e) => e.type === 'tool_called' && e.isError === false && Array.isArray(e.resultIds) && (e.resultIds as string[]).length > 0);
@@ -85,8 +88,7 @@ export const agentAuthenticated: CheckDefinition = {
     if (anonymous.status !== 401) return fail(`Authentication is not enforced (an anonymous call got HTTP ${anonymous.status}): see check auth-no-token first.`, 'Complete step 4: protect() in mcp-server/auth.ts and the guard in mcp-server/server.ts.');
     const run = await agentRun(ctx);
     const used = run.entries.some((e) => e.type === 'tool_called' && e.isError === false);
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the fix quotes TypeScript for the learner to write.
-    if (run.exitCode !== 0 || !used) return fail(`The agent could not use the protected server: ${agentFailure(run)}.`, 'In agent/connect.ts send headers.Authorization = `Bearer ${await getAccessToken()}` (step 4).');
+    if (run.exitCode !== 0 || !used) return fail(`The agent could not use the protected server: ${agentFailure(run)}.`, BEARER_FIX);
     if (issuedToAgentSince(ctx, run.since) === 0) {
       return fail(`The agent reports success, but the authorization server issued no token to its client (${agentClientId(ctx)}) during this run.`, 'Get the token with getAccessToken() in agent/connect.ts; never reuse, forge or skip it.');
     }

@@ -18,6 +18,9 @@ import { repoDir } from '../core/paths.js';
 import type { ContainerEngine, DockerCli } from '../core/ports.js';
 import { DEBIAN_SUITE, imageSpec, NODE_VERSION, OPA_VERSION, selectImage, SOURCE_LABEL, SPIRE_VERSION, type ImageSpec } from './catalog.js';
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript run inside the image, not here.
+const VERSION_SCRIPT = 'console.log(`node ${process.version}, services ${require("/app/package.json").version}`)';
+
 export interface BuildDeps {
   engine: ContainerEngine;
   cli: DockerCli;
@@ -179,8 +182,7 @@ export function builders({ engine, cli, env }: BuildDeps): ImageBuilder[] {
         await cli.build({ context: repoDir, dockerfile: path.join(repoDir, 'images', 'services', 'Dockerfile'), tag: services.local, args: { NODE_BASE: base }, labels: { [SOURCE_LABEL]: source } });
       },
       // Past the entrypoint (run-service), which expects a service entry.
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript run inside the image, not here.
-      verify: async () => (await cli.run(services.local, ['-e', 'console.log(`node ${process.version}, services ${require("/app/package.json").version}`)'], 'node')).trim(),
+      verify: async () => (await cli.run(services.local, ['-e', VERSION_SCRIPT], 'node')).trim(),
     },
     goImage('opa', 'github.com/open-policy-agent/opa', OPA_VERSION, 'github.com/open-policy-agent/opa', 'opa', false, [], `-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION}`),
     // Release builds stamp the tag; without it SPIRE reports "<base>-dev-unk".

@@ -10,14 +10,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { repoDir } from '../../src/core/paths.js';
 import { cliIn, scratchHome } from '../helpers/cli.js';
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script, expanded by bash.
+const INTO_HEAD = '"$@" 2>&1 | head -1; exit "${PIPESTATUS[0]}"';
+
 const LAB = 'mcp-integration';
 const home = scratchHome('cli-epipe-');
 const lab = cliIn(home);
 
 /** Runs `lab ...args | head -1` (stderr too) and returns lab's own exit code and what head let through. */
 async function labIntoHead(...args: string[]) {
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script, expanded by bash.
-  const result = await execa('bash', ['-c', '"$@" 2>&1 | head -1; exit "${PIPESTATUS[0]}"', 'bash', process.execPath, path.join(repoDir, 'bin', 'lab.js'), ...args], {
+  const result = await execa('bash', ['-c', INTO_HEAD, 'bash', process.execPath, path.join(repoDir, 'bin', 'lab.js'), ...args], {
     env: { LAB_HOME: home, NO_COLOR: '1' },
     reject: false,
     stdin: 'ignore',

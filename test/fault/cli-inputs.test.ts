@@ -17,6 +17,9 @@ import { newState } from '../../src/core/state-store.js';
 import { createWorkspace } from '../../src/core/workspace.js';
 import { makeReadOnly, undoReadOnly } from './cli-read-only.js';
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script, expanded by bash.
+const INTO_TRUE = '"$@" 2>&1 | true; exit "${PIPESTATUS[0]}"';
+
 const LAB = 'mcp-integration';
 const root = mkdtempSync(path.join(tmpdir(), 'cli-inputs-'));
 const readOnly: string[] = [];
@@ -314,8 +317,7 @@ async function runCase(c: Case, index: number) {
   const env = { LAB_HOME: h, NO_COLOR: '1', CI: '', ...c.env };
   const before = c.home === 'active' ? stateOf(h) : undefined;
   const result = c.closedPipe
-    ? // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script, expanded by bash.
-      await execa('bash', ['-c', '"$@" 2>&1 | true; exit "${PIPESTATUS[0]}"', 'bash', ...lab], { cwd, env, reject: false, timeout: 60_000, stdin: 'ignore' })
+    ? await execa('bash', ['-c', INTO_TRUE, 'bash', ...lab], { cwd, env, reject: false, timeout: 60_000, stdin: 'ignore' })
     : await execa(lab[0]!, lab.slice(1), { cwd, env, reject: false, timeout: 60_000, stdin: 'ignore' });
   return { h, result, before, cwd };
 }
