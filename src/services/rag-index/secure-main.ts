@@ -27,7 +27,8 @@ const server = await listenMtls(
   (req, res) => {
     const caller = peerSpiffeId(req.socket as TLSSocket);
     if (!caller || !allowed.has(caller)) {
-      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `caller ${caller ?? 'without a verified client certificate'} may not use the index` }));
+      const error = `caller ${caller ?? 'without a verified client certificate'} may not use the index`;
+      res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error }));
       return;
     }
     api(req, res);
