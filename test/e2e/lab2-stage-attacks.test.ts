@@ -25,7 +25,7 @@ import { createCa, issueCertificate } from '../../src/services/identity/pki.js';
 import { searchAs } from '../../checks/secure-agents/policy.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';
 import { allChecksPassed, cliIn, runtimeRecord, scratchHome } from '../helpers/cli.js';
-import { scaled, waitFor } from '../helpers/timing.js';
+import { waitFor } from '../helpers/timing.js';
 import { announceSkip, dockerRequired, engine, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
 
 const LAB = 'secure-agents';
