@@ -71,7 +71,10 @@ module.exports = {
       comment: 'Services run inside containers and learner workspaces: they use no part of the runner.',
       from: { path: '^src/services/' },
       // Type-only: the secure MCP server types the learner's guard by the lab's reference guard.ts.
-      to: { path: '^(src/(cli|commands|ui|runtimes|adapters|images)|labs|checks)/', dependencyTypesNot: ['type-only', 'type-import'] },
+      to: {
+        path: '^(src/(cli|commands|ui|runtimes|adapters|images)|labs|checks)/',
+        dependencyTypesNot: ['type-only', 'type-import'],
+      },
     },
   ],
   options: {
@@ -79,6 +82,10 @@ module.exports = {
     exclude: { path: '(^|/)(starter|solution)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
   },
 };

@@ -7,7 +7,13 @@ export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'workspace/**', 'test-results/**', '**/starter/**', '**/solution/**'] },
   {
     files: ['**/*.ts'],
-    languageOptions: { parser: tseslint.parser, parserOptions: { projectService: { allowDefaultProject: ['vitest.config.ts', 'vitest.unit.config.ts'] }, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: {
+        projectService: { allowDefaultProject: ['vitest.config.ts', 'vitest.unit.config.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
     plugins: { '@typescript-eslint': tseslint.plugin },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {

@@ -49,21 +49,39 @@ function once(args: string[]): { wall: number; cpu?: number } {
   return { wall, cpu: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore };
 }
 
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
-const started = spawnSync(process.execPath, [bin, 'start', LAB, '--runtime', 'local', '--no-walkthrough'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+const started = spawnSync(process.execPath, [bin, 'start', LAB, '--runtime', 'local', '--no-walkthrough'], {
+  env,
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
 try {
   if (started.status !== 0) throw new Error(`lab start failed: ${String(started.stderr)}`);
   const times = commands.map(() => [] as Array<{ wall: number; cpu?: number }>);
   for (const c of commands) once(c.args); // warm the page cache; not counted
   for (let i = 0; i < runs; i++) for (const [j, c] of commands.entries()) times[j]!.push(once(c.args));
-  const wall = (j: number, q = 0.5) => quantile(times[j]!.map((t) => t.wall), q);
-  const cpu = (j: number) => (times[j]!.every((t) => t.cpu !== undefined) ? `, CPU ${quantile(times[j]!.map((t) => t.cpu!), 0.5).toFixed(0).padStart(4)} ms` : '');
+  const wall = (j: number, q = 0.5) =>
+    quantile(
+      times[j]!.map((t) => t.wall),
+      q,
+    );
+  const cpu = (j: number) =>
+    times[j]!.every((t) => t.cpu !== undefined)
+      ? `, CPU ${quantile(
+          times[j]!.map((t) => t.cpu!),
+          0.5,
+        )
+          .toFixed(0)
+          .padStart(4)} ms`
+      : '';
   console.log(`CLI start-up, Node ${process.version}, median of ${runs} whole-process runs (round-robin)\n`);
   commands.forEach((c, j) => {
     const over = j === 0 ? '' : `  (+${(wall(j) - wall(0)).toFixed(0)} ms over node -e 0)`;
     const goal = c.goal === undefined ? '' : `   goal <= ${c.goal} ms${wall(j) <= c.goal ? '' : ' (missed)'}`;
-    console.log(`${c.name.padEnd(14)} wall ${wall(j).toFixed(0).padStart(4)} ms (p90 ${wall(j, 0.9).toFixed(0).padStart(4)})${cpu(j)}${over}${goal}`);
+    console.log(
+      `${c.name.padEnd(14)} wall ${wall(j).toFixed(0).padStart(4)} ms (p90 ${wall(j, 0.9).toFixed(0).padStart(4)})${cpu(j)}${over}${goal}`,
+    );
   });
 } finally {
   spawnSync(process.execPath, [bin, 'stop'], { env, stdio: 'ignore' });

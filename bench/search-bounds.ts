@@ -18,14 +18,18 @@ import { allCollections } from '../test/helpers/all-collections.js';
 
 const letters = (n: number) => Array.from({ length: n }, (_, i) => 'abcdefghijklmnopqrstuvwxyz'[i % 26]).join(' ');
 const prefixes = (n: number) => {
-  const words = loadCollections(path.join(fixturesDir, 'corpus'), allCollections(path.join(fixturesDir, 'corpus'))).flatMap((d) => d.body.toLowerCase().split(/[^a-z]+/));
+  const words = loadCollections(
+    path.join(fixturesDir, 'corpus'),
+    allCollections(path.join(fixturesDir, 'corpus')),
+  ).flatMap((d) => d.body.toLowerCase().split(/[^a-z]+/));
   const unique = [...new Set(words.filter((w) => w.length >= 3).map((w) => w.slice(0, 3)))];
   return Array.from({ length: n }, (_, i) => unique[i % unique.length]).join(' ');
 };
 const QUERIES: Record<string, () => string> = {
   '2,000 one-letter terms (4 kB)': () => letters(2_000),
   '2,000 three-letter prefixes (8 kB)': () => prefixes(2_000),
-  [`${SEARCH_LIMITS.maxQueryTerms} one-letter terms (the worst within bounds)`]: () => letters(SEARCH_LIMITS.maxQueryTerms),
+  [`${SEARCH_LIMITS.maxQueryTerms} one-letter terms (the worst within bounds)`]: () =>
+    letters(SEARCH_LIMITS.maxQueryTerms),
   [`${SEARCH_LIMITS.maxQueryTerms} three-letter prefixes`]: () => prefixes(SEARCH_LIMITS.maxQueryTerms),
 };
 
@@ -69,9 +73,21 @@ if (process.argv[2] === '--measure') {
   console.log(`rag-index search cost, median of ${runs} fresh processes (limits: ${JSON.stringify(SEARCH_LIMITS)})`);
   for (const name of Object.keys(QUERIES)) {
     for (const mode of ['unbounded', 'bounded']) {
-      const results = Array.from({ length: runs }, () => JSON.parse(execFileSync(process.execPath, ['--import', tsx, self, '--measure', mode, name], { encoding: 'utf8' })) as { ms: number; rssMb: number; outcome: string });
+      const results = Array.from(
+        { length: runs },
+        () =>
+          JSON.parse(
+            execFileSync(process.execPath, ['--import', tsx, self, '--measure', mode, name], { encoding: 'utf8' }),
+          ) as { ms: number; rssMb: number; outcome: string },
+      );
       const outcome = results[0]!.outcome.length > 60 ? `${results[0]!.outcome.slice(0, 60)}…` : results[0]!.outcome;
-      console.log(`  ${name.padEnd(52)} ${mode.padEnd(9)} ${median(results.map((r) => r.ms)).toFixed(1).padStart(8)} ms  +${median(results.map((r) => r.rssMb)).toFixed(0).padStart(4)} MB peak RSS  (${outcome})`);
+      console.log(
+        `  ${name.padEnd(52)} ${mode.padEnd(9)} ${median(results.map((r) => r.ms))
+          .toFixed(1)
+          .padStart(8)} ms  +${median(results.map((r) => r.rssMb))
+          .toFixed(0)
+          .padStart(4)} MB peak RSS  (${outcome})`,
+      );
     }
   }
 }

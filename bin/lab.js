@@ -13,7 +13,9 @@ if (problem) {
     problem.kind === 'missing'
       ? 'The lab runner is not built: dist/ has no complete build (`npm install --ignore-scripts` skips it, and a failed build leaves none).'
       : `The lab runner's build in dist/ is older than its sources: ${problem.file} changed after the last build.`;
-  process.stderr.write(`Error: ${what}\nFix: Run \`npm run build\` in ${repoDir} (\`npm install\` builds too, and also installs changed dependencies), then run the command again.\n`);
+  process.stderr.write(
+    `Error: ${what}\nFix: Run \`npm run build\` in ${repoDir} (\`npm install\` builds too, and also installs changed dependencies), then run the command again.\n`,
+  );
   process.exitCode = 2;
 } else {
   const { main } = await import('../dist/src/cli/main.js');

@@ -29,7 +29,11 @@ function findSource(repoDir, stop) {
     }
     for (const entry of entries) {
       const file = path.join(dir, entry.name);
-      const found = entry.isDirectory() ? walk(file) : /\.[cm]?ts$/.test(entry.name) && mtime(file) !== undefined && stop(file, mtime(file)) ? file : undefined;
+      const found = entry.isDirectory()
+        ? walk(file)
+        : /\.[cm]?ts$/.test(entry.name) && mtime(file) !== undefined && stop(file, mtime(file))
+          ? file
+          : undefined;
       if (found) return found;
     }
     return undefined;

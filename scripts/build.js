@@ -35,9 +35,14 @@ const startedAt = buildTime(repoDir);
 // A failed build leaves no stamp: bin/lab.js then refuses to run a half-written dist/.
 rmSync(stampFile(repoDir), { force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-const result = spawnSync(process.execPath, [tsc, '-p', path.join(repoDir, 'tsconfig.build.json')], { cwd: repoDir, stdio: 'inherit' });
+const result = spawnSync(process.execPath, [tsc, '-p', path.join(repoDir, 'tsconfig.build.json')], {
+  cwd: repoDir,
+  stdio: 'inherit',
+});
 if (result.status !== 0) {
-  console.error('The build failed (see the TypeScript errors above): bin/lab.js will not run until `npm run build` succeeds.');
+  console.error(
+    'The build failed (see the TypeScript errors above): bin/lab.js will not run until `npm run build` succeeds.',
+  );
   process.exit(result.status ?? 1);
 }
 removeOrphans();

@@ -7,9 +7,15 @@ export interface ProbeResponse {
 
 /** The three JSON-RPC requests every negative probe is sent as: the server is stateless, each must be authenticated. */
 export const PROBE_METHODS = {
-  initialize: { method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'lab-probe', version: '1.0.0' } } },
+  initialize: {
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'lab-probe', version: '1.0.0' } },
+  },
   'tools/list': { method: 'tools/list', params: {} },
-  'tools/call': { method: 'tools/call', params: { name: 'search_documents', arguments: { query: 'workload attestation', top_k: 2 } } },
+  'tools/call': {
+    method: 'tools/call',
+    params: { name: 'search_documents', arguments: { query: 'workload attestation', top_k: 2 } },
+  },
 } as const;
 export type ProbeMethod = keyof typeof PROBE_METHODS;
 
@@ -25,7 +31,12 @@ export interface RpcProbe {
   headers?: Record<string, string>;
 }
 
-export async function postRpc(endpoint: URL, method: ProbeMethod, signal: AbortSignal, probe: RpcProbe = {}): Promise<ProbeResponse> {
+export async function postRpc(
+  endpoint: URL,
+  method: ProbeMethod,
+  signal: AbortSignal,
+  probe: RpcProbe = {},
+): Promise<ProbeResponse> {
   const url = new URL(endpoint);
   for (const [k, v] of Object.entries(probe.query ?? {})) url.searchParams.set(k, v);
   const response = await fetch(url, {

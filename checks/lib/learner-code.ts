@@ -17,7 +17,11 @@ const TSX = createRequire(import.meta.url).resolve('tsx');
 
 class LearnerCodeError extends Error {}
 
-export function runLearnerCode<T>(action: 'entries' | 'guard' | 'client', payload: unknown, timeoutMs = 20_000): Promise<T> {
+export function runLearnerCode<T>(
+  action: 'entries' | 'guard' | 'client',
+  payload: unknown,
+  timeoutMs = 20_000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     // Only what Node needs: the learner's code has no business with the grader's environment.
     const env = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', NO_COLOR: '1' };
@@ -33,7 +37,10 @@ export function runLearnerCode<T>(action: 'entries' | 'guard' | 'client', payloa
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const line = stdout.split('\n').reverse().find((l) => l.startsWith('HARNESS '));
+      const line = stdout
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('HARNESS '));
       if (line) {
         try {
           return resolve(JSON.parse(line.slice('HARNESS '.length)) as T);
@@ -42,7 +49,12 @@ export function runLearnerCode<T>(action: 'entries' | 'guard' | 'client', payloa
         }
       }
       const why = signal === 'SIGKILL' ? `did not finish within ${timeoutMs / 1000} s` : `exited with ${code}`;
-      const tail = (stderr || stdout).trim().split('\n').filter((l) => !l.startsWith('    at ')).slice(-3).join(' | ');
+      const tail = (stderr || stdout)
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('    at '))
+        .slice(-3)
+        .join(' | ');
       reject(new LearnerCodeError(`${why}${tail ? `: ${tail.slice(0, 400)}` : ''}`));
     });
     child.stdin.on('error', () => undefined);

@@ -50,7 +50,12 @@ async function entries(payload: { file: string }): Promise<unknown> {
   return { entries: module.entries ?? null };
 }
 
-async function guardCalls(payload: { guardModule: string; opaBase: string; indexBase: string; calls: HarnessCall[] }): Promise<HarnessCallResult[]> {
+async function guardCalls(payload: {
+  guardModule: string;
+  opaBase: string;
+  indexBase: string;
+  calls: HarnessCall[];
+}): Promise<HarnessCallResult[]> {
   const guard = await load<Guard>(payload.guardModule);
   const index = httpIndexClient(payload.indexBase);
   return Promise.all(
@@ -82,7 +87,12 @@ async function guardCalls(payload: { guardModule: string; opaBase: string; index
   );
 }
 
-async function clientConnections(payload: { tlsModule: string; serverId: string; svids: Array<{ as: string; certChainPem: string; keyPem: string; bundlePem: string }>; targets: Array<{ name: string; url: string }> }): Promise<HarnessClientResult[]> {
+async function clientConnections(payload: {
+  tlsModule: string;
+  serverId: string;
+  svids: Array<{ as: string; certChainPem: string; keyPem: string; bundlePem: string }>;
+  targets: Array<{ name: string; url: string }>;
+}): Promise<HarnessClientResult[]> {
   const tls = await load<TlsConfig>(payload.tlsModule);
   const results: HarnessClientResult[] = [];
   for (const { as, certChainPem, keyPem, bundlePem } of payload.svids) {
@@ -107,7 +117,11 @@ async function clientConnections(payload: { tlsModule: string; serverId: string;
   return results;
 }
 
-const ACTIONS: Record<string, (payload: never) => Promise<unknown>> = { entries, guard: guardCalls, client: clientConnections };
+const ACTIONS: Record<string, (payload: never) => Promise<unknown>> = {
+  entries,
+  guard: guardCalls,
+  client: clientConnections,
+};
 
 let input = '';
 process.stdin.setEncoding('utf8');

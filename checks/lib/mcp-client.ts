@@ -5,7 +5,12 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
  * The SDK loads on the first check that connects: commands that only read the lab definition (`lab status`,
  * `lab step`) import this module through lab.ts and would otherwise pay for it.
  */
-export async function withMcpClient<T>(endpoint: URL, headers: Record<string, string>, signal: AbortSignal, use: (client: Client) => Promise<T>): Promise<T> {
+export async function withMcpClient<T>(
+  endpoint: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  use: (client: Client) => Promise<T>,
+): Promise<T> {
   const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([
     import('@modelcontextprotocol/sdk/client/index.js'),
     import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
@@ -26,6 +31,7 @@ export { resultIds as idsInResult, resultText as textOf } from '../../src/servic
 export function describeError(error: unknown): string {
   const e = error as { code?: unknown; message?: string; cause?: { code?: string } };
   if (e.cause?.code === 'ECONNREFUSED') return 'connection refused (the server is not listening)';
-  if (String(e.message).includes('-32601')) return 'the server does not offer that method: with no tool registered, McpServer has no tools/list or tools/call';
+  if (String(e.message).includes('-32601'))
+    return 'the server does not offer that method: with no tool registered, McpServer has no tools/list or tools/call';
   return (e.message ?? String(error)).split('\n')[0]!.slice(0, 240);
 }

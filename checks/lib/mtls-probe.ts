@@ -19,7 +19,11 @@ export function tlsEndpoint(ctx: CheckContext, service: string): URL {
 }
 
 /** The SPIFFE ID of the certificate the server presents, verified against `bundlePem`; undefined with the reason when none. */
-export function presentedIdentity(endpoint: URL, bundlePem: string, signal: AbortSignal): Promise<{ id?: string; error?: string }> {
+export function presentedIdentity(
+  endpoint: URL,
+  bundlePem: string,
+  signal: AbortSignal,
+): Promise<{ id?: string; error?: string }> {
   return new Promise((resolve) => {
     let seen: PeerCertificate | undefined;
     const socket = tls.connect({
@@ -42,7 +46,9 @@ export function presentedIdentity(endpoint: URL, bundlePem: string, signal: Abor
     signal.addEventListener('abort', abort, { once: true });
     socket.once('timeout', () => finish({ error: 'timeout' }));
     socket.once('secureConnect', () => finish({ id: spiffeIdOf(seen) }));
-    socket.once('error', (error) => finish(seen ? { id: spiffeIdOf(seen) } : { error: (error as NodeJS.ErrnoException).code ?? error.message }));
+    socket.once('error', (error) =>
+      finish(seen ? { id: spiffeIdOf(seen) } : { error: (error as NodeJS.ErrnoException).code ?? error.message }),
+    );
   });
 }
 
@@ -69,7 +75,12 @@ export interface ProbeClient {
   ciphers?: string;
 }
 
-export function requestWith(endpoint: URL, path: string, client: ProbeClient, init: { method?: string; body?: string } = {}): Promise<ServeResult> {
+export function requestWith(
+  endpoint: URL,
+  path: string,
+  client: ProbeClient,
+  init: { method?: string; body?: string } = {},
+): Promise<ServeResult> {
   return new Promise((resolve) => {
     const request = https.request(
       new URL(path, endpoint),
@@ -91,11 +102,15 @@ export function requestWith(endpoint: URL, path: string, client: ProbeClient, in
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (body += chunk));
         response.on('end', () => resolve({ served: true, status: response.statusCode, body }));
-        response.on('error', (error) => resolve({ served: false, error: (error as NodeJS.ErrnoException).code ?? error.message }));
+        response.on('error', (error) =>
+          resolve({ served: false, error: (error as NodeJS.ErrnoException).code ?? error.message }),
+        );
       },
     );
     request.on('timeout', () => request.destroy(new Error('timeout')));
-    request.on('error', (error) => resolve({ served: false, error: (error as NodeJS.ErrnoException).code ?? error.message }));
+    request.on('error', (error) =>
+      resolve({ served: false, error: (error as NodeJS.ErrnoException).code ?? error.message }),
+    );
     request.end(init.body);
   });
 }
@@ -108,11 +123,24 @@ export const INITIALIZE = JSON.stringify({
 });
 
 /** An MCP client that is `svid` (client certificate) and verifies the server is `serverId`; optional extra headers. */
-export async function withMcpAs<T>(endpoint: URL, svid: X509Svid, serverId: string, headers: Record<string, string>, use: (client: Client) => Promise<T>): Promise<T> {
-  const fetch = mtlsFetch(SvidSource.fixed(svid), (s) => ({ cert: s.certChainPem, key: s.keyPem, ca: s.bundlePem, checkServerIdentity: spiffeServerCheck(serverId) }));
+export async function withMcpAs<T>(
+  endpoint: URL,
+  svid: X509Svid,
+  serverId: string,
+  headers: Record<string, string>,
+  use: (client: Client) => Promise<T>,
+): Promise<T> {
+  const fetch = mtlsFetch(SvidSource.fixed(svid), (s) => ({
+    cert: s.certChainPem,
+    key: s.keyPem,
+    ca: s.bundlePem,
+    checkServerIdentity: spiffeServerCheck(serverId),
+  }));
   const client = new Client({ name: 'lab-grader', version: '1.0.0' });
   try {
-    await client.connect(new StreamableHTTPClientTransport(new URL('/mcp', endpoint), { fetch, requestInit: { headers } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL('/mcp', endpoint), { fetch, requestInit: { headers } }),
+    );
     return await use(client);
   } finally {
     await client.close().catch(() => undefined);

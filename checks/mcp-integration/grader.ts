@@ -8,7 +8,13 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import type { CheckContext } from '../../src/core/lab-definition.js';
-import { CLIENTS_FILE, issuedSignatures, readJson, SIGNING_KEY_FILE, type RegisteredClient } from '../../src/services/auth-server/credentials.js';
+import {
+  CLIENTS_FILE,
+  issuedSignatures,
+  readJson,
+  SIGNING_KEY_FILE,
+  type RegisteredClient,
+} from '../../src/services/auth-server/credentials.js';
 import { lastLines } from '../../src/core/text.js';
 
 /** The scope the lab's agent is provisioned with and the learner's server requires (its own REQUIRED_SCOPES). */
@@ -103,7 +109,8 @@ export function agentFailure(run: { exitCode?: number; output: string; entries: 
   const error = run.entries.find((e) => e.type === 'error');
   if (error) return `the agent failed during ${String(error.stage)}: ${String(error.message)}`;
   const last = lastLines(run.output, 3).join(' | ');
-  if (run.exitCode !== undefined && run.exitCode !== 0) return `the agent exited with status ${run.exitCode}${last ? ` (output: ${last})` : ''}`;
+  if (run.exitCode !== undefined && run.exitCode !== 0)
+    return `the agent exited with status ${run.exitCode}${last ? ` (output: ${last})` : ''}`;
   return `the agent wrote no usable transcript${last ? ` (output: ${last})` : ''}`;
 }
 
@@ -120,12 +127,17 @@ export interface IndexRequest {
 export async function indexRequests(ctx: CheckContext, since: number): Promise<IndexRequest[]> {
   const log = await ctx.logs('rag-index');
   return [...log.matchAll(/^rag-index request at (\S+): [A-Z]+ ("(?:[^"\\]|\\.)*").*$/gm)]
-    .map((m) => ({ at: Date.parse(m[1]!.replace(/:$/, '')), url: new URL(JSON.parse(m[2]!) as string, 'http://index'), line: m[0] }))
+    .map((m) => ({
+      at: Date.parse(m[1]!.replace(/:$/, '')),
+      url: new URL(JSON.parse(m[2]!) as string, 'http://index'),
+      line: m[0],
+    }))
     .filter((r) => r.at >= since - 1000);
 }
 
 /** Tokens the auth-server issued to the agent at or after `since` (its issuance record, runner-owned). */
 export function issuedToAgentSince(ctx: CheckContext, since: number): number {
   const agent = agentClientId(ctx);
-  return issuedSignatures(ctx.secretsDir).filter((r) => r.client_id === agent && Date.parse(r.at) >= since - 1000).length;
+  return issuedSignatures(ctx.secretsDir).filter((r) => r.client_id === agent && Date.parse(r.at) >= since - 1000)
+    .length;
 }

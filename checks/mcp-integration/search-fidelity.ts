@@ -30,8 +30,15 @@ function corpus(repoDir: string): Array<{ collection: string; id: string; words:
       readdirSync(path.join(root, d.name))
         .filter((f) => f.endsWith('.md'))
         .map((f) => {
-          const body = readFileSync(path.join(root, d.name, f), 'utf8').split(/^---$/m).slice(2).join(' ');
-          return { collection: d.name, id: f.slice(0, -3), words: body.split(/\s+/).filter((w) => /^[A-Za-z][A-Za-z-]{3,}$/.test(w)) };
+          const body = readFileSync(path.join(root, d.name, f), 'utf8')
+            .split(/^---$/m)
+            .slice(2)
+            .join(' ');
+          return {
+            collection: d.name,
+            id: f.slice(0, -3),
+            words: body.split(/\s+/).filter((w) => /^[A-Za-z][A-Za-z-]{3,}$/.test(w)),
+          };
         }),
     );
 }
@@ -44,7 +51,12 @@ function heldOutProbes(repoDir: string, count: number): Probe[] {
     const doc = pick(docs);
     const at = randomInt(doc.words.length - 6);
     const query = doc.words.slice(at, at + 3 + randomInt(3)).join(' ');
-    return { query, heldOut: true, top_k: i === 0 ? undefined : pick([1, 2, 3, 4, 7, 9, 12]), collection: i % 2 === 1 ? pick(collections) : undefined };
+    return {
+      query,
+      heldOut: true,
+      top_k: i === 0 ? undefined : pick([1, 2, 3, 4, 7, 9, 12]),
+      collection: i % 2 === 1 ? pick(collections) : undefined,
+    };
   });
 }
 
@@ -54,7 +66,8 @@ function heldOutProbes(repoDir: string, count: number): Probe[] {
  */
 function hitIds(result: CallToolResult): string[] {
   const structured = (result.structuredContent as { results?: Array<{ id?: unknown }> } | undefined)?.results;
-  if (Array.isArray(structured)) return structured.map((r) => r.id).filter((id): id is string => typeof id === 'string');
+  if (Array.isArray(structured))
+    return structured.map((r) => r.id).filter((id): id is string => typeof id === 'string');
   const text = textOf(result);
   const json = jsonIds(text);
   if (json) return json;
@@ -69,7 +82,9 @@ function hitIds(result: CallToolResult): string[] {
 function jsonIds(text: string): string[] | undefined {
   try {
     const value = JSON.parse(text) as unknown;
-    const list = Array.isArray(value) ? value : (value as { results?: unknown; hits?: unknown }).results ?? (value as { hits?: unknown }).hits;
+    const list = Array.isArray(value)
+      ? value
+      : ((value as { results?: unknown; hits?: unknown }).results ?? (value as { hits?: unknown }).hits);
     if (!Array.isArray(list)) return undefined;
     return list.map((h) => (h as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
   } catch {
@@ -79,11 +94,19 @@ function jsonIds(text: string): string[] | undefined {
 
 export const searchMatchesIndex: CheckDefinition = {
   id: 'search-matches-index',
-  title: 'search_documents returns what the index returns: top_k, the collection filter and the order, on held-out queries too',
+  title:
+    'search_documents returns what the index returns: top_k, the collection filter and the order, on held-out queries too',
   timeoutMs: 30_000,
   async run(ctx) {
-    const published = (JSON.parse(readFileSync(path.join(ctx.repoDir, 'fixtures', 'queries.json'), 'utf8')) as { queries: Array<{ query: string }> }).queries;
-    const probes: Probe[] = [{ query: pick(published).query, top_k: 3, heldOut: false }, ...heldOutProbes(ctx.repoDir, 6)];
+    const published = (
+      JSON.parse(readFileSync(path.join(ctx.repoDir, 'fixtures', 'queries.json'), 'utf8')) as {
+        queries: Array<{ query: string }>;
+      }
+    ).queries;
+    const probes: Probe[] = [
+      { query: pick(published).query, top_k: 3, heldOut: false },
+      ...heldOutProbes(ctx.repoDir, 6),
+    ];
     const known = new Set(corpus(ctx.repoDir).map((d) => d.id));
     try {
       return await withMcpClient(mcpEndpoint(ctx), await graderHeaders(ctx), ctx.signal, async (client) => {
@@ -91,7 +114,9 @@ export const searchMatchesIndex: CheckDefinition = {
         for (const probe of probes) {
           const params = new URLSearchParams({ q: probe.query, k: String(probe.top_k ?? 5) });
           if (probe.collection) params.set('collection', probe.collection);
-          const truth = (await getJson(new URL(`/search?${params}`, ctx.url('rag-index')), ctx.signal)).body as { hits?: Array<{ id: string }> };
+          const truth = (await getJson(new URL(`/search?${params}`, ctx.url('rag-index')), ctx.signal)).body as {
+            hits?: Array<{ id: string }>;
+          };
           const expected = (truth.hits ?? []).map((h) => h.id);
           const args: Record<string, unknown> = { query: probe.query };
           if (probe.top_k !== undefined) args.top_k = probe.top_k;
@@ -117,7 +142,9 @@ export const searchMatchesIndex: CheckDefinition = {
             { wrong },
           );
         }
-        return pass(`search_documents matched the index on ${probes.length} requests (${probes.filter((p) => p.heldOut).length} held-out queries drawn from the corpus this run).`);
+        return pass(
+          `search_documents matched the index on ${probes.length} requests (${probes.filter((p) => p.heldOut).length} held-out queries drawn from the corpus this run).`,
+        );
       });
     } catch (error) {
       return fail(`Calling search_documents failed: ${describeError(error)}.`, 'Look at `lab logs mcp-server`.');

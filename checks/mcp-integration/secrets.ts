@@ -15,7 +15,10 @@ const STRIDE = 10;
 function withDecodings(text: string): string[] {
   const out = [text];
   for (const [run] of text.matchAll(/[A-Za-z0-9+/_=-]{32,}/g)) {
-    out.push(Buffer.from(run, 'base64').toString('latin1'), Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1'));
+    out.push(
+      Buffer.from(run, 'base64').toString('latin1'),
+      Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1'),
+    );
     if (/^[0-9a-fA-F]+$/.test(run)) out.push(Buffer.from(run, 'hex').toString('latin1'));
   }
   return out;
@@ -32,7 +35,7 @@ export function findLeak(text: string, signatures: Iterable<string>): string | u
   for (const sig of signatures) {
     for (let at = 0; at + WINDOW <= sig.length; at += STRIDE) {
       const piece = sig.slice(at, at + WINDOW);
-      if (variants.some((v) => v.includes(piece))) return 'part of a token\'s signature';
+      if (variants.some((v) => v.includes(piece))) return "part of a token's signature";
     }
   }
   return undefined;
@@ -60,48 +63,120 @@ export const noTokenLeaks: CheckDefinition = {
   async run(ctx) {
     const started = Date.now();
     const anonymous = await postRpc(mcpEndpoint(ctx), 'initialize', ctx.signal);
-    if (anonymous.status !== 401) return fail(`Authentication is not enforced (an anonymous call got HTTP ${anonymous.status}): see check auth-no-token first.`, 'Complete step 4 first.');
+    if (anonymous.status !== 401)
+      return fail(
+        `Authentication is not enforced (an anonymous call got HTTP ${anonymous.status}): see check auth-no-token first.`,
+        'Complete step 4 first.',
+      );
     // Traffic of our own, with a token like the agent's, so the server has something to leak.
     const results: string[] = [];
     try {
-      await withMcpClient(mcpEndpoint(ctx), { authorization: `Bearer ${await graderToken(ctx)}` }, ctx.signal, async (client) => {
-        await client.listTools();
-        const search = (await client.callTool({ name: 'search_documents', arguments: { query: 'bearer token audience', top_k: 3 } })) as CallToolResult;
-        results.push(textOf(search), JSON.stringify(search.structuredContent ?? {}));
-        const read = (await client.callTool({ name: 'get_document', arguments: { id: 'mcp-007' } })) as CallToolResult;
-        results.push(textOf(read), JSON.stringify(read.structuredContent ?? {}));
-        const missing = (await client.callTool({ name: 'get_document', arguments: { id: 'no-such-document-404' } })) as CallToolResult;
-        results.push(textOf(missing));
-        results.push(JSON.stringify(await client.listTools()));
-      });
+      await withMcpClient(
+        mcpEndpoint(ctx),
+        { authorization: `Bearer ${await graderToken(ctx)}` },
+        ctx.signal,
+        async (client) => {
+          await client.listTools();
+          const search = (await client.callTool({
+            name: 'search_documents',
+            arguments: { query: 'bearer token audience', top_k: 3 },
+          })) as CallToolResult;
+          results.push(textOf(search), JSON.stringify(search.structuredContent ?? {}));
+          const read = (await client.callTool({
+            name: 'get_document',
+            arguments: { id: 'mcp-007' },
+          })) as CallToolResult;
+          results.push(textOf(read), JSON.stringify(read.structuredContent ?? {}));
+          const missing = (await client.callTool({
+            name: 'get_document',
+            arguments: { id: 'no-such-document-404' },
+          })) as CallToolResult;
+          results.push(textOf(missing));
+          results.push(JSON.stringify(await client.listTools()));
+        },
+      );
     } catch (error) {
-      return fail(`A valid token was not served, so leaks cannot be looked for: ${describeError(error)} (see check auth-valid-token).`, 'Fix auth-valid-token first.');
+      return fail(
+        `A valid token was not served, so leaks cannot be looked for: ${describeError(error)} (see check auth-valid-token).`,
+        'Fix auth-valid-token first.',
+      );
     }
     // Raw, to see response headers too (a debug header echoing the token is a leak).
     const raw = await postRpc(mcpEndpoint(ctx), 'tools/list', ctx.signal, { token: await graderToken(ctx) });
     results.push([...raw.headers].map(([k, v]) => `${k}: ${v}`).join('\n'), raw.body);
     const run = await agentRun(ctx);
-    const signatures = new Set([...mintedSignatures, ...issuedSignatures(ctx.secretsDir).slice(-50).map((r) => r.signature)]);
+    const signatures = new Set([
+      ...mintedSignatures,
+      ...issuedSignatures(ctx.secretsDir)
+        .slice(-50)
+        .map((r) => r.signature),
+    ]);
     const places: Array<[string, string]> = [];
-    for (const service of ['mcp-server', 'rag-index', 'auth-server', 'agent']) places.push([`the ${service} log`, await ctx.logs(service)]);
+    for (const service of ['mcp-server', 'rag-index', 'auth-server', 'agent'])
+      places.push([`the ${service} log`, await ctx.logs(service)]);
     // Every other file in the workspace (transcripts, files learner code wrote), the secrets folder and older log sections aside.
-    for (const file of workspaceFiles(ctx.workspaceDir)) places.push([`the file ${path.relative(ctx.workspaceDir, file)}`, readFileSync(file, 'utf8')]);
-    places.push(['the agent\'s output', run.output], ['a tool result', results.join('\n')]);
+    for (const file of workspaceFiles(ctx.workspaceDir))
+      places.push([`the file ${path.relative(ctx.workspaceDir, file)}`, readFileSync(file, 'utf8')]);
+    places.push(["the agent's output", run.output], ['a tool result', results.join('\n')]);
     for (const [where, text] of places) {
       const leak = findLeak(text, signatures);
-      if (leak) return fail(`${where[0]!.toUpperCase()}${where.slice(1)} contains ${leak}.`, 'Never log, print, echo or encode tokens or Authorization headers (not even a part, not even base64); remove that code.');
+      if (leak)
+        return fail(
+          `${where[0]!.toUpperCase()}${where.slice(1)} contains ${leak}.`,
+          'Never log, print, echo or encode tokens or Authorization headers (not even a part, not even base64); remove that code.',
+        );
     }
-    const forwarded = (await indexRequests(ctx, Math.min(started, run.since))).find((r) => r.line.includes('CREDENTIALS FORWARDED'));
-    if (forwarded) return fail(`The MCP server forwarded credentials to the rag-index (${forwarded.line.split('CREDENTIALS FORWARDED: ')[1]}).`, 'Never pass the client\'s token upstream (MCP spec: no token passthrough); call the index without an Authorization header.');
-    return pass(`No token appears in the logs, transcripts or tool results (${signatures.size} tokens looked for), and none reached the index.`);
+    const forwarded = (await indexRequests(ctx, Math.min(started, run.since))).find((r) =>
+      r.line.includes('CREDENTIALS FORWARDED'),
+    );
+    if (forwarded)
+      return fail(
+        `The MCP server forwarded credentials to the rag-index (${forwarded.line.split('CREDENTIALS FORWARDED: ')[1]}).`,
+        "Never pass the client's token upstream (MCP spec: no token passthrough); call the index without an Authorization header.",
+      );
+    return pass(
+      `No token appears in the logs, transcripts or tool results (${signatures.size} tokens looked for), and none reached the index.`,
+    );
   },
 };
 
 /** Paths a second endpoint tends to live at; the MCP endpoint itself and the metadata documents are not among them. */
 const OTHER_PATHS = [
-  '/', '/mcp/', '/mcp2', '/mcp-public', '/public', '/public/mcp', '/sse', '/messages', '/message', '/rpc', '/jsonrpc', '/api', '/api/mcp', '/v1/mcp', '/mcp/v1',
-  '/search', '/api/search', '/v1/search', '/api/v1/search', '/query', '/api/query', '/mcp/search', '/search_documents',
-  '/documents', '/api/documents', '/documents/mcp-001', '/api/documents/mcp-001', '/document', '/get_document', '/tools', '/api/tools', '/mcp/tools', '/debug', '/internal', '/status',
+  '/',
+  '/mcp/',
+  '/mcp2',
+  '/mcp-public',
+  '/public',
+  '/public/mcp',
+  '/sse',
+  '/messages',
+  '/message',
+  '/rpc',
+  '/jsonrpc',
+  '/api',
+  '/api/mcp',
+  '/v1/mcp',
+  '/mcp/v1',
+  '/search',
+  '/api/search',
+  '/v1/search',
+  '/api/v1/search',
+  '/query',
+  '/api/query',
+  '/mcp/search',
+  '/search_documents',
+  '/documents',
+  '/api/documents',
+  '/documents/mcp-001',
+  '/api/documents/mcp-001',
+  '/document',
+  '/get_document',
+  '/tools',
+  '/api/tools',
+  '/mcp/tools',
+  '/debug',
+  '/internal',
+  '/status',
 ];
 
 export const otherPathsProtected: CheckDefinition = {
@@ -109,18 +184,40 @@ export const otherPathsProtected: CheckDefinition = {
   title: 'No other path of the server answers tool calls or searches without a token',
   async run(ctx) {
     const anonymous = await postRpc(mcpEndpoint(ctx), 'initialize', ctx.signal);
-    if (anonymous.status !== 401) return fail(`Authentication is not enforced on /mcp (an anonymous call got HTTP ${anonymous.status}): see check auth-no-token first.`, 'Complete step 4 first.');
+    if (anonymous.status !== 401)
+      return fail(
+        `Authentication is not enforced on /mcp (an anonymous call got HTTP ${anonymous.status}): see check auth-no-token first.`,
+        'Complete step 4 first.',
+      );
     const base = ctx.url('mcp-server');
     const open: string[] = [];
     for (const p of OTHER_PATHS) {
       const rpc = await postRpc(new URL(p, base), 'tools/call', ctx.signal).catch(() => undefined);
-      const get = await fetch(new URL(`${p}?q=workload+attestation&query=workload+attestation&id=mcp-001`, base), { signal: ctx.signal }).then(async (r) => ({ status: r.status, body: await r.text() }), () => undefined);
-      for (const [how, r] of [['POST tools/call', rpc], ['GET', get]] as const) {
+      const get = await fetch(new URL(`${p}?q=workload+attestation&query=workload+attestation&id=mcp-001`, base), {
+        signal: ctx.signal,
+      }).then(
+        async (r) => ({ status: r.status, body: await r.text() }),
+        () => undefined,
+      );
+      for (const [how, r] of [
+        ['POST tools/call', rpc],
+        ['GET', get],
+      ] as const) {
         // A document id or a JSON-RPC result in a 2xx answer means data was served without a token.
-        if (r && r.status >= 200 && r.status < 300 && (/"result"\s*:/.test(r.body) || /\b(?:mcp|spiffe|opa|mtls|rag|platform)-\d{3}\b/.test(r.body))) open.push(`${how} ${p}`);
+        if (
+          r &&
+          r.status >= 200 &&
+          r.status < 300 &&
+          (/"result"\s*:/.test(r.body) || /\b(?:mcp|spiffe|opa|mtls|rag|platform)-\d{3}\b/.test(r.body))
+        )
+          open.push(`${how} ${p}`);
       }
     }
-    if (open.length > 0) return fail(`These paths answered without a token: ${open.join(', ')}. Every endpoint that reaches the index must require the same token as /mcp.`, 'Remove the extra endpoint, or put the same guard in front of it.');
+    if (open.length > 0)
+      return fail(
+        `These paths answered without a token: ${open.join(', ')}. Every endpoint that reaches the index must require the same token as /mcp.`,
+        'Remove the extra endpoint, or put the same guard in front of it.',
+      );
     return pass(`${OTHER_PATHS.length} other paths serve no data without a token.`);
   },
 };

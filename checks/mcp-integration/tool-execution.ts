@@ -29,25 +29,60 @@ export const getDocument: CheckDefinition = {
       return await withMcpClient(mcpEndpoint(ctx), await graderHeaders(ctx), ctx.signal, async (client) => {
         const { tools } = await client.listTools();
         const tool = tools.find((t) => t.name === 'get_document');
-        if (!tool) return fail('tools/list has no "get_document".', 'Register get_document { id: string } in mcp-server/tools.ts (step 3).');
-        if ((tool.inputSchema.properties as Record<string, { type?: string }> | undefined)?.id?.type !== 'string' || !tool.inputSchema.required?.includes('id')) {
+        if (!tool)
+          return fail(
+            'tools/list has no "get_document".',
+            'Register get_document { id: string } in mcp-server/tools.ts (step 3).',
+          );
+        if (
+          (tool.inputSchema.properties as Record<string, { type?: string }> | undefined)?.id?.type !== 'string' ||
+          !tool.inputSchema.required?.includes('id')
+        ) {
           return fail('get_document must take a required string "id".', 'Use inputSchema { id: z.string() }.');
         }
-        if (!isSentence(tool.description)) return fail(`get_document's description ${JSON.stringify(tool.description ?? '')} does not say what it does in a sentence.`, 'Describe it, e.g. "Read one document of the knowledge base in full, by the id that search_documents returned."');
+        if (!isSentence(tool.description))
+          return fail(
+            `get_document's description ${JSON.stringify(tool.description ?? '')} does not say what it does in a sentence.`,
+            'Describe it, e.g. "Read one document of the knowledge base in full, by the id that search_documents returned."',
+          );
         // Several documents, two from the same collection, in random order: identity, not just "some text".
-        const search = (await client.callTool({ name: 'search_documents', arguments: { query: 'workload attestation', top_k: 1 } })) as CallToolResult;
-        if (!idsInResult(search)[0]) return fail('search_documents returned no document id to read.', 'Finish step 1 first (see check search-recall).');
+        const search = (await client.callTool({
+          name: 'search_documents',
+          arguments: { query: 'workload attestation', top_k: 1 },
+        })) as CallToolResult;
+        if (!idsInResult(search)[0])
+          return fail(
+            'search_documents returned no document id to read.',
+            'Finish step 1 first (see check search-recall).',
+          );
         const ids = [...new Set([idsInResult(search)[0]!, ...heldOutIds(ctx.repoDir)])];
         for (const id of ids) {
-          const truth = (await getJson(new URL(`/documents/${encodeURIComponent(id)}`, ctx.url('rag-index')), ctx.signal)).body as { title: string; body: string };
+          const truth = (
+            await getJson(new URL(`/documents/${encodeURIComponent(id)}`, ctx.url('rag-index')), ctx.signal)
+          ).body as { title: string; body: string };
           const result = (await client.callTool({ name: 'get_document', arguments: { id } })) as CallToolResult;
           const text = readable(textOf(result));
-          if (result.isError) return fail(`get_document("${id}") returned an error: ${text.slice(0, 200)}.`, 'Call index.getDocument(id) and return its title and body as text content.');
+          if (result.isError)
+            return fail(
+              `get_document("${id}") returned an error: ${text.slice(0, 200)}.`,
+              'Call index.getDocument(id) and return its title and body as text content.',
+            );
           const named = idsInResult(result).filter((x) => /^[a-z]+-\d{3}$/.test(x));
-          if (named.length > 0 && named[0] !== id) return fail(`get_document("${id}") returned document ${named[0]}.`, 'Return the document the index has for the id you were given; do not cache by anything else.');
-          if (!squash(text).includes(squash(truth.title))) return fail(`get_document("${id}") does not contain that document's title "${truth.title}": it returned another document or none.`, 'Return the title and the whole body of index.getDocument(id).');
+          if (named.length > 0 && named[0] !== id)
+            return fail(
+              `get_document("${id}") returned document ${named[0]}.`,
+              'Return the document the index has for the id you were given; do not cache by anything else.',
+            );
+          if (!squash(text).includes(squash(truth.title)))
+            return fail(
+              `get_document("${id}") does not contain that document's title "${truth.title}": it returned another document or none.`,
+              'Return the title and the whole body of index.getDocument(id).',
+            );
           if (!squash(text).includes(squash(truth.body))) {
-            return fail(`get_document("${id}") returned ${text.length} characters, but not the document's whole body (${truth.body.length} characters in the index).`, 'Return the whole body, not a snippet or a truncated version.');
+            return fail(
+              `get_document("${id}") returned ${text.length} characters, but not the document's whole body (${truth.body.length} characters in the index).`,
+              'Return the whole body, not a snippet or a truncated version.',
+            );
           }
         }
         return pass(`get_document returned ${ids.length} documents whole, each the one asked for.`);
@@ -61,8 +96,16 @@ export const getDocument: CheckDefinition = {
 /** Two random documents of one collection and one of another, drawn per run. */
 function heldOutIds(repoDir: string): string[] {
   const root = path.join(repoDir, 'fixtures', 'corpus');
-  const byCollection = readdirSync(root).map((c) => readdirSync(path.join(root, c)).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3)));
-  const shuffled = (items: string[]) => items.map((v) => [randomInt(1_000_000), v] as const).sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  const byCollection = readdirSync(root).map((c) =>
+    readdirSync(path.join(root, c))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => f.slice(0, -3)),
+  );
+  const shuffled = (items: string[]) =>
+    items
+      .map((v) => [randomInt(1_000_000), v] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, v]) => v);
   const [first, second] = shuffled(byCollection.map((_, i) => String(i))).map(Number);
   return [...shuffled(byCollection[first!]!).slice(0, 2), ...shuffled(byCollection[second ?? first!]!).slice(0, 1)];
 }
@@ -76,16 +119,33 @@ export const toolErrors: CheckDefinition = {
       return await withMcpClient(mcpEndpoint(ctx), await graderHeaders(ctx), ctx.signal, async (client) => {
         const result = (await client.callTool({ name: 'get_document', arguments: { id: missing } })) as CallToolResult;
         const text = textOf(result);
-        if (!result.isError) return fail(`get_document("${missing}") did not report an error (it returned: ${text.slice(0, 120) || 'nothing'}).`, 'When the index has no such document, throw an Error: the SDK returns it as an isError result.');
+        if (!result.isError)
+          return fail(
+            `get_document("${missing}") did not report an error (it returned: ${text.slice(0, 120) || 'nothing'}).`,
+            'When the index has no such document, throw an Error: the SDK returns it as an isError result.',
+          );
         if (!text.includes(missing)) {
-          return fail(`get_document("${missing}") returned isError, but its message does not name the id: "${text.slice(0, 160)}".`, `Throw an Error whose message names the id, e.g. No document with id "${missing}", so the agent can recover.`);
+          return fail(
+            `get_document("${missing}") returned isError, but its message does not name the id: "${text.slice(0, 160)}".`,
+            `Throw an Error whose message names the id, e.g. No document with id "${missing}", so the agent can recover.`,
+          );
         }
-        const invalid = (await client.callTool({ name: 'search_documents', arguments: { query: 'mtls', top_k: 500 } })) as CallToolResult;
-        if (!invalid.isError) return fail('search_documents accepted top_k = 500.', 'Bound top_k in the input schema: z.number().int().min(1).max(20).');
+        const invalid = (await client.callTool({
+          name: 'search_documents',
+          arguments: { query: 'mtls', top_k: 500 },
+        })) as CallToolResult;
+        if (!invalid.isError)
+          return fail(
+            'search_documents accepted top_k = 500.',
+            'Bound top_k in the input schema: z.number().int().min(1).max(20).',
+          );
         return pass(`Unknown ids and invalid arguments come back as isError results: "${text.slice(0, 100)}".`);
       });
     } catch (error) {
-      return fail(`A tool failure broke the MCP exchange instead of returning isError: ${describeError(error)}.`, 'Throw inside the tool handler rather than crashing the request; see `lab logs mcp-server`.');
+      return fail(
+        `A tool failure broke the MCP exchange instead of returning isError: ${describeError(error)}.`,
+        'Throw inside the tool handler rather than crashing the request; see `lab logs mcp-server`.',
+      );
     }
   },
 };

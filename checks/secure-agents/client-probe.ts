@@ -14,7 +14,10 @@ import type { HarnessClientResult } from '../lib/learner-harness.js';
 import { runLearnerCode } from '../lib/learner-code.js';
 import { mintSvid } from '../lib/spire.js';
 
-const listen = (server: Server) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+const listen = (server: Server) =>
+  new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
 
 export async function probeAgentClients(ctx: CheckContext): Promise<{ problems: string[]; refused: string[] }> {
   const [research, support, right, wrongId, foreignCa] = await Promise.all([
@@ -28,7 +31,12 @@ export async function probeAgentClients(ctx: CheckContext): Promise<{ problems: 
   const targets = [
     { name: 'right', what: `the real ${IDS.mcpServer}`, cert: right.certChainPem, key: right.keyPem },
     { name: 'wrong-id', what: `a valid SVID of ${IDS.ragIndex}`, cert: wrongId.certChainPem, key: wrongId.keyPem },
-    { name: 'untrusted', what: `a certificate naming ${IDS.mcpServer} from a foreign CA`, cert: untrusted.certPem, key: untrusted.keyPem },
+    {
+      name: 'untrusted',
+      what: `a certificate naming ${IDS.mcpServer} from a foreign CA`,
+      cert: untrusted.certPem,
+      key: untrusted.keyPem,
+    },
   ];
   const reached = new Map<string, Set<string>>(targets.map((t) => [t.name, new Set<string>()]));
   const servers = targets.map((t) =>
@@ -54,7 +62,8 @@ export async function probeAgentClients(ctx: CheckContext): Promise<{ problems: 
       for (const target of targets) {
         const got = reached.get(target.name)!.has(client.as);
         const said = results.find((r) => r.as === client.as && r.target === target.name);
-        if (target.name === 'right' && !got) problems.push(`agent-${client.as} could not reach ${target.what} (${said?.error ?? 'no request arrived'})`);
+        if (target.name === 'right' && !got)
+          problems.push(`agent-${client.as} could not reach ${target.what} (${said?.error ?? 'no request arrived'})`);
         if (target.name !== 'right' && got) problems.push(`agent-${client.as} sent its request to ${target.what}`);
       }
     }

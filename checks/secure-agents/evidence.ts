@@ -25,7 +25,8 @@ export async function opaDecisions(ctx: CheckContext): Promise<Map<string, OpaDe
     if (start < 0 || !line.includes('"Decision Log"')) continue;
     try {
       const entry = JSON.parse(line.slice(start)) as OpaDecision & { msg?: string };
-      if (entry.msg === 'Decision Log' && typeof entry.decision_id === 'string') decisions.set(entry.decision_id, entry);
+      if (entry.msg === 'Decision Log' && typeof entry.decision_id === 'string')
+        decisions.set(entry.decision_id, entry);
     } catch {
       // a line that merely mentions a decision log
     }
@@ -51,7 +52,8 @@ export async function agentCallsWitnessed(ctx: CheckContext, run: AgentRun): Pro
   return run.calls.flatMap((call) => {
     const entry = entries.find((e) => e.trace_id === call.trace_id);
     if (!entry) return [`agent-${run.role}'s call (trace ${call.trace_id}) is not in the audit log`];
-    if (entry.spiffe_id !== AGENT_IDS[run.role]) return [`agent-${run.role}'s call (trace ${call.trace_id}) was made as ${entry.spiffe_id}`];
+    if (entry.spiffe_id !== AGENT_IDS[run.role])
+      return [`agent-${run.role}'s call (trace ${call.trace_id}) was made as ${entry.spiffe_id}`];
     return [];
   });
 }

@@ -36,7 +36,16 @@ export const SPOOF_HEADERS: Record<string, string> = {
   'x-auth-request-user': 'research',
 };
 
-type OpaMode = 'error' | 'reset' | 'stall' | 'garbage' | 'undefined' | 'non-boolean' | 'deny' | 'allow' | 'course-policy';
+type OpaMode =
+  | 'error'
+  | 'reset'
+  | 'stall'
+  | 'garbage'
+  | 'undefined'
+  | 'non-boolean'
+  | 'deny'
+  | 'allow'
+  | 'course-policy';
 
 export interface Scenario {
   name: string;
@@ -51,37 +60,144 @@ export interface Scenario {
   expect: 'allow' | 'deny';
 }
 
-const search = (name: string, collection?: string) => ({ query: `grader probe ${name}`, top_k: 1, ...(collection ? { collection } : {}) });
+const search = (name: string, collection?: string) => ({
+  query: `grader probe ${name}`,
+  top_k: 1,
+  ...(collection ? { collection } : {}),
+});
 
 export const FAULTS: Scenario[] = [
-  { name: 'opa-error', what: 'OPA answers HTTP 500', opa: 'error', as: IDS.research, tool: 'search_documents', args: search('opa-error', 'internal'), collection: 'internal', expect: 'deny' },
-  { name: 'opa-reset', what: 'OPA drops the connection', opa: 'reset', as: IDS.research, tool: 'search_documents', args: search('opa-reset', 'internal'), collection: 'internal', expect: 'deny' },
-  { name: 'opa-stall', what: 'OPA does not answer (timeout)', opa: 'stall', as: IDS.research, tool: 'search_documents', args: search('opa-stall', 'internal'), collection: 'internal', expect: 'deny' },
-  { name: 'opa-garbage', what: 'OPA answers something that is not JSON', opa: 'garbage', as: IDS.research, tool: 'search_documents', args: search('opa-garbage', 'internal'), collection: 'internal', expect: 'deny' },
-  { name: 'opa-undefined', what: 'OPA answers with no result (undefined decision)', opa: 'undefined', as: IDS.research, tool: 'search_documents', args: search('opa-undefined', 'internal'), collection: 'internal', expect: 'deny' },
-  { name: 'opa-non-boolean', what: 'OPA answers allow: "true" (a string)', opa: 'non-boolean', as: IDS.research, tool: 'search_documents', args: search('opa-non-boolean', 'internal'), collection: 'internal', expect: 'deny' },
+  {
+    name: 'opa-error',
+    what: 'OPA answers HTTP 500',
+    opa: 'error',
+    as: IDS.research,
+    tool: 'search_documents',
+    args: search('opa-error', 'internal'),
+    collection: 'internal',
+    expect: 'deny',
+  },
+  {
+    name: 'opa-reset',
+    what: 'OPA drops the connection',
+    opa: 'reset',
+    as: IDS.research,
+    tool: 'search_documents',
+    args: search('opa-reset', 'internal'),
+    collection: 'internal',
+    expect: 'deny',
+  },
+  {
+    name: 'opa-stall',
+    what: 'OPA does not answer (timeout)',
+    opa: 'stall',
+    as: IDS.research,
+    tool: 'search_documents',
+    args: search('opa-stall', 'internal'),
+    collection: 'internal',
+    expect: 'deny',
+  },
+  {
+    name: 'opa-garbage',
+    what: 'OPA answers something that is not JSON',
+    opa: 'garbage',
+    as: IDS.research,
+    tool: 'search_documents',
+    args: search('opa-garbage', 'internal'),
+    collection: 'internal',
+    expect: 'deny',
+  },
+  {
+    name: 'opa-undefined',
+    what: 'OPA answers with no result (undefined decision)',
+    opa: 'undefined',
+    as: IDS.research,
+    tool: 'search_documents',
+    args: search('opa-undefined', 'internal'),
+    collection: 'internal',
+    expect: 'deny',
+  },
+  {
+    name: 'opa-non-boolean',
+    what: 'OPA answers allow: "true" (a string)',
+    opa: 'non-boolean',
+    as: IDS.research,
+    tool: 'search_documents',
+    args: search('opa-non-boolean', 'internal'),
+    collection: 'internal',
+    expect: 'deny',
+  },
 ];
 
 /** OPA decides, the guard obeys: a decision the guard's own table would not make shows who decided. */
 export const OBEYS: Scenario[] = [
-  { name: 'opa-deny', what: 'OPA denies research on internal', opa: 'deny', as: IDS.research, tool: 'search_documents', args: search('opa-deny', 'internal'), collection: 'internal', expect: 'deny' },
-  { name: 'opa-allow', what: `OPA allows ${IDS.unregistered} on internal`, opa: 'allow', as: IDS.unregistered, tool: 'search_documents', args: search('opa-allow', 'internal'), collection: 'internal', expect: 'allow' },
-  { name: 'get-document', what: 'support fetches an internal document by id', opa: 'course-policy', as: IDS.support, tool: 'get_document', args: { id: 'grader-internal-get-document' }, collection: 'internal', expect: 'deny' },
-  { name: 'all-collections', what: 'support searches without a collection filter (all collections)', opa: 'course-policy', as: IDS.support, tool: 'search_documents', args: search('all-collections'), collection: '*', expect: 'deny' },
+  {
+    name: 'opa-deny',
+    what: 'OPA denies research on internal',
+    opa: 'deny',
+    as: IDS.research,
+    tool: 'search_documents',
+    args: search('opa-deny', 'internal'),
+    collection: 'internal',
+    expect: 'deny',
+  },
+  {
+    name: 'opa-allow',
+    what: `OPA allows ${IDS.unregistered} on internal`,
+    opa: 'allow',
+    as: IDS.unregistered,
+    tool: 'search_documents',
+    args: search('opa-allow', 'internal'),
+    collection: 'internal',
+    expect: 'allow',
+  },
+  {
+    name: 'get-document',
+    what: 'support fetches an internal document by id',
+    opa: 'course-policy',
+    as: IDS.support,
+    tool: 'get_document',
+    args: { id: 'grader-internal-get-document' },
+    collection: 'internal',
+    expect: 'deny',
+  },
+  {
+    name: 'all-collections',
+    what: 'support searches without a collection filter (all collections)',
+    opa: 'course-policy',
+    as: IDS.support,
+    tool: 'search_documents',
+    args: search('all-collections'),
+    collection: '*',
+    expect: 'deny',
+  },
 ];
 
 export const SPOOFED: Scenario = {
-  name: 'spoofed-headers', what: 'support claims research in request headers', opa: 'course-policy', as: IDS.support, tool: 'search_documents',
-  args: search('spoofed-headers', 'internal'), headers: SPOOF_HEADERS, collection: 'internal', expect: 'deny',
+  name: 'spoofed-headers',
+  what: 'support claims research in request headers',
+  opa: 'course-policy',
+  as: IDS.support,
+  tool: 'search_documents',
+  args: search('spoofed-headers', 'internal'),
+  headers: SPOOF_HEADERS,
+  collection: 'internal',
+  expect: 'deny',
 };
 
 /** The course's matrix, as the grader's OPA answers when asked to decide like the real policy. */
 export function coursePolicy(input: Record<string, unknown>): { allow: boolean; reason: string } {
-  const collections: Record<string, string[]> = { [IDS.research]: ['public', 'internal', '*'], [IDS.support]: ['public'] };
+  const collections: Record<string, string[]> = {
+    [IDS.research]: ['public', 'internal', '*'],
+    [IDS.support]: ['public'],
+  };
   const mine = collections[String(input.spiffe_id)];
   if (!mine) return { allow: false, reason: 'unknown identity' };
-  if (!['search_documents', 'get_document'].includes(String(input.tool))) return { allow: false, reason: 'tool not permitted for this agent' };
-  return mine.includes(String(input.collection)) ? { allow: true, reason: 'allowed' } : { allow: false, reason: 'collection not permitted for this agent' };
+  if (!['search_documents', 'get_document'].includes(String(input.tool)))
+    return { allow: false, reason: 'tool not permitted for this agent' };
+  return mine.includes(String(input.collection))
+    ? { allow: true, reason: 'allowed' }
+    : { allow: false, reason: 'collection not permitted for this agent' };
 }
 
 export interface ScenarioVerdict {
@@ -95,12 +211,19 @@ export interface ScenarioVerdict {
   problems: string[];
 }
 
-const body = (req: IncomingMessage) => new Promise<string>((resolve) => {
-  let text = '';
-  req.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve(text));
-});
+const body = (req: IncomingMessage) =>
+  new Promise<string>((resolve) => {
+    let text = '';
+    req
+      .setEncoding('utf8')
+      .on('data', (c: string) => (text += c))
+      .on('end', () => resolve(text));
+  });
 
-const listen = (server: Server) => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+const listen = (server: Server) =>
+  new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
 
 /** Runs the scenarios through the learner's guard; one child process, the grader's servers for OPA and the index. */
 export async function probeGuard(ctx: CheckContext, scenarios: Scenario[]): Promise<ScenarioVerdict[]> {
@@ -122,14 +245,21 @@ export async function probeGuard(ctx: CheckContext, scenarios: Scenario[]): Prom
     }
     inputs.set(name, [...(inputs.get(name) ?? []), input]);
     const decisionId = randomUUID();
-    const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    const json = (status: number, value: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
     switch (scenario?.opa) {
-      case 'error': return json(500, { code: 'internal_error', message: 'grader: injected failure' });
-      case 'reset': return req.socket.destroy();
-      case 'stall': return void stalled.push(res);
-      case 'garbage': return res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not a decision');
-      case 'undefined': return json(200, { decision_id: decisionId });
-      case 'non-boolean': return json(200, { result: { allow: 'true', reason: 'allowed' }, decision_id: decisionId });
+      case 'error':
+        return json(500, { code: 'internal_error', message: 'grader: injected failure' });
+      case 'reset':
+        return req.socket.destroy();
+      case 'stall':
+        return void stalled.push(res);
+      case 'garbage':
+        return res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not a decision');
+      case 'undefined':
+        return json(200, { decision_id: decisionId });
+      case 'non-boolean':
+        return json(200, { result: { allow: 'true', reason: 'allowed' }, decision_id: decisionId });
       case 'deny':
       case 'allow': {
         const reason = `grader: ${scenario.opa} ${decisionId.slice(0, 8)}`;
@@ -141,24 +271,44 @@ export async function probeGuard(ctx: CheckContext, scenarios: Scenario[]): Prom
         answers.set(name, { decisionId, reason: decision.reason });
         return json(200, { result: decision, decision_id: decisionId });
       }
-      default: return json(404, { code: 'resource_not_found' });
+      default:
+        return json(404, { code: 'resource_not_found' });
     }
   });
   const index = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://index');
-    const json = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    const json = (status: number, value: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
     if (url.pathname === '/search') {
       searched.add(url.searchParams.get('q') ?? '');
-      return json(200, { hits: [{ id: 'grader-public-doc', title: 'Grader document', collection: 'public', score: 1, snippet: 'grader' }] });
+      return json(200, {
+        hits: [
+          { id: 'grader-public-doc', title: 'Grader document', collection: 'public', score: 1, snippet: 'grader' },
+        ],
+      });
     }
     const id = decodeURIComponent(url.pathname.replace(/^\/documents\//, ''));
     fetched.set(id, (fetched.get(id) ?? 0) + 1);
-    return json(200, { id, title: 'Grader document', collection: id.startsWith('grader-internal') ? 'internal' : 'public', tags: [], body: 'grader' });
+    return json(200, {
+      id,
+      title: 'Grader document',
+      collection: id.startsWith('grader-internal') ? 'internal' : 'public',
+      tags: [],
+      body: 'grader',
+    });
   });
   const [opaPort, indexPort] = await Promise.all([listen(opa), listen(index)]);
   try {
     // Patient with the grader's own OPA (the machine may be loaded), except where stalling is the probe.
-    const calls: HarnessCall[] = scenarios.map((s) => ({ name: s.name, spiffeId: s.as, tool: s.tool, args: s.args, headers: s.headers ?? {}, traceId: newTraceId(), ...(s.opa === 'stall' ? {} : { opaTimeoutMs: 10_000 }) }));
+    const calls: HarnessCall[] = scenarios.map((s) => ({
+      name: s.name,
+      spiffeId: s.as,
+      tool: s.tool,
+      args: s.args,
+      headers: s.headers ?? {},
+      traceId: newTraceId(),
+      ...(s.opa === 'stall' ? {} : { opaTimeoutMs: 10_000 }),
+    }));
     const results = await runLearnerCode<HarnessCallResult[]>('guard', {
       guardModule: path.join(ctx.workspaceDir, 'mcp-server', 'guard.ts'),
       opaBase: `http://127.0.0.1:${opaPort}`,
@@ -168,18 +318,30 @@ export async function probeGuard(ctx: CheckContext, scenarios: Scenario[]): Prom
     return scenarios.map((scenario) => {
       // search: the index saw the query; get_document: the server looks the document up once to learn its
       // collection, the tool a second time.
-      const ran = scenario.tool === 'search_documents' ? searched.has(String(scenario.args.query)) : (fetched.get(String(scenario.args.id)) ?? 0) >= 2;
+      const ran =
+        scenario.tool === 'search_documents'
+          ? searched.has(String(scenario.args.query))
+          : (fetched.get(String(scenario.args.id)) ?? 0) >= 2;
       const opaInputs = inputs.get(scenario.name) ?? [];
       const answer = answers.get(scenario.name);
       const problems: string[] = [];
       if (scenario.expect === 'deny' && ran) problems.push(`${scenario.what}: the call went through`);
-      if (scenario.expect === 'allow' && !ran) problems.push(`${scenario.what}: the call was refused, so the guard is not following OPA`);
+      if (scenario.expect === 'allow' && !ran)
+        problems.push(`${scenario.what}: the call was refused, so the guard is not following OPA`);
       if (opaInputs.length === 0) problems.push(`${scenario.what}: OPA was never asked`);
-      else if (opaInputs.length > 1) problems.push(`${scenario.what}: OPA was asked ${opaInputs.length} times for one call`);
+      else if (opaInputs.length > 1)
+        problems.push(`${scenario.what}: OPA was asked ${opaInputs.length} times for one call`);
       const sent = opaInputs[0];
       if (sent) {
-        const expected = { spiffe_id: scenario.as, tool: scenario.tool, arguments: scenario.args, collection: scenario.collection };
-        const wrong = Object.entries(expected).filter(([key, value]) => !isDeepStrictEqual(sent[key], value)).map(([key, value]) => `${key} ${JSON.stringify(sent[key])} (expected ${JSON.stringify(value)})`);
+        const expected = {
+          spiffe_id: scenario.as,
+          tool: scenario.tool,
+          arguments: scenario.args,
+          collection: scenario.collection,
+        };
+        const wrong = Object.entries(expected)
+          .filter(([key, value]) => !isDeepStrictEqual(sent[key], value))
+          .map(([key, value]) => `${key} ${JSON.stringify(sent[key])} (expected ${JSON.stringify(value)})`);
         if (wrong.length > 0) problems.push(`${scenario.what}: OPA was asked with ${wrong.join(', ')}`);
       }
       return { scenario, ran, opaInputs, ...answer, result: results.find((r) => r.name === scenario.name), problems };

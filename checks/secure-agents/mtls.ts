@@ -12,7 +12,11 @@ const STEP2 = 'Complete step 2 in mtls/tls.ts (serverTlsOptions and clientTlsOpt
 const outcome = (r: ServeResult) => (r.served ? `served (HTTP ${r.status})` : `refused (${r.error})`);
 
 /** POST initialize to the MCP server, or GET a search on the index, with the given client credentials. */
-function probe(ctx: CheckContext, service: 'mcp-server' | 'rag-index', client: Omit<ProbeClient, 'serverId'>): Promise<ServeResult> {
+function probe(
+  ctx: CheckContext,
+  service: 'mcp-server' | 'rag-index',
+  client: Omit<ProbeClient, 'serverId'>,
+): Promise<ServeResult> {
   const endpoint = tlsEndpoint(ctx, service);
   const serverId = service === 'mcp-server' ? IDS.mcpServer : IDS.ragIndex;
   return service === 'mcp-server'
@@ -23,27 +27,46 @@ function probe(ctx: CheckContext, service: 'mcp-server' | 'rag-index', client: O
 /** What a bad client offers: each must be refused by both servers, though it presents a valid SVID. */
 const OLD_PROTOCOLS: Array<{ what: string; client: Pick<ProbeClient, 'minVersion' | 'maxVersion' | 'ciphers'> }> = [
   { what: 'TLS 1.2', client: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' } },
-  { what: 'TLS 1.2 with CBC/SHA-1 suites', client: { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:AES128-SHA:AES256-SHA' } },
+  {
+    what: 'TLS 1.2 with CBC/SHA-1 suites',
+    client: {
+      minVersion: 'TLSv1.2',
+      maxVersion: 'TLSv1.2',
+      ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:AES128-SHA:AES256-SHA',
+    },
+  },
   { what: 'TLS 1.1', client: { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' } },
 ];
 
 export const noClientCertificate: CheckDefinition = {
   id: 'mtls-no-client-cert',
-  title: 'The MCP server and rag-index speak only mutual TLS 1.3: no client certificate, TLS 1.2 or weak suites are refused; a valid SVID is served',
+  title:
+    'The MCP server and rag-index speak only mutual TLS 1.3: no client certificate, TLS 1.2 or weak suites are refused; a valid SVID is served',
   timeoutMs: 30_000,
   async run(ctx) {
     const research = await mintSvid(ctx, IDS.research);
     const valid = { cert: research.certChainPem, key: research.keyPem, ca: research.bundlePem };
     const anonymous = { ca: research.bundlePem };
-    const [mcpAnonymous, indexAnonymous, mcpValid] = await Promise.all([probe(ctx, 'mcp-server', anonymous), probe(ctx, 'rag-index', anonymous), probe(ctx, 'mcp-server', valid)]);
+    const [mcpAnonymous, indexAnonymous, mcpValid] = await Promise.all([
+      probe(ctx, 'mcp-server', anonymous),
+      probe(ctx, 'rag-index', anonymous),
+      probe(ctx, 'mcp-server', valid),
+    ]);
     // A valid SVID offering only an old protocol or weak suites: refused by both, whatever else is right.
     const old = await Promise.all(
-      (['mcp-server', 'rag-index'] as const).flatMap((service) => OLD_PROTOCOLS.map(async (o) => ({ service, what: o.what, result: await probe(ctx, service, { ...valid, ...o.client }) }))),
+      (['mcp-server', 'rag-index'] as const).flatMap((service) =>
+        OLD_PROTOCOLS.map(async (o) => ({
+          service,
+          what: o.what,
+          result: await probe(ctx, service, { ...valid, ...o.client }),
+        })),
+      ),
     );
     const problems = [
       mcpAnonymous.served && `the MCP server served a caller without a certificate (${outcome(mcpAnonymous)})`,
       indexAnonymous.served && `rag-index served a caller without a certificate (${outcome(indexAnonymous)})`,
-      !(mcpValid.served && mcpValid.status === 200) && `the MCP server did not serve a valid SVID of ${IDS.research}: ${outcome(mcpValid)}`,
+      !(mcpValid.served && mcpValid.status === 200) &&
+        `the MCP server did not serve a valid SVID of ${IDS.research}: ${outcome(mcpValid)}`,
       ...old.filter((r) => r.result.served).map((r) => `${r.service} accepted ${r.what} (${outcome(r.result)})`),
     ].filter(Boolean);
     if (problems.length > 0) {
@@ -54,7 +77,9 @@ export const noClientCertificate: CheckDefinition = {
         { mcpAnonymous, indexAnonymous, mcpValid },
       );
     }
-    return pass(`No certificate: MCP server ${outcome(mcpAnonymous)}, rag-index ${outcome(indexAnonymous)}; ${old.length} TLS 1.2/weak offers refused; valid SVID over TLS 1.3: ${outcome(mcpValid)}.`);
+    return pass(
+      `No certificate: MCP server ${outcome(mcpAnonymous)}, rag-index ${outcome(indexAnonymous)}; ${old.length} TLS 1.2/weak offers refused; valid SVID over TLS 1.3: ${outcome(mcpValid)}.`,
+    );
   },
 };
 
@@ -71,14 +96,26 @@ export const foreignCa: CheckDefinition = {
     const mcp = await probe(ctx, 'mcp-server', client);
     const index = await probe(ctx, 'rag-index', client);
     // A refusal means something only if the real SVID is served: a server that serves nobody refuses everyone.
-    const valid = await probe(ctx, 'mcp-server', { cert: research.certChainPem, key: research.keyPem, ca: research.bundlePem });
+    const valid = await probe(ctx, 'mcp-server', {
+      cert: research.certChainPem,
+      key: research.keyPem,
+      ca: research.bundlePem,
+    });
     if (!(valid.served && valid.status === 200)) {
-      return fail(`The MCP server does not serve even a valid SVID of ${IDS.research} (${outcome(valid)}), so its refusals prove nothing yet.`, `serverTlsOptions must trust the bundle (ca) while requiring client certificates. ${STEP2}`);
+      return fail(
+        `The MCP server does not serve even a valid SVID of ${IDS.research} (${outcome(valid)}), so its refusals prove nothing yet.`,
+        `serverTlsOptions must trust the bundle (ca) while requiring client certificates. ${STEP2}`,
+      );
     }
     // A real SVID of the lab's SPIRE server, one second to live: expired by the time it is presented.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, new Date(expiryOf(expiring.certChainPem)).getTime() - Date.now() + 1_500)));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, new Date(expiryOf(expiring.certChainPem)).getTime() - Date.now() + 1_500)),
+    );
     const expired = { cert: expiring.certChainPem, key: expiring.keyPem, ca: expiring.bundlePem };
-    const [mcpExpired, indexExpired] = await Promise.all([probe(ctx, 'mcp-server', expired), probe(ctx, 'rag-index', expired)]);
+    const [mcpExpired, indexExpired] = await Promise.all([
+      probe(ctx, 'mcp-server', expired),
+      probe(ctx, 'rag-index', expired),
+    ]);
     const accepted = [
       mcp.served && `foreign CA by the MCP server (${outcome(mcp)})`,
       index.served && `foreign CA by rag-index (${outcome(index)})`,
@@ -91,7 +128,9 @@ export const foreignCa: CheckDefinition = {
         `Trust exactly the SPIRE bundle and let TLS verify it: ca = svid.bundlePem with rejectUnauthorized: true in serverTlsOptions. ${STEP2}`,
       );
     }
-    return pass(`Foreign-CA certificate refused (MCP server ${outcome(mcp)}, rag-index ${outcome(index)}); expired SVID refused (${outcome(mcpExpired)}, ${outcome(indexExpired)}).`);
+    return pass(
+      `Foreign-CA certificate refused (MCP server ${outcome(mcp)}, rag-index ${outcome(index)}); expired SVID refused (${outcome(mcpExpired)}, ${outcome(indexExpired)}).`,
+    );
   },
 };
 
@@ -102,12 +141,24 @@ export const indexOnlyForMcpServer: CheckDefinition = {
     const mcp = await mintSvid(ctx, IDS.mcpServer);
     const research = await mintSvid(ctx, IDS.research);
     const asServer = await probe(ctx, 'rag-index', { cert: mcp.certChainPem, key: mcp.keyPem, ca: mcp.bundlePem });
-    const asAgent = await probe(ctx, 'rag-index', { cert: research.certChainPem, key: research.keyPem, ca: research.bundlePem });
+    const asAgent = await probe(ctx, 'rag-index', {
+      cert: research.certChainPem,
+      key: research.keyPem,
+      ca: research.bundlePem,
+    });
     const problems = [
-      !(asServer.served && asServer.status === 200) && `as ${IDS.mcpServer} the index answered ${outcome(asServer)}${asServer.body ? `: ${asServer.body.slice(0, 120)}` : ''}`,
-      asAgent.served && asAgent.status === 200 && `as ${IDS.research} the index served the search: agents must go through the MCP server`,
+      !(asServer.served && asServer.status === 200) &&
+        `as ${IDS.mcpServer} the index answered ${outcome(asServer)}${asServer.body ? `: ${asServer.body.slice(0, 120)}` : ''}`,
+      asAgent.served &&
+        asAgent.status === 200 &&
+        `as ${IDS.research} the index served the search: agents must go through the MCP server`,
     ].filter(Boolean);
-    if (problems.length > 0) return fail(`${problems.join('; ')}.`, `rag-index reads the caller's SPIFFE ID from its verified certificate, so it must request one: ${STEP2}`, { asServer, asAgent });
+    if (problems.length > 0)
+      return fail(
+        `${problems.join('; ')}.`,
+        `rag-index reads the caller's SPIFFE ID from its verified certificate, so it must request one: ${STEP2}`,
+        { asServer, asAgent },
+      );
     return pass(`As ${IDS.mcpServer}: ${outcome(asServer)}; as ${IDS.research}: ${outcome(asAgent)}.`);
   },
 };
@@ -120,7 +171,9 @@ export const agentsConnect: CheckDefinition = {
     const runs = await Promise.all([agentRun(ctx, 'research'), agentRun(ctx, 'support')]);
     const broken = runs.filter((r) => !r.connected || !r.tools.includes('search_documents'));
     if (broken.length > 0) {
-      const why = broken.map((r) => `agent-${r.role}: ${r.error ?? `tools ${r.tools.join(', ') || 'none'}`}`).join('; ');
+      const why = broken
+        .map((r) => `agent-${r.role}: ${r.error ?? `tools ${r.tools.join(', ') || 'none'}`}`)
+        .join('; ');
       const altname = /ERR_TLS_CERT_ALTNAME_INVALID|altnames|Hostname\/IP does not match/i.test(why);
       return fail(
         `The agents could not use the MCP server: ${why}.`,
@@ -133,9 +186,14 @@ export const agentsConnect: CheckDefinition = {
     // in place, each call it reports must be on the server's record under the agent's verified identity.
     const unwitnessed = (await Promise.all(runs.map((r) => agentCallsWitnessed(ctx, r)))).flat();
     if (unwitnessed.length > 0) {
-      return fail(`The agents report calls the MCP server never saw: ${unwitnessed.join('; ')}.`, `Nothing may rewrite what an agent reports: clientTlsOptions must only return options. ${STEP2} \`lab logs agent-research\` shows the run.`);
+      return fail(
+        `The agents report calls the MCP server never saw: ${unwitnessed.join('; ')}.`,
+        `Nothing may rewrite what an agent reports: clientTlsOptions must only return options. ${STEP2} \`lab logs agent-research\` shows the run.`,
+      );
     }
-    return pass(`Both agents connected as ${runs.map((r) => r.spiffe_id).join(' and ')} and listed ${runs[0]!.tools.join(', ')}.`);
+    return pass(
+      `Both agents connected as ${runs.map((r) => r.spiffe_id).join(' and ')} and listed ${runs[0]!.tools.join(', ')}.`,
+    );
   },
 };
 
@@ -143,10 +201,9 @@ function expiryOf(pem: string): string {
   return new X509Certificate(pem).validTo;
 }
 
-
 export const agentsVerifyServer: CheckDefinition = {
   id: 'mtls-agents-verify-server',
-  title: 'Both agents refuse a server whose valid SVID names another workload, and one whose chain is not the lab\'s',
+  title: "Both agents refuse a server whose valid SVID names another workload, and one whose chain is not the lab's",
   timeoutMs: 45_000,
   async run(ctx) {
     const verdict = await probeAgentClients(ctx);

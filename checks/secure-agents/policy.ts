@@ -1,20 +1,41 @@
 import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/core/lab-definition.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';
 import { callAs, callDecided, IMPOSTOR, inBatches, mintAll, short, type CallSpec, type ProbeCall } from './calls.js';
-import { coursePolicy, FAULTS, OBEYS, probeGuard, SPOOF_HEADERS, SPOOFED, type ScenarioVerdict } from './guard-probe.js';
+import {
+  coursePolicy,
+  FAULTS,
+  OBEYS,
+  probeGuard,
+  SPOOF_HEADERS,
+  SPOOFED,
+  type ScenarioVerdict,
+} from './guard-probe.js';
 import { wrongPolicies } from './wrong-policies.js';
 
-const STEP3 = 'Complete step 3: the rules in policy/agents.rego, their tests in policy/agents_test.rego, and authorize() in mcp-server/guard.ts.';
+const STEP3 =
+  'Complete step 3: the rules in policy/agents.rego, their tests in policy/agents_test.rego, and authorize() in mcp-server/guard.ts.';
 
 export type { ProbeCall } from './calls.js';
 
 /** search_documents as `spiffeId` over mTLS (kept for the e2e tests): see callAs for any tool. */
-export function searchAs(ctx: CheckContext, spiffeId: string, collection: string, headers: Record<string, string> = {}): Promise<ProbeCall> {
+export function searchAs(
+  ctx: CheckContext,
+  spiffeId: string,
+  collection: string,
+  headers: Record<string, string> = {},
+): Promise<ProbeCall> {
   return callAs(ctx, spiffeId, { tool: 'search_documents', collection }, headers);
 }
 
 /** Every identity the policy is asked about, with every tool and collection: what OPA itself decides. */
-const IDENTITIES: Array<string | null> = [IDS.research, IDS.support, IDS.unregistered, IMPOSTOR, 'spiffe://evil.example/agent/research', null];
+const IDENTITIES: Array<string | null> = [
+  IDS.research,
+  IDS.support,
+  IDS.unregistered,
+  IMPOSTOR,
+  'spiffe://evil.example/agent/research',
+  null,
+];
 const TOOLS = ['search_documents', 'get_document', 'delete_document'];
 const COLLECTIONS = ['public', 'internal', '*'];
 
@@ -32,16 +53,35 @@ const END_TO_END: Array<{ as: string; spec: CallSpec }> = [
   { as: IMPOSTOR, spec: { tool: 'search_documents', collection: 'public' } },
 ];
 
-const describeCall = (as: string | null, tool: string, collection: string) => `${as === null ? 'no identity' : short(as)} ${tool} on ${collection === '*' ? '"*" (all collections)' : collection}`;
+const describeCall = (as: string | null, tool: string, collection: string) =>
+  `${as === null ? 'no identity' : short(as)} ${tool} on ${collection === '*' ? '"*" (all collections)' : collection}`;
 
 /** OPA's own decisions for every case, by `opa eval` inside its container on the mounted policy (not the REST API). */
-async function evaluatePolicy(ctx: CheckContext): Promise<Array<{ input: Record<string, unknown>; got?: { allow?: unknown; reason?: unknown } }>> {
-  const cases = IDENTITIES.flatMap((spiffe_id) => TOOLS.flatMap((tool) => COLLECTIONS.map((collection) => ({ spiffe_id, tool, arguments: { query: 'grader' }, collection }))));
+async function evaluatePolicy(
+  ctx: CheckContext,
+): Promise<Array<{ input: Record<string, unknown>; got?: { allow?: unknown; reason?: unknown } }>> {
+  const cases = IDENTITIES.flatMap((spiffe_id) =>
+    TOOLS.flatMap((tool) =>
+      COLLECTIONS.map((collection) => ({ spiffe_id, tool, arguments: { query: 'grader' }, collection })),
+    ),
+  );
   const query = '{i: d | some i, c in input.cases; d := data.agents.authz.decision with input as c}';
-  const result = await ctx.exec('opa', ['/opa', 'eval', '--format', 'json', '--stdin-input', '--data', '/policy', query], { input: JSON.stringify({ cases }) });
-  if (result.exitCode !== 0) throw new Error(`opa eval failed (exit ${result.exitCode}): ${result.output.trim().split('\n').slice(0, 3).join(' | ')}`);
+  const result = await ctx.exec(
+    'opa',
+    ['/opa', 'eval', '--format', 'json', '--stdin-input', '--data', '/policy', query],
+    { input: JSON.stringify({ cases }) },
+  );
+  if (result.exitCode !== 0)
+    throw new Error(
+      `opa eval failed (exit ${result.exitCode}): ${result.output.trim().split('\n').slice(0, 3).join(' | ')}`,
+    );
   const json = result.output.slice(result.output.indexOf('{'));
-  const value = (JSON.parse(json) as { result?: Array<{ expressions: Array<{ value: Record<string, { allow?: unknown; reason?: unknown }> }> }> }).result?.[0]?.expressions[0]?.value ?? {};
+  const value =
+    (
+      JSON.parse(json) as {
+        result?: Array<{ expressions: Array<{ value: Record<string, { allow?: unknown; reason?: unknown }> }> }>;
+      }
+    ).result?.[0]?.expressions[0]?.value ?? {};
   return cases.map((input, i) => ({ input, got: value[String(i)] }));
 }
 
@@ -51,28 +91,48 @@ export const policyMatrix: CheckDefinition = {
   timeoutMs: 45_000,
   async run(ctx) {
     const evaluated = await evaluatePolicy(ctx).catch((error: Error) => error);
-    if (evaluated instanceof Error) return fail(`OPA could not evaluate policy/agents.rego: ${evaluated.message}.`, `Run \`opa test policy -v\` and fix the errors it shows. ${STEP3}`);
+    if (evaluated instanceof Error)
+      return fail(
+        `OPA could not evaluate policy/agents.rego: ${evaluated.message}.`,
+        `Run \`opa test policy -v\` and fix the errors it shows. ${STEP3}`,
+      );
     const wrongInOpa = evaluated.flatMap(({ input, got }) => {
       const want = coursePolicy(input);
       const label = describeCall(input.spiffe_id as string | null, String(input.tool), String(input.collection));
-      if (got?.allow !== want.allow) return [`${label}: ${got?.allow === true ? 'ALLOWED' : got === undefined ? 'undefined' : 'denied'} (expected ${want.allow ? 'allowed' : 'denied'})`];
+      if (got?.allow !== want.allow)
+        return [
+          `${label}: ${got?.allow === true ? 'ALLOWED' : got === undefined ? 'undefined' : 'denied'} (expected ${want.allow ? 'allowed' : 'denied'})`,
+        ];
       if (got.reason !== want.reason) return [`${label}: reason "${String(got.reason)}" (expected "${want.reason}")`];
       return [];
     });
     const svids = await mintAll(ctx, [...new Set(END_TO_END.map((c) => c.as))]);
-    const calls = await inBatches(END_TO_END, 3, async (cell) => ({ cell, got: await callDecided(ctx, svids.get(cell.as)!, cell.spec) }));
+    const calls = await inBatches(END_TO_END, 3, async (cell) => ({
+      cell,
+      got: await callDecided(ctx, svids.get(cell.as)!, cell.spec),
+    }));
     const wrongEndToEnd = calls.flatMap(({ cell, got }) => {
       const want = coursePolicy({ spiffe_id: cell.as, tool: cell.spec.tool, collection: got.collection }).allow;
       if (got.allowed === want) return [];
-      return [`${describeCall(cell.as, cell.spec.tool, got.collection)} through the MCP server was ${got.allowed ? 'ALLOWED' : `denied (${got.text.slice(0, 120)})`}`];
+      return [
+        `${describeCall(cell.as, cell.spec.tool, got.collection)} through the MCP server was ${got.allowed ? 'ALLOWED' : `denied (${got.text.slice(0, 120)})`}`,
+      ];
     });
     const problems = [...wrongInOpa.slice(0, 6), ...wrongEndToEnd.slice(0, 6)];
     if (problems.length > 0) {
       const more = wrongInOpa.length + wrongEndToEnd.length - problems.length;
-      const where = wrongInOpa.length > 0 ? `Compare your rules with the matrix in step 3 ("*" means every collection, and only research may use it; identities must match exactly). ${STEP3}` : `OPA decides right but the MCP server does not: authorize() in mcp-server/guard.ts must ask OPA about every call with the call's own identity, tool and collection. ${STEP3}`;
-      return fail(`The policy is not enforced as required: ${problems.join('; ')}${more > 0 ? `; and ${more} more` : ''}.`, where);
+      const where =
+        wrongInOpa.length > 0
+          ? `Compare your rules with the matrix in step 3 ("*" means every collection, and only research may use it; identities must match exactly). ${STEP3}`
+          : `OPA decides right but the MCP server does not: authorize() in mcp-server/guard.ts must ask OPA about every call with the call's own identity, tool and collection. ${STEP3}`;
+      return fail(
+        `The policy is not enforced as required: ${problems.join('; ')}${more > 0 ? `; and ${more} more` : ''}.`,
+        where,
+      );
     }
-    return pass(`${evaluated.length} decisions in OPA and ${calls.length} calls through the MCP server match the matrix (both agents, an unregistered and a look-alike identity, none; both tools; public, internal and "*").`);
+    return pass(
+      `${evaluated.length} decisions in OPA and ${calls.length} calls through the MCP server match the matrix (both agents, an unregistered and a look-alike identity, none; both tools; public, internal and "*").`,
+    );
   },
 };
 
@@ -85,23 +145,46 @@ export const opaTests: CheckDefinition = {
     const summary = /PASS: (\d+)\/(\d+)/.exec(result.output);
     const passed = Number(summary?.[1] ?? 0);
     if (result.exitCode !== 0) {
-      const failing = result.output.split('\n').filter((l) => /FAIL|ERROR|rego_/i.test(l)).slice(0, 4).join(' | ');
-      return fail(`opa test failed (exit ${result.exitCode}): ${failing || result.output.trim().slice(0, 200) || 'no test cases found'}.`, `Write tests in policy/agents_test.rego (test_… if { … with input as … }) and make them pass. ${STEP3}`);
+      const failing = result.output
+        .split('\n')
+        .filter((l) => /FAIL|ERROR|rego_/i.test(l))
+        .slice(0, 4)
+        .join(' | ');
+      return fail(
+        `opa test failed (exit ${result.exitCode}): ${failing || result.output.trim().slice(0, 200) || 'no test cases found'}.`,
+        `Write tests in policy/agents_test.rego (test_… if { … with input as … }) and make them pass. ${STEP3}`,
+      );
     }
-    if (passed < 5) return fail(`opa test ran only ${passed} test(s).`, `Cover the matrix: research internal, support public, support internal (denied), unknown identity, null identity. ${STEP3}`);
+    if (passed < 5)
+      return fail(
+        `opa test ran only ${passed} test(s).`,
+        `Cover the matrix: research internal, support public, support internal (denied), unknown identity, null identity. ${STEP3}`,
+      );
     return pass(`opa test: ${passed}/${summary?.[2]} passed.`);
   },
 };
 
 export const testsNotVacuous: CheckDefinition = {
   id: 'policy-tests-not-vacuous',
-  title: 'The tests in policy/agents_test.rego fail against each known-wrong policy (they test the policy, not themselves)',
+  title:
+    'The tests in policy/agents_test.rego fail against each known-wrong policy (they test the policy, not themselves)',
   timeoutMs: 30_000,
   async run(ctx) {
     // The learner's test file with a wrong policy in place of agents.rego, read by OPA from stdin.
-    const runs = await Promise.all(wrongPolicies().map(async (wrong) => ({ wrong, result: await ctx.exec('opa', ['/opa', 'test', '--fail-on-empty', '/policy/agents_test.rego', '/dev/stdin'], { input: wrong.module }) })));
+    const runs = await Promise.all(
+      wrongPolicies().map(async (wrong) => ({
+        wrong,
+        result: await ctx.exec('opa', ['/opa', 'test', '--fail-on-empty', '/policy/agents_test.rego', '/dev/stdin'], {
+          input: wrong.module,
+        }),
+      })),
+    );
     const own = await ctx.exec('opa', ['/opa', 'test', '--fail-on-empty', '/policy', '-v']);
-    if (own.exitCode !== 0) return fail('Your own `opa test` does not pass yet, so it says nothing about wrong policies.', `Make \`opa test policy -v\` pass first (check policy-opa-test). ${STEP3}`);
+    if (own.exitCode !== 0)
+      return fail(
+        'Your own `opa test` does not pass yet, so it says nothing about wrong policies.',
+        `Make \`opa test policy -v\` pass first (check policy-opa-test). ${STEP3}`,
+      );
     const survived = runs.filter((r) => r.result.exitCode === 0);
     if (survived.length > 0) {
       return fail(
@@ -109,7 +192,9 @@ export const testsNotVacuous: CheckDefinition = {
         `Add a test that fails for each: assert the denials too (not authz.allow with input as …), for "*", an unknown and a null identity and a tool outside the list, and never replace the rule under test with \`with authz.allow as …\`. ${STEP3}`,
       );
     }
-    return pass(`Your tests fail against all ${runs.length} wrong policies (${runs.map((r) => r.wrong.id).join(', ')}).`);
+    return pass(
+      `Your tests fail against all ${runs.length} wrong policies (${runs.map((r) => r.wrong.id).join(', ')}).`,
+    );
   },
 };
 
@@ -123,11 +208,18 @@ export const policyIgnoresHeaders: CheckDefinition = {
       probeGuard(ctx, [SPOOFED]),
     ]);
     const problems = [
-      endToEnd.allowed && `through the MCP server, ${short(IDS.support)} with headers ${Object.keys(SPOOF_HEADERS).join(', ')} read the internal collection`,
+      endToEnd.allowed &&
+        `through the MCP server, ${short(IDS.support)} with headers ${Object.keys(SPOOF_HEADERS).join(', ')} read the internal collection`,
       ...harness.flatMap((v) => v.problems),
     ].filter(Boolean);
-    if (problems.length > 0) return fail(`A caller-written header changed a decision: ${problems.join('; ')}.`, `Identity comes only from the verified certificate: pass call.spiffeId to OPA, never anything from call.headers, and let no rule read input headers. ${STEP3}`);
-    return pass(`${Object.keys(SPOOF_HEADERS).length} identity headers claiming research changed nothing: support was denied, and OPA was asked about support.`);
+    if (problems.length > 0)
+      return fail(
+        `A caller-written header changed a decision: ${problems.join('; ')}.`,
+        `Identity comes only from the verified certificate: pass call.spiffeId to OPA, never anything from call.headers, and let no rule read input headers. ${STEP3}`,
+      );
+    return pass(
+      `${Object.keys(SPOOF_HEADERS).length} identity headers claiming research changed nothing: support was denied, and OPA was asked about support.`,
+    );
   },
 };
 
@@ -146,6 +238,8 @@ export const policyFailClosed: CheckDefinition = {
         `authorize() must return what policy.decide(...) answers, for every tool, and never turn a failed decision (source "fail-closed") into an allow. ${STEP3}`,
       );
     }
-    return pass(`With OPA failing in ${FAULTS.length} ways every call was denied; OPA's own allow and deny were obeyed for ${OBEYS.length} calls, get_document and "*" included.`);
+    return pass(
+      `With OPA failing in ${FAULTS.length} ways every call was denied; OPA's own allow and deny were obeyed for ${OBEYS.length} calls, get_document and "*" included.`,
+    );
   },
 };

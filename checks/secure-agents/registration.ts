@@ -18,9 +18,13 @@ const TRUST_DOMAIN_PREFIX = spiffeId('');
 const SERVERS = ['rag-index', 'mcp-server'];
 
 const entrySchema = z.object({
-  spiffe_id: z.string().startsWith(TRUST_DOMAIN_PREFIX, `must be a SPIFFE ID in the lab's trust domain (${TRUST_DOMAIN_PREFIX}…)`),
+  spiffe_id: z
+    .string()
+    .startsWith(TRUST_DOMAIN_PREFIX, `must be a SPIFFE ID in the lab's trust domain (${TRUST_DOMAIN_PREFIX}…)`),
   parent_id: z.string().startsWith(TRUST_DOMAIN_PREFIX, 'must be the SPIFFE ID of the SPIRE agent (AGENT_ID)'),
-  selectors: z.array(z.object({ type: z.string().min(1), value: z.string().min(1) })).min(1, 'needs at least one selector, or every workload would match'),
+  selectors: z
+    .array(z.object({ type: z.string().min(1), value: z.string().min(1) }))
+    .min(1, 'needs at least one selector, or every workload would match'),
   x509_svid_ttl: z.number().int().positive().optional(),
 });
 export type RegistrationEntry = z.infer<typeof entrySchema>;
@@ -56,11 +60,26 @@ export async function loadEntries(workspaceDir: string): Promise<RegistrationEnt
   return parsed.data;
 }
 
-export async function shownEntries(control: Pick<LabControl, 'exec'>): Promise<Array<RegistrationEntry & { id: string }>> {
-  const shown = await control.exec('spire-server', [...SPIRE_SERVER, 'entry', 'show', ...SERVER_SOCKET, '-output', 'json']);
+export async function shownEntries(
+  control: Pick<LabControl, 'exec'>,
+): Promise<Array<RegistrationEntry & { id: string }>> {
+  const shown = await control.exec('spire-server', [
+    ...SPIRE_SERVER,
+    'entry',
+    'show',
+    ...SERVER_SOCKET,
+    '-output',
+    'json',
+  ]);
   if (shown.exitCode !== 0) throw new Error(`the SPIRE server did not list its entries: ${shown.output.trim()}`);
-  const entries = ((JSON.parse(shown.output) as { entries?: ShownEntry[] }).entries ?? []);
-  return entries.map((e) => ({ id: e.id, spiffe_id: idOf(e.spiffe_id), parent_id: idOf(e.parent_id), selectors: e.selectors, ...(e.x509_svid_ttl ? { x509_svid_ttl: e.x509_svid_ttl } : {}) }));
+  const entries = (JSON.parse(shown.output) as { entries?: ShownEntry[] }).entries ?? [];
+  return entries.map((e) => ({
+    id: e.id,
+    spiffe_id: idOf(e.spiffe_id),
+    parent_id: idOf(e.parent_id),
+    selectors: e.selectors,
+    ...(e.x509_svid_ttl ? { x509_svid_ttl: e.x509_svid_ttl } : {}),
+  }));
 }
 
 export async function applyRegistrations(control: LabControl): Promise<Array<{ service: string; message: string }>> {
@@ -75,13 +94,26 @@ export async function applyRegistrations(control: LabControl): Promise<Array<{ s
     const wantedKeys = new Set(wanted.map(keyOf));
     const currentKeys = new Set(current.map(keyOf));
     for (const stale of current.filter((e) => !wantedKeys.has(keyOf(e)))) {
-      const deleted = await control.exec('spire-server', [...SPIRE_SERVER, 'entry', 'delete', ...SERVER_SOCKET, '-entryID', stale.id]);
-      if (deleted.exitCode !== 0) throw new Error(`could not delete the entry for ${stale.spiffe_id}: ${deleted.output.trim()}`);
+      const deleted = await control.exec('spire-server', [
+        ...SPIRE_SERVER,
+        'entry',
+        'delete',
+        ...SERVER_SOCKET,
+        '-entryID',
+        stale.id,
+      ]);
+      if (deleted.exitCode !== 0)
+        throw new Error(`could not delete the entry for ${stale.spiffe_id}: ${deleted.output.trim()}`);
     }
     const missing = wanted.filter((e) => !currentKeys.has(keyOf(e)));
     if (missing.length > 0) {
-      const created = await control.exec('spire-server', [...SPIRE_SERVER, 'entry', 'create', ...SERVER_SOCKET, '-data', '-'], { input: JSON.stringify({ entries: missing }) });
-      if (created.exitCode !== 0) throw new Error(`could not create entries: ${lastLines(created.output, 3).join(' ')}`);
+      const created = await control.exec(
+        'spire-server',
+        [...SPIRE_SERVER, 'entry', 'create', ...SERVER_SOCKET, '-data', '-'],
+        { input: JSON.stringify({ entries: missing }) },
+      );
+      if (created.exitCode !== 0)
+        throw new Error(`could not create entries: ${lastLines(created.output, 3).join(' ')}`);
     }
   } catch (error) {
     return [{ service: 'spire-server', message: `Registration entries not applied: ${(error as Error).message}` }];

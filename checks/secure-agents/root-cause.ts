@@ -20,26 +20,41 @@ interface Diagnosis {
 }
 
 const tail = async (ctx: CheckContext, service: string) => {
-  const lines = (await ctx.logs(service).catch(() => '')).split('\n').map((l) => l.trim()).filter(Boolean).slice(-4);
+  const lines = (await ctx.logs(service).catch(() => ''))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-4);
   return lines.length > 0 ? ` Its log ends: ${lines.join(' | ').slice(-600)}` : '';
 };
 
 async function diagnose(ctx: CheckContext, need: Need): Promise<Diagnosis | undefined> {
-  const ran = async (service: string, argv: string[]) => (await ctx.exec(service, argv, { timeoutMs: 10_000 }).catch((e: Error) => ({ exitCode: -1, output: e.message }))).exitCode === 0;
+  const ran = async (service: string, argv: string[]) =>
+    (await ctx.exec(service, argv, { timeoutMs: 10_000 }).catch((e: Error) => ({ exitCode: -1, output: e.message })))
+      .exitCode === 0;
   switch (need) {
     case 'spire-server':
-      return (await ran('spire-server', [...SPIRE_SERVER, 'healthcheck', ...SERVER_SOCKET])) ? undefined : { service: need, what: 'the SPIRE server is not healthy', prerequisite: 'spire-agent-attested' };
+      return (await ran('spire-server', [...SPIRE_SERVER, 'healthcheck', ...SERVER_SOCKET]))
+        ? undefined
+        : { service: need, what: 'the SPIRE server is not healthy', prerequisite: 'spire-agent-attested' };
     case 'spire-agent':
-      return (await ran('spire-agent', AGENT_HEALTHCHECK)) ? undefined : { service: need, what: 'the SPIRE agent is not healthy', prerequisite: 'spire-agent-attested' };
+      return (await ran('spire-agent', AGENT_HEALTHCHECK))
+        ? undefined
+        : { service: need, what: 'the SPIRE agent is not healthy', prerequisite: 'spire-agent-attested' };
     case 'opa':
-      return (await ran('opa', ['/opa', 'version'])) ? undefined : { service: need, what: 'OPA is not running', prerequisite: 'policy-opa-test' };
+      return (await ran('opa', ['/opa', 'version']))
+        ? undefined
+        : { service: need, what: 'OPA is not running', prerequisite: 'policy-opa-test' };
     case 'rag-index':
     case 'mcp-server': {
       const bundleFile = path.join(ctx.secretsDir, 'spire-agent', 'bundle.pem');
       if (!existsSync(bundleFile)) return undefined;
       const seen = await presentedIdentity(tlsEndpoint(ctx, need), readFileSync(bundleFile, 'utf8'), ctx.signal);
       if (seen.id) return undefined;
-      const state = seen.error === 'ECONNREFUSED' ? 'is down (nothing listens on its port)' : `is not serving TLS (${seen.error}): it has no SVID yet, or it crashed`;
+      const state =
+        seen.error === 'ECONNREFUSED'
+          ? 'is down (nothing listens on its port)'
+          : `is not serving TLS (${seen.error}): it has no SVID yet, or it crashed`;
       return { service: need, what: `${need} ${state}`, prerequisite: 'spire-workloads-svids' };
     }
   }
@@ -50,8 +65,14 @@ async function rootCause(ctx: CheckContext, needs: Need[], self: string): Promis
   const first = found[0];
   if (!first) return undefined;
   const others = found.slice(1).map((d) => d.what);
-  const pointer = first.prerequisite === self ? `Run \`lab logs ${first.service}\`; \`lab start\` restarts what stopped.` : `This check needs ${first.service}: fix that first (check ${first.prerequisite} says why), then run \`lab check\` again. \`lab logs ${first.service}\` shows the whole log.`;
-  return fail(`Not graded: ${first.what}.${await tail(ctx, first.service)}${others.length > 0 ? ` Also: ${others.join('; ')}.` : ''}`, pointer);
+  const pointer =
+    first.prerequisite === self
+      ? `Run \`lab logs ${first.service}\`; \`lab start\` restarts what stopped.`
+      : `This check needs ${first.service}: fix that first (check ${first.prerequisite} says why), then run \`lab check\` again. \`lab logs ${first.service}\` shows the whole log.`;
+  return fail(
+    `Not graded: ${first.what}.${await tail(ctx, first.service)}${others.length > 0 ? ` Also: ${others.join('; ')}.` : ''}`,
+    pointer,
+  );
 }
 
 /** The check, with a failure or an error it throws explained by a down service it needs, when there is one. */

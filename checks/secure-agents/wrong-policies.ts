@@ -14,7 +14,11 @@ export interface WrongPolicy {
 
 const ALL_TOOLS = ['search_documents', 'get_document'];
 
-function module(agents: Record<string, { tools: string[]; collections: string[] }>, extra = '', toolRule = 'tool_permitted if input.tool in agents[input.spiffe_id].tools'): string {
+function module(
+  agents: Record<string, { tools: string[]; collections: string[] }>,
+  extra = '',
+  toolRule = 'tool_permitted if input.tool in agents[input.spiffe_id].tools',
+): string {
   return `package agents.authz
 
 default allow := false
@@ -61,12 +65,36 @@ const RIGHT = { research: ['public', 'internal', '*'], support: ['public'] };
 
 export function wrongPolicies(): WrongPolicy[] {
   return [
-    { id: 'allow-all', what: 'one that allows everything', module: module(course(RIGHT.research, RIGHT.support), 'allow if input.tool') },
+    {
+      id: 'allow-all',
+      what: 'one that allows everything',
+      module: module(course(RIGHT.research, RIGHT.support), 'allow if input.tool'),
+    },
     { id: 'deny-all', what: 'one that denies everything', module: module({}) },
-    { id: 'support-star', what: 'one that lets support search "*" (all collections)', module: module(course(RIGHT.research, ['public', '*'])) },
-    { id: 'support-internal', what: 'one that lets support read internal', module: module(course(RIGHT.research, ['public', 'internal'])) },
-    { id: 'research-no-internal', what: 'one that denies research internal', module: module(course(['public', '*'], RIGHT.support)) },
-    { id: 'anyone-public', what: 'one that lets any caller, unknown or without identity, read public', module: module(course(RIGHT.research, RIGHT.support), 'allow if input.collection == "public"') },
-    { id: 'any-tool', what: 'one that permits every tool to a known agent', module: module(course(RIGHT.research, RIGHT.support), '', 'tool_permitted if known_agent') },
+    {
+      id: 'support-star',
+      what: 'one that lets support search "*" (all collections)',
+      module: module(course(RIGHT.research, ['public', '*'])),
+    },
+    {
+      id: 'support-internal',
+      what: 'one that lets support read internal',
+      module: module(course(RIGHT.research, ['public', 'internal'])),
+    },
+    {
+      id: 'research-no-internal',
+      what: 'one that denies research internal',
+      module: module(course(['public', '*'], RIGHT.support)),
+    },
+    {
+      id: 'anyone-public',
+      what: 'one that lets any caller, unknown or without identity, read public',
+      module: module(course(RIGHT.research, RIGHT.support), 'allow if input.collection == "public"'),
+    },
+    {
+      id: 'any-tool',
+      what: 'one that permits every tool to a known agent',
+      module: module(course(RIGHT.research, RIGHT.support), '', 'tool_permitted if known_agent'),
+    },
   ];
 }

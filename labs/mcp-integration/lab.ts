@@ -13,7 +13,12 @@ import {
   validTokenServed,
 } from '../../checks/mcp-integration/authentication.js';
 import { REQUIRED_SCOPE } from '../../checks/mcp-integration/grader.js';
-import { indexReady, mcpInitialize, searchRecall, searchToolSchema } from '../../checks/mcp-integration/build-server.js';
+import {
+  indexReady,
+  mcpInitialize,
+  searchRecall,
+  searchToolSchema,
+} from '../../checks/mcp-integration/build-server.js';
 import { getDocument, toolErrors } from '../../checks/mcp-integration/tool-execution.js';
 
 /** Settings a learner may pass through to the agent (an OpenAI-compatible model, another task). */
@@ -22,7 +27,8 @@ const AGENT_PASSTHROUGH = ['AGENT_TASK', 'OPENAI_BASE_URL', 'OPENAI_MODEL', 'OPE
 export default defineLab({
   id: 'mcp-integration',
   title: 'MCP integration: a document-search MCP server, an agent, and authentication',
-  summary: 'Build an MCP server over a RAG index, connect an AI agent to it, test tool discovery and execution, add OAuth bearer authentication.',
+  summary:
+    'Build an MCP server over a RAG index, connect an AI agent to it, test tool discovery and execution, add OAuth bearer authentication.',
   minutes: 35,
   runtimes: ['local', 'docker'],
   files: [
@@ -39,7 +45,11 @@ export default defineLab({
       role: 'lab',
       entry: 'repo:src/services/auth-server/main.ts',
       healthPath: '/health',
-      env: ({ selfUrl, url, secretsDir }) => ({ PUBLIC_URL: selfUrl, SECRETS_DIR: secretsDir, ALLOWED_RESOURCES: `${url('mcp-server')}/mcp` }),
+      env: ({ selfUrl, url, secretsDir }) => ({
+        PUBLIC_URL: selfUrl,
+        SECRETS_DIR: secretsDir,
+        ALLOWED_RESOURCES: `${url('mcp-server')}/mcp`,
+      }),
     },
     {
       name: 'rag-index',
@@ -65,7 +75,9 @@ export default defineLab({
         AUTH_ISSUER: url('auth-server'),
         // The SDK accepts a plain-HTTP issuer only on loopback. Under compose the issuer is http://auth-server on the
         // lab's private network; transport security between services is lab 2's subject (mTLS).
-        ...(new URL(url('auth-server')).hostname === '127.0.0.1' ? {} : { MCP_DANGEROUSLY_ALLOW_INSECURE_ISSUER_URL: '1' }),
+        ...(new URL(url('auth-server')).hostname === '127.0.0.1'
+          ? {}
+          : { MCP_DANGEROUSLY_ALLOW_INSECURE_ISSUER_URL: '1' }),
       }),
     },
     {
@@ -126,7 +138,16 @@ export default defineLab({
         'jose: const keys = createRemoteJWKSet(new URL(oauthMetadata.jwks_uri)); const { payload } = await jwtVerify(token, keys, { issuer, audience: resourceUrl.href }).',
         'requireBearerAuth rejects AuthInfo without a numeric expiresAt: return expiresAt: payload.exp. Then send the token from agent/connect.ts.',
       ],
-      checks: [protectedResourceMetadata, noTokenRejected, badTokensRejected, insufficientScope, validTokenServed, otherPathsProtected, agentAuthenticated, noTokenLeaks],
+      checks: [
+        protectedResourceMetadata,
+        noTokenRejected,
+        badTokensRejected,
+        insufficientScope,
+        validTokenServed,
+        otherPathsProtected,
+        agentAuthenticated,
+        noTokenLeaks,
+      ],
     },
   ],
 });

@@ -1,8 +1,20 @@
 import { defineLab, type ServiceEnvContext } from '../../src/core/lab-definition.js';
 import { ANCHOR_FILE, auditLogIn, startNewAuditLog } from '../../src/services/audit/audit-trust.js';
-import { agentsConnect, agentsVerifyServer, foreignCa, indexOnlyForMcpServer, noClientCertificate } from '../../checks/secure-agents/mtls.js';
+import {
+  agentsConnect,
+  agentsVerifyServer,
+  foreignCa,
+  indexOnlyForMcpServer,
+  noClientCertificate,
+} from '../../checks/secure-agents/mtls.js';
 import { auditChain, auditEveryCall, auditMatchesOpa, auditSpoofedHeader } from '../../checks/secure-agents/audit.js';
-import { opaTests, policyFailClosed, policyIgnoresHeaders, policyMatrix, testsNotVacuous } from '../../checks/secure-agents/policy.js';
+import {
+  opaTests,
+  policyFailClosed,
+  policyIgnoresHeaders,
+  policyMatrix,
+  testsNotVacuous,
+} from '../../checks/secure-agents/policy.js';
 import { agentAttested, entriesRegistered, workloadsHoldSvids } from '../../checks/secure-agents/spire.js';
 import { MCP_PATH, needing } from '../../checks/secure-agents/root-cause.js';
 import { IDS } from './spire-layout.js';
@@ -24,11 +36,12 @@ const agent = (role: 'research' | 'support') => (ctx: ServiceEnvContext) => ({
 export default defineLab({
   id: 'secure-agents',
   title: 'Secure agents: SPIRE workload identity, mTLS, per-agent OPA policy, audit with verified identity',
-  summary: 'Deploy SPIRE and register two AI agents, enforce mTLS between agents and services, control each agent with an OPA policy, and audit every tool call under its verified identity.',
+  summary:
+    'Deploy SPIRE and register two AI agents, enforce mTLS between agents and services, control each agent with an OPA policy, and audit every tool call under its verified identity.',
   minutes: 35,
   runtimes: ['docker'],
   dockerOnly:
-    'Its agents are told apart by SPIRE\'s docker workload attestor (container labels). On the local runtime every service is a process of the same user, so SPIRE could not give the two agents different identities.',
+    "Its agents are told apart by SPIRE's docker workload attestor (container labels). On the local runtime every service is a process of the same user, so SPIRE could not give the two agents different identities.",
   files: [
     { source: 'labs/secure-agents/spire/agent.conf', path: 'spire/agent.conf' },
     { source: 'labs/secure-agents/spire/entries.ts', path: 'spire/entries.ts' },
@@ -77,8 +90,20 @@ export default defineLab({
         TLS_PORT,
       }),
     },
-    { name: 'agent-research', role: 'job', entry: 'repo:src/services/secure-agent/main.ts', dependsOn: ['mcp-server'], env: agent('research') },
-    { name: 'agent-support', role: 'job', entry: 'repo:src/services/secure-agent/main.ts', dependsOn: ['mcp-server'], env: agent('support') },
+    {
+      name: 'agent-research',
+      role: 'job',
+      entry: 'repo:src/services/secure-agent/main.ts',
+      dependsOn: ['mcp-server'],
+      env: agent('research'),
+    },
+    {
+      name: 'agent-support',
+      role: 'job',
+      entry: 'repo:src/services/secure-agent/main.ts',
+      dependsOn: ['mcp-server'],
+      env: agent('support'),
+    },
   ],
   prepare: provisionSpire,
   sync: applyRegistrations,
@@ -96,7 +121,11 @@ export default defineLab({
         'The agent\'s own SPIFFE ID is AGENT_ID in spire/entries.ts: every entry uses it as parent_id. Selectors look like { type: "docker", value: "label:dev.ai-infra-labs.workload:mcp-server" }.',
         'Each `lab check` applies spire/entries.ts to the server; `lab logs spire-agent` then shows "PID attested to have selectors" for each workload that asked.',
       ],
-      checks: [needing(['spire-server'], agentAttested), needing(['spire-server'], entriesRegistered), needing(['spire-server', 'spire-agent'], workloadsHoldSvids)],
+      checks: [
+        needing(['spire-server'], agentAttested),
+        needing(['spire-server'], entriesRegistered),
+        needing(['spire-server', 'spire-agent'], workloadsHoldSvids),
+      ],
     },
     {
       id: 'mtls',
@@ -108,7 +137,9 @@ export default defineLab({
         'checkServerIdentity returns undefined to accept and an Error to refuse; it must accept only when the one URI SAN equals serverId.',
       ],
       checks: [
-        ...[noClientCertificate, foreignCa, indexOnlyForMcpServer].map((check) => needing(['spire-server', 'mcp-server', 'rag-index'], check)),
+        ...[noClientCertificate, foreignCa, indexOnlyForMcpServer].map((check) =>
+          needing(['spire-server', 'mcp-server', 'rag-index'], check),
+        ),
         needing(['spire-agent', 'mcp-server'], agentsConnect),
         needing(['spire-server'], agentsVerifyServer),
       ],
@@ -122,7 +153,13 @@ export default defineLab({
         'Tests: test_support_denied_internal if { not allow with input as {"spiffe_id": "spiffe://lab.ai-infra-labs.dev/agent/support", "tool": "search_documents", "arguments": {}, "collection": "internal"} }.',
         'In guard.ts, authorize() passes call.spiffeId (verified) to policy.decide; `lab logs opa` shows every decision with its input.',
       ],
-      checks: [needing(['opa'], opaTests), needing(['opa'], testsNotVacuous), needing(MCP_PATH, policyMatrix), needing(MCP_PATH, policyIgnoresHeaders), policyFailClosed],
+      checks: [
+        needing(['opa'], opaTests),
+        needing(['opa'], testsNotVacuous),
+        needing(MCP_PATH, policyMatrix),
+        needing(MCP_PATH, policyIgnoresHeaders),
+        policyFailClosed,
+      ],
     },
     {
       id: 'audit',
@@ -133,7 +170,9 @@ export default defineLab({
         'spiffe_id must be call.spiffeId; the checker sends a header claiming to be the research agent and expects the entry under the real caller.',
         '`lab audit` shows the entries; `lab audit --verify` checks the hash chain.',
       ],
-      checks: [auditEveryCall, auditMatchesOpa, auditSpoofedHeader, auditChain].map((check) => needing(MCP_PATH, check)),
+      checks: [auditEveryCall, auditMatchesOpa, auditSpoofedHeader, auditChain].map((check) =>
+        needing(MCP_PATH, check),
+      ),
     },
   ],
 });

@@ -45,9 +45,20 @@ export async function provisionSpire(secretsDir: string): Promise<void> {
   write(path.join(agent, 'bundle.pem'), root.certPem, 0o644);
   write(path.join(agent, 'agent.pem'), node.certPem, 0o644);
   write(path.join(agent, 'agent.key'), node.keyPem, 0o640);
-  write(path.join(auditTrustDir(secretsDir), `root-${root.cert.fingerprint256.replace(/:/g, '').slice(0, 16).toLowerCase()}.pem`), root.certPem, 0o644);
+  write(
+    path.join(
+      auditTrustDir(secretsDir),
+      `root-${root.cert.fingerprint256.replace(/:/g, '').slice(0, 16).toLowerCase()}.pem`,
+    ),
+    root.certPem,
+    0o644,
+  );
   const token = randomBytes(32).toString('base64url');
   write(opaTokenFile(secretsDir), token, 0o600);
   // OPA loads this file as data (data.lab_opa.token_sha256); its system.authz policy compares against it.
-  write(path.join(opa, 'token-sha256.json'), JSON.stringify({ lab_opa: { token_sha256: createHash('sha256').update(token).digest('hex') } }), 0o600);
+  write(
+    path.join(opa, 'token-sha256.json'),
+    JSON.stringify({ lab_opa: { token_sha256: createHash('sha256').update(token).digest('hex') } }),
+    0o600,
+  );
 }

@@ -20,4 +20,9 @@ export const IDS = {
 /** `spire-server <command> ...SERVER_SOCKET`: the admin API socket never leaves the server's container. */
 export const SPIRE_SERVER = ['/opt/spire/bin/spire-server'];
 export const SERVER_SOCKET = ['-socketPath', '/run/spire/server/api.sock'];
-export const AGENT_HEALTHCHECK = ['/opt/spire/bin/spire-agent', 'healthcheck', '-socketPath', '/run/spire/sockets/agent.sock'];
+export const AGENT_HEALTHCHECK = [
+  '/opt/spire/bin/spire-agent',
+  'healthcheck',
+  '-socketPath',
+  '/run/spire/sockets/agent.sock',
+];

@@ -51,7 +51,9 @@ export async function detectCompose(): Promise<ComposeTool | undefined> {
     { flavour: 'v1', command: 'docker-compose', prefix: [] },
   ];
   for (const { flavour, command, prefix } of candidates) {
-    const probe = await runCommand(command, [...prefix, 'version', '--short'], { timeoutMs: 10_000 }).catch(() => undefined);
+    const probe = await runCommand(command, [...prefix, 'version', '--short'], { timeoutMs: 10_000 }).catch(
+      () => undefined,
+    );
     if (probe && probe.exitCode === 0 && /\d+\.\d+/.test(probe.stdout)) {
       const found = { flavour, command, prefix, version: probe.stdout.trim() };
       remember(found);

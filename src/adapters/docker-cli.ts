@@ -11,15 +11,22 @@ export const dockerCli: DockerCli = {
   async build({ context, dockerfile, tag, args = {}, labels = {} }) {
     await docker([
       'build',
-      '-f', dockerfile,
-      '-t', tag,
+      '-f',
+      dockerfile,
+      '-t',
+      tag,
       ...Object.entries(args).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
       ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
       context,
     ]);
   },
   async importRootfs(tarball, tag, labels) {
-    await docker(['import', ...Object.entries(labels).flatMap(([k, v]) => ['--change', `LABEL ${k}=${v}`]), tarball, tag]);
+    await docker([
+      'import',
+      ...Object.entries(labels).flatMap(([k, v]) => ['--change', `LABEL ${k}=${v}`]),
+      tarball,
+      tag,
+    ]);
   },
   async pull(ref) {
     await docker(['pull', ref]);
@@ -32,7 +39,10 @@ export const dockerCli: DockerCli = {
   },
   async run(image, args, entrypoint) {
     // Some programs (spire-server --version) print to stderr: return both streams.
-    return docker(['run', '--rm', '--network', 'none', ...(entrypoint ? ['--entrypoint', entrypoint] : []), image, ...args], 'all');
+    return docker(
+      ['run', '--rm', '--network', 'none', ...(entrypoint ? ['--entrypoint', entrypoint] : []), image, ...args],
+      'all',
+    );
   },
   async pruneDangling(label) {
     await docker(['image', 'prune', '--force', '--filter', `label=${label}`]);

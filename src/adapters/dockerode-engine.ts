@@ -11,7 +11,8 @@ export function engineUnavailable(cause: unknown): EnvironmentError {
   );
 }
 
-const isConnectionError = (error: unknown) => /ECONNREFUSED|ENOENT|EACCES|socket hang up|connect/.test(String((error as Error)?.message ?? error));
+const isConnectionError = (error: unknown) =>
+  /ECONNREFUSED|ENOENT|EACCES|socket hang up|connect/.test(String((error as Error)?.message ?? error));
 
 export function createDockerodeEngine(): ContainerEngine {
   // dockerode (with ssh2 and grpc behind it) loads only when a command talks to Docker: `lab --help` stays fast.
@@ -28,16 +29,20 @@ export function createDockerodeEngine(): ContainerEngine {
     async ping() {
       try {
         const docker = await connect();
-        await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1_500))]);
+        await Promise.race([
+          docker.ping(),
+          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1_500)),
+        ]);
         return true;
       } catch {
         return false;
       }
     },
-    version: () => guard(async (docker) => {
-      const v = await docker.version();
-      return { server: v.Version, api: v.ApiVersion };
-    }),
+    version: () =>
+      guard(async (docker) => {
+        const v = await docker.version();
+        return { server: v.Version, api: v.ApiVersion };
+      }),
     containers: (label) =>
       guard(async (docker) =>
         (await docker.listContainers({ all: true, filters: { label: [label] } })).map((c) => ({
@@ -49,20 +54,31 @@ export function createDockerodeEngine(): ContainerEngine {
           labels: c.Labels,
         })),
       ),
-    networks: (label) => guard(async (docker) => (await docker.listNetworks({ filters: { label: [label] } })).map((n) => n.Name)),
-    volumes: (label) => guard(async (docker) => ((await docker.listVolumes({ filters: { label: [label] } })).Volumes ?? []).map((v) => v.Name)),
+    networks: (label) =>
+      guard(async (docker) => (await docker.listNetworks({ filters: { label: [label] } })).map((n) => n.Name)),
+    volumes: (label) =>
+      guard(async (docker) =>
+        ((await docker.listVolumes({ filters: { label: [label] } })).Volumes ?? []).map((v) => v.Name),
+      ),
     logs: (id) =>
       guard(async (docker) => {
-        const raw = (await docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+        const raw = (await docker
+          .getContainer(id)
+          .logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
         return demux(raw);
       }),
     exec: (id, argv, { input, timeoutMs = 60_000 } = {}) =>
       guard(async (docker) => {
-        const exec = await docker.getContainer(id).exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, AttachStdin: input !== undefined });
+        const exec = await docker
+          .getContainer(id)
+          .exec({ Cmd: argv, AttachStdout: true, AttachStderr: true, AttachStdin: input !== undefined });
         const stream = await exec.start({ hijack: true, stdin: input !== undefined });
         const chunks: Buffer[] = [];
         const done = new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`${argv[0]} did not finish within ${timeoutMs / 1000} s`)), timeoutMs);
+          const timer = setTimeout(
+            () => reject(new Error(`${argv[0]} did not finish within ${timeoutMs / 1000} s`)),
+            timeoutMs,
+          );
           stream.on('data', (chunk: Buffer) => chunks.push(chunk));
           stream.on('end', () => {
             clearTimeout(timer);
@@ -94,7 +110,11 @@ export function createDockerodeEngine(): ContainerEngine {
 function demux(buffer: Buffer): string {
   const parts: Buffer[] = [];
   let offset = 0;
-  while (offset + 8 <= buffer.length && (buffer[offset] === 1 || buffer[offset] === 2) && buffer.readUInt16BE(offset + 1) === 0) {
+  while (
+    offset + 8 <= buffer.length &&
+    (buffer[offset] === 1 || buffer[offset] === 2) &&
+    buffer.readUInt16BE(offset + 1) === 0
+  ) {
     const length = buffer.readUInt32BE(offset + 4);
     parts.push(buffer.subarray(offset + 8, offset + 8 + length));
     offset += 8 + length;

@@ -104,7 +104,10 @@ export const nodeProcesses: ProcessControl = {
     return entries
       .filter((pid) => {
         try {
-          return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle) && nodeProcesses.isAlive(Number(pid));
+          return (
+            readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle) &&
+            nodeProcesses.isAlive(Number(pid))
+          );
         } catch {
           return false;
         }

@@ -20,7 +20,11 @@ export interface CommandResult {
   timedOut: boolean;
 }
 
-export async function runCommand(command: string, args: string[], options: CommandOptions = {}): Promise<CommandResult> {
+export async function runCommand(
+  command: string,
+  args: string[],
+  options: CommandOptions = {},
+): Promise<CommandResult> {
   // Loaded on first use: commands that run no program (`lab status`) never pay for execa.
   const { execa } = await import('execa');
   const result = await execa(command, args, {
@@ -33,12 +37,25 @@ export async function runCommand(command: string, args: string[], options: Comma
     stdin: 'ignore',
   });
   const timedOut = result.timedOut === true;
-  return { exitCode: timedOut ? 124 : (result.exitCode ?? 1), output: String(result.all ?? ''), stdout: String(result.stdout ?? ''), timedOut };
+  return {
+    exitCode: timedOut ? 124 : (result.exitCode ?? 1),
+    output: String(result.all ?? ''),
+    stdout: String(result.stdout ?? ''),
+    timedOut,
+  };
 }
 
 /** runCommand for programs whose failure is an error: throws with the command and the end of its output. */
-export async function runOrThrow(command: string, args: string[], options: CommandOptions = {}, tail = 15): Promise<CommandResult> {
+export async function runOrThrow(
+  command: string,
+  args: string[],
+  options: CommandOptions = {},
+  tail = 15,
+): Promise<CommandResult> {
   const result = await runCommand(command, args, options);
-  if (result.exitCode !== 0) throw new Error(`${command} ${args.slice(0, 3).join(' ')} failed:\n${lastLines(result.output.trim(), tail).join('\n')}`);
+  if (result.exitCode !== 0)
+    throw new Error(
+      `${command} ${args.slice(0, 3).join(' ')} failed:\n${lastLines(result.output.trim(), tail).join('\n')}`,
+    );
   return result;
 }

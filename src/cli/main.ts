@@ -18,7 +18,11 @@ import { createContext } from './context.js';
 
 const { version } = JSON.parse(readFileSync(path.join(repoDir, 'package.json'), 'utf8')) as { version: string };
 
-export async function buildProgram(ctx: CommandContext, setExit: (code: number) => void, argv: string[] = []): Promise<Command> {
+export async function buildProgram(
+  ctx: CommandContext,
+  setExit: (code: number) => void,
+  argv: string[] = [],
+): Promise<Command> {
   const program = new Command('lab')
     .description('Hands-on labs for running AI agents in production: MCP, workload identity, policy, audit.')
     .version(version)
@@ -34,7 +38,9 @@ export async function buildProgram(ctx: CommandContext, setExit: (code: number) 
     '\nExit codes: 0 all checks pass · 1 a check failed · 2 usage or environment error.\nWorkspaces live in $LAB_HOME (default: <repo>/workspace).',
   );
   const register = (parent: Command, definition: CommandDefinition, usesHome: boolean) => {
-    const command = parent.command(definition.name, definition.isDefault ? { isDefault: true } : {}).description(definition.description);
+    const command = parent
+      .command(definition.name, definition.isDefault ? { isDefault: true } : {})
+      .description(definition.description);
     definition.configure?.(command);
     const help = [
       ...(definition.examples ? ['', 'Examples:', ...examples(definition.examples)] : []),
@@ -72,7 +78,10 @@ async function commandsFor(argv: string[]): Promise<CommandDefinition[]> {
  * The one place that decides on the walkthrough: asked for (the default), a person at a terminal, and neither
  * --json nor --watch (their output or their loop owns the terminal).
  */
-async function offerWalkthrough(ctx: CommandContext, options: { walkthrough?: boolean; json?: boolean; watch?: boolean }): Promise<void> {
+async function offerWalkthrough(
+  ctx: CommandContext,
+  options: { walkthrough?: boolean; json?: boolean; watch?: boolean },
+): Promise<void> {
   if (options.walkthrough === false || options.json || options.watch || !ctx.prompter.interactive) return;
   const { openActiveSession } = await import('../core/lab-session.js');
   await (await import('./walkthrough.js')).runWalkthrough(ctx, await openActiveSession(ctx));
@@ -102,8 +111,14 @@ export async function main(argv: string[], ctx: CommandContext = createContext()
       return labError.exitCode;
     }
     // A bug, not the learner's doing: the stack trace helps only whoever fixes it, so it is shown on request.
-    ctx.io.err(ctx.io.color.red(`Unexpected error: ${printableLines(ctx.env.LAB_DEBUG ? ((error as Error).stack ?? String(error)) : String((error as Error)?.message ?? error))}`));
-    ctx.io.err(`This is a bug in the lab runner; please report it${ctx.env.LAB_DEBUG ? ' with the output above' : ' with the output of the same command run with LAB_DEBUG=1'}.`);
+    ctx.io.err(
+      ctx.io.color.red(
+        `Unexpected error: ${printableLines(ctx.env.LAB_DEBUG ? ((error as Error).stack ?? String(error)) : String((error as Error)?.message ?? error))}`,
+      ),
+    );
+    ctx.io.err(
+      `This is a bug in the lab runner; please report it${ctx.env.LAB_DEBUG ? ' with the output above' : ' with the output of the same command run with LAB_DEBUG=1'}.`,
+    );
     return ExitCode.environment;
   }
 }
@@ -113,5 +128,9 @@ export async function main(argv: string[], ctx: CommandContext = createContext()
  * the only line breaks kept are the ones commander adds itself, before its "(Did you mean ...?)" suggestion.
  */
 function commanderMessage(text: string): string {
-  return `${text.replace(/\n$/, '').split('\n(Did you mean ').map((part) => printable(part)).join('\n(Did you mean ')}\n`;
+  return `${text
+    .replace(/\n$/, '')
+    .split('\n(Did you mean ')
+    .map((part) => printable(part))
+    .join('\n(Did you mean ')}\n`;
 }

@@ -10,7 +10,11 @@ export async function runWalkthrough(ctx: CommandContext, session: LabSession): 
     const { currentStep } = session.state.read();
     const last = currentStep >= session.lab.definition.steps.length;
     const choice = await ctx.prompter.select(`Step ${currentStep}: what next?`, [
-      { value: 'check', name: `Check step ${currentStep}`, description: 'Run this step\'s checks (your services restart if you changed files)' },
+      {
+        value: 'check',
+        name: `Check step ${currentStep}`,
+        description: "Run this step's checks (your services restart if you changed files)",
+      },
       { value: 'hint', name: 'Show a hint', description: 'One more hint each time' },
       ...(last ? [] : [{ value: 'next' as const, name: 'Next step' }]),
       { value: 'quit', name: 'Quit (the lab keeps running; `lab check` any time)' },

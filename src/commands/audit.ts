@@ -34,7 +34,10 @@ async function auditCommand(ctx: CommandContext, options: AuditOptions): Promise
   const file = auditLogIn(session.paths.dir);
   if (options.verify) {
     if (options.agent !== undefined || options.denied || options.tail !== undefined) {
-      throw new UsageError('--verify checks the whole log, so --agent, --denied and --tail do not apply to it.', 'Run `lab audit --verify` alone, or show entries without --verify.');
+      throw new UsageError(
+        '--verify checks the whole log, so --agent, --denied and --tail do not apply to it.',
+        'Run `lab audit --verify` alone, or show entries without --verify.',
+      );
     }
     return verifyCommand(ctx, session, file, options.json === true);
   }
@@ -56,37 +59,64 @@ async function auditCommand(ctx: CommandContext, options: AuditOptions): Promise
     ctx.io.out(`No entries match ${describeFilters(options)} (of ${entries.length} in ${file}).`);
   } else {
     const filters = describeFilters(options);
-    ctx.io.out(ctx.io.color.dim(`${shown.length} of ${matching.length} entries${filters ? ` matching ${filters}` : ''}, newest last (${file})`));
+    ctx.io.out(
+      ctx.io.color.dim(
+        `${shown.length} of ${matching.length} entries${filters ? ` matching ${filters}` : ''}, newest last (${file})`,
+      ),
+    );
     for (const line of formatAuditTable(shown, ctx.io.color)) ctx.io.out(line);
   }
   // Showing is not verifying, but a broken chain is worth a word whenever someone looks.
   const check = guardedRead(file, verifyAudit);
-  if (!check.ok) ctx.io.err(ctx.io.color.yellow(`Warning: the audit chain does not verify (${formatProblem(check.problems[0]!)}). Run \`lab audit --verify\`.`));
+  if (!check.ok)
+    ctx.io.err(
+      ctx.io.color.yellow(
+        `Warning: the audit chain does not verify (${formatProblem(check.problems[0]!)}). Run \`lab audit --verify\`.`,
+      ),
+    );
   return 0;
 }
 
 async function verifyCommand(ctx: CommandContext, session: LabSession, file: string, json: boolean): Promise<number> {
   if (!existsSync(file)) {
     if (json) ctx.io.out(JSON.stringify({ file, exists: false, ok: false, entries: 0, problems: [] }));
-    throw new AuditNotVerified(`No audit log at ${file}, so there is nothing to verify.`, 'The MCP server writes one entry per tool call once step 4 is done: finish it (`lab check 4`), make a tool call, then run `lab audit --verify` again.');
+    throw new AuditNotVerified(
+      `No audit log at ${file}, so there is nothing to verify.`,
+      'The MCP server writes one entry per tool call once step 4 is done: finish it (`lab check 4`), make a tool call, then run `lab audit --verify` again.',
+    );
   }
-  const control = { secretsDir: session.paths.secrets, exec: (service: string, argv: string[]) => session.runtime.exec(service, argv) };
+  const control = {
+    secretsDir: session.paths.secrets,
+    exec: (service: string, argv: string[]) => session.runtime.exec(service, argv),
+  };
   const result = await guardedRead(file, (f) => verifyLabAudit(control, f, IDS.mcpServer));
   if (json) ctx.io.out(JSON.stringify({ file, exists: true, ...result }));
   if (result.ok) {
     if (!json) {
-      ctx.io.out(`audit chain verified: ${result.entries} entries, each signed by ${IDS.mcpServer}${result.lastHash ? `, last hash ${result.lastHash.slice(0, 12)}` : ''}`);
-      if (result.anchor.checked) ctx.io.out(`head matches the one the MCP server recorded outside the file (seq ${result.anchor.seq})`);
-      else ctx.io.err(ctx.io.color.yellow(`Warning: the head was not compared with the MCP server's record (${result.anchor.why}), so entries cut off the end since then would not show. Run it while the lab is running.`));
+      ctx.io.out(
+        `audit chain verified: ${result.entries} entries, each signed by ${IDS.mcpServer}${result.lastHash ? `, last hash ${result.lastHash.slice(0, 12)}` : ''}`,
+      );
+      if (result.anchor.checked)
+        ctx.io.out(`head matches the one the MCP server recorded outside the file (seq ${result.anchor.seq})`);
+      else
+        ctx.io.err(
+          ctx.io.color.yellow(
+            `Warning: the head was not compared with the MCP server's record (${result.anchor.why}), so entries cut off the end since then would not show. Run it while the lab is running.`,
+          ),
+        );
     }
     return 0;
   }
   if (!json) {
-    for (const problem of result.problems.slice(0, SHOWN_PROBLEMS)) ctx.io.out(ctx.io.color.red(formatProblem(problem)));
+    for (const problem of result.problems.slice(0, SHOWN_PROBLEMS))
+      ctx.io.out(ctx.io.color.red(formatProblem(problem)));
     if (result.problems.length > SHOWN_PROBLEMS) ctx.io.out(`... and ${result.problems.length - SHOWN_PROBLEMS} more`);
   }
   const first = result.problems[0]!;
-  throw new AuditNotVerified(`The audit trail of ${file} does not verify at line ${first.line} (${result.problems.length} damaged line${result.problems.length === 1 ? '' : 's'}).`, fixFor(result.problems));
+  throw new AuditNotVerified(
+    `The audit trail of ${file} does not verify at line ${first.line} (${result.problems.length} damaged line${result.problems.length === 1 ? '' : 's'}).`,
+    fixFor(result.problems),
+  );
 }
 
 function fixFor(problems: AuditProblem[]): string {
@@ -113,7 +143,11 @@ function guardedRead<T>(file: string, read: (file: string) => T): T {
 function readFailed(file: string, error: unknown): never {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM') {
-    throw new EnvironmentError(`Cannot read the audit log ${file}: permission denied.`, `It belongs to another user (the container that wrote it?). Take it back: \`sudo chown -R "$USER" ${path.dirname(file)}\`.`, { cause: error });
+    throw new EnvironmentError(
+      `Cannot read the audit log ${file}: permission denied.`,
+      `It belongs to another user (the container that wrote it?). Take it back: \`sudo chown -R "$USER" ${path.dirname(file)}\`.`,
+      { cause: error },
+    );
   }
   throw error;
 }
@@ -121,15 +155,27 @@ function readFailed(file: string, error: unknown): never {
 /** Entries of one agent (SPIFFE ID substring, any case) and/or denials only. */
 export function filterEntries(entries: AuditEntry[], filters: Pick<AuditOptions, 'agent' | 'denied'>): AuditEntry[] {
   const agent = filters.agent?.toLowerCase();
-  return entries.filter((e) => (agent === undefined || (e.spiffe_id ?? '').toLowerCase().includes(agent)) && (!filters.denied || e.decision === 'deny'));
+  return entries.filter(
+    (e) =>
+      (agent === undefined || (e.spiffe_id ?? '').toLowerCase().includes(agent)) &&
+      (!filters.denied || e.decision === 'deny'),
+  );
 }
 
 function describeFilters(options: AuditOptions): string {
-  return [options.agent !== undefined ? `--agent ${JSON.stringify(options.agent)}` : '', options.denied ? '--denied' : ''].filter(Boolean).join(' ');
+  return [
+    options.agent !== undefined ? `--agent ${JSON.stringify(options.agent)}` : '',
+    options.denied ? '--denied' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** The human table: one line per entry, aligned columns, times in UTC, trace ids shortened to 8 digits. */
-export function formatAuditTable(entries: AuditEntry[], color?: Pick<ChalkInstance, 'green' | 'red' | 'bold'>): string[] {
+export function formatAuditTable(
+  entries: AuditEntry[],
+  color?: Pick<ChalkInstance, 'green' | 'red' | 'bold'>,
+): string[] {
   const header = ['time (UTC)', 'spiffe id', 'tool', 'decision', 'outcome', 'reason', 'trace'];
   const rows = entries.map((e) => [
     e.time.replace('T', ' ').replace(/\.\d+Z$|Z$/, ''),
@@ -141,7 +187,11 @@ export function formatAuditTable(entries: AuditEntry[], color?: Pick<ChalkInstan
     e.trace_id.slice(0, 8),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[], paint: (cell: string, i: number) => string) => cells.map((cell, i) => paint(i === cells.length - 1 ? cell : cell.padEnd(widths[i]!), i)).join('  ').trimEnd();
+  const line = (cells: string[], paint: (cell: string, i: number) => string) =>
+    cells
+      .map((cell, i) => paint(i === cells.length - 1 ? cell : cell.padEnd(widths[i]!), i))
+      .join('  ')
+      .trimEnd();
   const decisionColumn = header.indexOf('decision');
   return [
     line(header, (cell) => (color ? color.bold(cell) : cell)),
@@ -160,7 +210,10 @@ export const command = defineCommand({
   description: "show the audit trail of the lab's MCP server (one entry per tool call) or verify its hash chain",
   configure: (c) =>
     c
-      .option('--verify', 'check the hash chain of the whole log: exit 0 when intact, 1 when an entry was changed, removed or moved')
+      .option(
+        '--verify',
+        'check the hash chain of the whole log: exit 0 when intact, 1 when an entry was changed, removed or moved',
+      )
       .option('--json', 'print entries as JSON, one per line (all matching unless --tail); with --verify, the result')
       .option('-n, --tail <count>', 'show the last <count> matching entries (default: 20 in the table)', positiveCount)
       .option('--agent <text>', 'only entries whose SPIFFE ID contains <text>')

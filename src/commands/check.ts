@@ -29,15 +29,31 @@ async function checkCommand(ctx: CommandContext, step: number | undefined, optio
 }
 
 /** One grading pass and its report; restarts services and records progress, so it runs under the home's lock. */
-export function checkOnce(ctx: CommandContext, session: LabSession, step: number | undefined, options: CheckOptions): Promise<number> {
+export function checkOnce(
+  ctx: CommandContext,
+  session: LabSession,
+  step: number | undefined,
+  options: CheckOptions,
+): Promise<number> {
   return withHomeLock(ctx, 'check', () => checkLocked(ctx, session, step, options));
 }
 
-async function checkLocked(ctx: CommandContext, session: LabSession, step: number | undefined, options: CheckOptions): Promise<number> {
+async function checkLocked(
+  ctx: CommandContext,
+  session: LabSession,
+  step: number | undefined,
+  options: CheckOptions,
+): Promise<number> {
   const names = runningServices(session.lab.definition).map((s) => s.name);
   const quiet = Boolean(options.json) || !ctx.io.tty;
-  const { report, problems } = await withServiceProgress(ctx.io, names, (onProgress) => grade(session, ctx.clock, { step, onProgress }), quiet);
-  if (options.junit !== undefined) writeReport(checkReportTarget(options.junit, ctx.home, junitReport), toJUnit(report));
+  const { report, problems } = await withServiceProgress(
+    ctx.io,
+    names,
+    (onProgress) => grade(session, ctx.clock, { step, onProgress }),
+    quiet,
+  );
+  if (options.junit !== undefined)
+    writeReport(checkReportTarget(options.junit, ctx.home, junitReport), toJUnit(report));
   if (options.json) {
     ctx.io.out(JSON.stringify(report, null, 2));
   } else {
@@ -45,7 +61,9 @@ async function checkLocked(ctx: CommandContext, session: LabSession, step: numbe
     renderReport(ctx.io, report);
     const current = report.steps.find((s) => s.number === report.currentStep);
     if (current?.verdict === 'pass' && report.currentStep < session.lab.definition.steps.length) {
-      ctx.io.out(ctx.io.color.green(`Step ${report.currentStep} is done. Run \`lab next\` for step ${report.currentStep + 1}.`));
+      ctx.io.out(
+        ctx.io.color.green(`Step ${report.currentStep} is done. Run \`lab next\` for step ${report.currentStep + 1}.`),
+      );
     } else if (report.verdict === 'pass' && step === undefined) {
       ctx.io.out(ctx.io.color.green('Every check passes: the lab is complete.'));
     }
@@ -54,7 +72,12 @@ async function checkLocked(ctx: CommandContext, session: LabSession, step: numbe
 }
 
 /** Re-checks whenever a workspace file changes; Ctrl-C ends it with the last verdict as exit code. */
-async function watchAndCheck(ctx: CommandContext, session: LabSession, step: number | undefined, options: CheckOptions): Promise<number> {
+async function watchAndCheck(
+  ctx: CommandContext,
+  session: LabSession,
+  step: number | undefined,
+  options: CheckOptions,
+): Promise<number> {
   let last = 1;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -76,7 +99,9 @@ async function watchAndCheck(ctx: CommandContext, session: LabSession, step: num
       timer = setTimeout(rerun, 300);
     });
   } catch (error) {
-    ctx.io.err(`Watching is not supported here (${(error as Error).message}); run \`lab check\` after each change instead.`);
+    ctx.io.err(
+      `Watching is not supported here (${(error as Error).message}); run \`lab check\` after each change instead.`,
+    );
     return last;
   }
   await new Promise<void>((resolve) => process.once('SIGINT', resolve));

@@ -9,7 +9,9 @@ import { imageSpec } from '../images/catalog.js';
 export async function ensureServicesImage(ctx: CommandContext): Promise<void> {
   const spec = imageSpec('services');
   if (ctx.env[spec.env]) return;
-  const builder = builders({ engine: ctx.engine, cli: ctx.docker, env: ctx.env }).find((b) => b.spec.key === 'services')!;
+  const builder = builders({ engine: ctx.engine, cli: ctx.docker, env: ctx.env }).find(
+    (b) => b.spec.key === 'services',
+  )!;
   const present = (await ctx.engine.image(spec.local)) !== undefined;
   if (!present) ctx.io.out(`Building the services image ${spec.local} (first docker start; about a minute)…`);
   const outcome = await buildImage(builder, ctx.engine, ctx.docker);

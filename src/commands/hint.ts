@@ -19,8 +19,14 @@ async function hintLocked(ctx: CommandContext): Promise<number> {
     s.hintsShown[currentStep] = Math.min((s.hintsShown[currentStep] ?? 0) + 1, hints.length);
   });
   const shown = state.hintsShown[currentStep]!;
-  for (const [i, hint] of hints.slice(0, shown).entries()) ctx.io.out(`${ctx.io.color.yellow(`Hint ${i + 1}/${hints.length}:`)} ${hint}`);
-  if (shown === hints.length) ctx.io.out(ctx.io.color.dim(`That was the last hint. \`lab solve ${currentStep}\` writes the reference solution (with a backup of your files).`));
+  for (const [i, hint] of hints.slice(0, shown).entries())
+    ctx.io.out(`${ctx.io.color.yellow(`Hint ${i + 1}/${hints.length}:`)} ${hint}`);
+  if (shown === hints.length)
+    ctx.io.out(
+      ctx.io.color.dim(
+        `That was the last hint. \`lab solve ${currentStep}\` writes the reference solution (with a backup of your files).`,
+      ),
+    );
   return 0;
 }
 

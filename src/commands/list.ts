@@ -9,7 +9,9 @@ async function listCommand(ctx: CommandContext): Promise<number> {
     const tag = active?.lab === lab.id ? ctx.io.color.green(' (active)') : '';
     ctx.io.out(`${ctx.io.color.bold(lab.id)}${tag}  ${lab.title}`);
     ctx.io.out(`  ${lab.summary}`);
-    ctx.io.out(ctx.io.color.dim(`  ${lab.steps.length} steps, about ${lab.minutes} min, runtimes: ${lab.runtimes.join(', ')}`));
+    ctx.io.out(
+      ctx.io.color.dim(`  ${lab.steps.length} steps, about ${lab.minutes} min, runtimes: ${lab.runtimes.join(', ')}`),
+    );
   }
   ctx.io.out(`\nStart one with: npx lab start <lab>`);
   return 0;

@@ -7,10 +7,18 @@ import { defineCommand, positiveCount } from './define.js';
 
 const FOLLOW_INTERVAL_MS = 500;
 
-async function logsCommand(ctx: CommandContext, service: string, options: { follow?: boolean; lines: number }): Promise<number> {
+async function logsCommand(
+  ctx: CommandContext,
+  service: string,
+  options: { follow?: boolean; lines: number },
+): Promise<number> {
   const session = await openActiveSession(ctx);
   const names = session.lab.definition.services.map((s) => s.name);
-  if (!names.includes(service)) throw new UsageError(`Lab ${session.lab.definition.id} has no service "${printableName(service)}".`, `Choose one of: ${names.join(', ')}.`);
+  if (!names.includes(service))
+    throw new UsageError(
+      `Lab ${session.lab.definition.id} has no service "${printableName(service)}".`,
+      `Choose one of: ${names.join(', ')}.`,
+    );
   let text = await session.runtime.logs(service);
   ctx.io.out(text ? lastLines(text, options.lines).join('\n') : `(no log yet for ${service})`);
   if (!options.follow) return 0;

@@ -12,13 +12,18 @@ async function nextLocked(ctx: CommandContext): Promise<number> {
   const session = await openActiveSession(ctx);
   const total = session.lab.definition.steps.length;
   const current = session.state.read().currentStep;
-  if (current >= total) throw new UsageError(`Step ${current} is the last step.`, 'Run `lab check` to grade the whole lab.');
+  if (current >= total)
+    throw new UsageError(`Step ${current} is the last step.`, 'Run `lab check` to grade the whole lab.');
   const state = session.state.update((s) => {
     s.currentStep = current + 1;
     s.events.push({ at: ctx.clock.now().toISOString(), type: 'next', detail: `step ${current + 1}` });
   });
   if (!state.completedSteps.includes(current)) {
-    ctx.io.err(ctx.io.color.yellow(`Note: step ${current}'s checks have not all passed yet; \`lab check ${current}\` shows what is missing.`));
+    ctx.io.err(
+      ctx.io.color.yellow(
+        `Note: step ${current}'s checks have not all passed yet; \`lab check ${current}\` shows what is missing.`,
+      ),
+    );
   }
   printStep(ctx, session, state.currentStep);
   return 0;

@@ -13,11 +13,19 @@ import { defineCommand } from './define.js';
  * Clears the way for a new attempt: stops the lab and verifies nothing is left running, then restarts progress.
  * Learner files stay unless --hard, which moves the whole workspace into a backup first.
  */
-export async function resetCommand(ctx: CommandContext, labArg: string | undefined, options: { hard?: boolean; yes?: boolean }): Promise<number> {
+export async function resetCommand(
+  ctx: CommandContext,
+  labArg: string | undefined,
+  options: { hard?: boolean; yes?: boolean },
+): Promise<number> {
   return withHomeLock(ctx, 'reset', () => reset(ctx, labArg, options));
 }
 
-async function reset(ctx: CommandContext, labArg: string | undefined, options: { hard?: boolean; yes?: boolean }): Promise<number> {
+async function reset(
+  ctx: CommandContext,
+  labArg: string | undefined,
+  options: { hard?: boolean; yes?: boolean },
+): Promise<number> {
   if (labArg !== undefined) await loadLab(labArg); // an unknown lab is refused before anything else
   const active = readActiveOrSetAside(ctx);
   const labId = labArg ?? active?.lab;
@@ -25,16 +33,23 @@ async function reset(ctx: CommandContext, labArg: string | undefined, options: {
     // No (valid) active record: whatever of this home still runs is stopped all the same, then the lab is asked for.
     const stopped = [];
     for (const id of listLabIds()) stopped.push(...(await stopLab(ctx, id)));
-    for (const r of stopped.filter((r) => r.stopped.length > 0)) ctx.io.out(`Stopped ${r.lab} on the ${r.runtime} runtime: ${r.stopped.join(', ')}.`);
+    for (const r of stopped.filter((r) => r.stopped.length > 0))
+      ctx.io.out(`Stopped ${r.lab} on the ${r.runtime} runtime: ${r.stopped.join(', ')}.`);
     const left = stopped.flatMap((r) => r.left.map((what) => `${r.lab} (${r.runtime}): ${what}`));
     const running = left.length > 0 ? ` Still running: ${left.join(', ')}.` : '';
-    throw new UsageError(`No lab is active, so there is no progress to reset.${running}`, `Name the lab: \`lab reset <lab>\` (one of ${listLabIds().join(', ')}).`);
+    throw new UsageError(
+      `No lab is active, so there is no progress to reset.${running}`,
+      `Name the lab: \`lab reset <lab>\` (one of ${listLabIds().join(', ')}).`,
+    );
   }
   const lab = await loadLab(labId);
   const session = await openSession(ctx, labId, active?.lab === labId ? active.runtime : lab.definition.runtimes[0]!);
   if (options.hard && !options.yes) {
     const question = `Reset ${labId} hard? Your workspace ${session.paths.dir} is moved to a backup and replaced by fresh starter files.`;
-    const refusal = new UsageError('`lab reset --hard` replaces your workspace files.', 'Add --yes to confirm (the workspace is backed up first).');
+    const refusal = new UsageError(
+      '`lab reset --hard` replaces your workspace files.',
+      'Add --yes to confirm (the workspace is backed up first).',
+    );
     if (!(await confirmReplace(ctx, question, refusal))) return 0;
   }
   // On every runtime the lab supports, from markers and labels: runtime.json may be damaged or gone.
@@ -64,7 +79,9 @@ async function reset(ctx: CommandContext, labArg: string | undefined, options: {
     // What else a new attempt starts afresh is the lab's to say (lab 2: a new audit chain).
     for (const line of lab.definition.onReset?.({ workspaceDir: session.paths.dir, now }) ?? []) ctx.io.out(line);
   }
-  ctx.io.out(`Reset ${labId}: nothing of it is running${options.hard ? '' : '; your files are kept'}. Start again with \`lab start ${labId}\`.`);
+  ctx.io.out(
+    `Reset ${labId}: nothing of it is running${options.hard ? '' : '; your files are kept'}. Start again with \`lab start ${labId}\`.`,
+  );
   return 0;
 }
 

@@ -24,11 +24,16 @@ async function solveLocked(ctx: CommandContext, step: number | undefined, option
   const overwritten = changing.filter((f) => f.learnerChanged).map((f) => f.path);
   if (overwritten.length > 0 && !options.yes) {
     const question = `The step ${target} solution replaces your changes in ${overwritten.join(', ')} (a backup is kept). Continue?`;
-    const refusal = new UsageError(`Solving step ${target} would replace your work in ${overwritten.join(', ')}.`, `Run \`lab solve ${target} --yes\` to confirm; your files are backed up first.`);
+    const refusal = new UsageError(
+      `Solving step ${target} would replace your work in ${overwritten.join(', ')}.`,
+      `Run \`lab solve ${target} --yes\` to confirm; your files are backed up first.`,
+    );
     if (!(await confirmReplace(ctx, question, refusal))) return 0;
   }
   const backup = applySolve(plan, session.paths, session.lab.definition.id, ctx.clock.now());
-  session.state.update((s) => s.events.push({ at: ctx.clock.now().toISOString(), type: 'solve', detail: `step ${target}` }));
+  session.state.update((s) =>
+    s.events.push({ at: ctx.clock.now().toISOString(), type: 'solve', detail: `step ${target}` }),
+  );
   ctx.io.out(`Wrote the step ${target} solution to ${changing.map((f) => f.path).join(', ')}.`);
   if (backup) ctx.io.out(ctx.io.color.dim(`Previous versions: ${backup}`));
   ctx.io.out(`Run \`lab check ${target}\` to see it pass.`);
@@ -37,7 +42,8 @@ async function solveLocked(ctx: CommandContext, step: number | undefined, option
 
 export const command = defineCommand({
   name: 'solve',
-  description: 'write the reference solution of a step (default: current); asks before replacing your work and keeps a backup',
+  description:
+    'write the reference solution of a step (default: current); asks before replacing your work and keeps a backup',
   configure: (c) => c.argument('[step]', 'step number', stepNumber).option('-y, --yes', 'do not ask'),
   run: (ctx, step: number | undefined, options: { yes?: boolean }) => solveCommand(ctx, step, options),
 });

@@ -27,19 +27,34 @@ export async function startCommand(ctx: CommandContext, labId: string, options: 
   const lab = await loadLab(labId);
   const choice = await chooseRuntime(ctx, options.runtime, lab);
   // Options are validated before anything runs or stops.
-  const ports = parsePorts(options.port ?? [], runningServices(lab.definition).map((s) => s.name));
+  const ports = parsePorts(
+    options.port ?? [],
+    runningServices(lab.definition).map((s) => s.name),
+  );
   return withHomeLock(ctx, 'start', () => start(ctx, lab, choice, ports, options));
 }
 
-async function start(ctx: CommandContext, lab: LoadedLab, choice: RuntimeChoice, ports: Record<string, number>, options: StartOptions): Promise<number> {
+async function start(
+  ctx: CommandContext,
+  lab: LoadedLab,
+  choice: RuntimeChoice,
+  ports: Record<string, number>,
+  options: StartOptions,
+): Promise<number> {
   const labId = lab.definition.id;
   const kind = choice.kind;
   const active = readActiveOrSetAside(ctx);
   if (active && (active.lab !== labId || active.runtime !== kind)) {
     const other = await openSession(ctx, active.lab, active.runtime);
     if (await other.runtime.isUp()) {
-      const what = active.lab !== labId ? `Lab ${active.lab} is running; one lab runs at a time.` : `Lab ${labId} is running on the ${active.runtime} runtime.`;
-      throw new UsageError(what, `Stop it with \`lab stop\` (its work is kept), then run \`lab start ${labId}${options.runtime ? ` --runtime ${options.runtime}` : ''}\`.`);
+      const what =
+        active.lab !== labId
+          ? `Lab ${active.lab} is running; one lab runs at a time.`
+          : `Lab ${labId} is running on the ${active.runtime} runtime.`;
+      throw new UsageError(
+        what,
+        `Stop it with \`lab stop\` (its work is kept), then run \`lab start ${labId}${options.runtime ? ` --runtime ${options.runtime}` : ''}\`.`,
+      );
     }
   }
   if (kind === 'docker') await ensureServicesImage(ctx);
@@ -53,11 +68,15 @@ async function start(ctx: CommandContext, lab: LoadedLab, choice: RuntimeChoice,
   // Fresh secrets for every run; a repair (second start) keeps the running ones so issued tokens stay valid.
   if (fresh) await lab.definition.prepare?.(session.paths.secrets);
   const names = runningServices(lab.definition).map((s) => s.name);
-  ctx.io.out(`${fresh ? 'Starting' : 'Repairing'} ${ctx.io.color.bold(labId)} on the ${kind} runtime (${choice.reason})…`);
+  ctx.io.out(
+    `${fresh ? 'Starting' : 'Repairing'} ${ctx.io.color.bold(labId)} on the ${kind} runtime (${choice.reason})…`,
+  );
   const problems = await withServiceProgress(ctx.io, names, (onProgress) => session.runtime.up({ ports, onProgress }));
   problems.push(...(await syncLab(session)));
   writeActive(ctx.home, { lab: labId, runtime: kind, since: ctx.clock.now().toISOString() });
-  const state = session.state.update((s) => s.events.push({ at: ctx.clock.now().toISOString(), type: fresh ? 'started' : 'repaired' }));
+  const state = session.state.update((s) =>
+    s.events.push({ at: ctx.clock.now().toISOString(), type: fresh ? 'started' : 'repaired' }),
+  );
 
   renderServices(ctx.io, await session.runtime.status());
   renderProblems(ctx.io, problems);
@@ -65,7 +84,9 @@ async function start(ctx: CommandContext, lab: LoadedLab, choice: RuntimeChoice,
   if (created.length > 0) ctx.io.out(`Starter files: ${created.join(', ')}`);
   ctx.io.out('');
   printStep(ctx, session, state.currentStep);
-  ctx.io.out(ctx.io.color.dim('\nCommands: lab check · lab hint · lab next · lab status · lab logs <service> · lab stop'));
+  ctx.io.out(
+    ctx.io.color.dim('\nCommands: lab check · lab hint · lab next · lab status · lab logs <service> · lab stop'),
+  );
   return 0;
 }
 
@@ -75,7 +96,10 @@ export function parsePorts(specs: string[], services: string[]): Record<string, 
     const match = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(spec);
     const port = Number(match?.[2]);
     if (!match || !services.includes(match[1]!) || port < 1024 || port > 65535) {
-      throw new UsageError(`--port ${printableName(spec)} is not valid.`, `Use --port <service>=<1024-65535> with a service of: ${services.join(', ')}.`);
+      throw new UsageError(
+        `--port ${printableName(spec)} is not valid.`,
+        `Use --port <service>=<1024-65535> with a service of: ${services.join(', ')}.`,
+      );
     }
     ports[match[1]!] = port;
   }
@@ -88,7 +112,11 @@ export const command = defineCommand({
   configure: (c) =>
     c
       .argument('<lab>', 'lab id, see `lab list`')
-      .addOption(new Option('--runtime <kind>', 'where services run: auto = docker when the engine answers, else local').choices([...RUNTIME_CHOICES]).default('auto'))
+      .addOption(
+        new Option('--runtime <kind>', 'where services run: auto = docker when the engine answers, else local')
+          .choices([...RUNTIME_CHOICES])
+          .default('auto'),
+      )
       .option('--port <service=port...>', 'pin a service to a port on 127.0.0.1 (default: free ports)')
       .option('--no-walkthrough', 'do not offer the interactive walkthrough'),
   walkthrough: true,

@@ -16,12 +16,16 @@ async function stopCommand(ctx: CommandContext): Promise<number> {
     for (const labId of labs) results.push(...(await stopLab(ctx, labId)));
     const left = results.flatMap((r) => r.left.map((what) => `${r.lab} (${r.runtime}): ${what}`));
     for (const r of results.filter((r) => r.stopped.length > 0 && r.lab !== active?.lab)) {
-      ctx.io.out(`Stopped ${r.lab} on the ${r.runtime} runtime, which was running without a valid record: ${r.stopped.join(', ')}.`);
+      ctx.io.out(
+        `Stopped ${r.lab} on the ${r.runtime} runtime, which was running without a valid record: ${r.stopped.join(', ')}.`,
+      );
     }
     if (left.length > 0) throw notStopped(left);
     if (active) clearActive(ctx.home);
     if (active) {
-      ctx.io.out(`Stopped ${active.lab}; nothing of it is left running. Your work and progress are kept: \`lab start ${active.lab}\` resumes.`);
+      ctx.io.out(
+        `Stopped ${active.lab}; nothing of it is left running. Your work and progress are kept: \`lab start ${active.lab}\` resumes.`,
+      );
     } else if (results.every((r) => r.stopped.length === 0)) {
       ctx.io.out('No lab is active, and nothing of this home is running; nothing to stop.');
     } else {
@@ -58,12 +62,19 @@ export async function stopLab(ctx: CommandContext, labId: string): Promise<StopR
 async function dockerHasAny(ctx: CommandContext, labId: string): Promise<boolean> {
   if (!(await ctx.engine.ping())) return false;
   const label = `com.docker.compose.project=${composeProject(labId, ctx.home)}`;
-  const found = [...(await ctx.engine.containers(label)), ...(await ctx.engine.networks(label)), ...(await ctx.engine.volumes(label))];
+  const found = [
+    ...(await ctx.engine.containers(label)),
+    ...(await ctx.engine.networks(label)),
+    ...(await ctx.engine.volumes(label)),
+  ];
   return found.length > 0;
 }
 
 function notStopped(left: string[]): EnvironmentError {
-  return new EnvironmentError(`Could not stop everything: still running ${left.join(', ')}.`, 'Kill them by hand (`kill -9 <pid>`, `docker rm -f <container>`), then run `lab stop` again.');
+  return new EnvironmentError(
+    `Could not stop everything: still running ${left.join(', ')}.`,
+    'Kill them by hand (`kill -9 <pid>`, `docker rm -f <container>`), then run `lab stop` again.',
+  );
 }
 
 /** Stops every service of one session and proves it: a process that survives is an error, not a footnote. */

@@ -26,7 +26,11 @@ import { defineCommand } from './define.js';
  * 2. the mutant catalogue (labs/<lab>/mutants): every wrong solution is caught by the checks it names, every
  *    other correct solution passes. `--only <id>` runs one catalogue entry and nothing else.
  */
-async function testCommand(ctx: CommandContext, labId: string, options: { runtime?: string; keep?: boolean; only?: string; mutants?: boolean }): Promise<number> {
+async function testCommand(
+  ctx: CommandContext,
+  labId: string,
+  options: { runtime?: string; keep?: boolean; only?: string; mutants?: boolean },
+): Promise<number> {
   const lab = await loadLab(labId);
   const { kind } = await chooseRuntime(ctx, options.runtime, lab);
   const failures: string[] = [];
@@ -37,7 +41,11 @@ async function testCommand(ctx: CommandContext, labId: string, options: { runtim
   };
   if (options.only === undefined) await stepSelfTest(ctx, lab, kind, options, report);
   if (options.mutants !== false) await catalogueSelfTest(ctx, lab, kind, options, report);
-  ctx.io.out(failures.length === 0 ? c.green(`\n${labId}: self-test passed.`) : c.red(`\n${labId}: self-test failed (${failures.length}).`));
+  ctx.io.out(
+    failures.length === 0
+      ? c.green(`\n${labId}: self-test passed.`)
+      : c.red(`\n${labId}: self-test failed (${failures.length}).`),
+  );
   return failures.length === 0 ? 0 : 1;
 }
 
@@ -45,20 +53,35 @@ type Report = (ok: boolean, text: string) => void;
 
 function scratchContext(ctx: CommandContext, labId: string): CommandContext {
   const home = mkdtempSync(path.join(tmpdir(), `lab-test-${labId}-`));
-  return { ...ctx, home, io: { ...ctx.io, quiet: true, out: () => undefined }, prompter: { ...ctx.prompter, interactive: false } };
+  return {
+    ...ctx,
+    home,
+    io: { ...ctx.io, quiet: true, out: () => undefined },
+    prompter: { ...ctx.prompter, interactive: false },
+  };
 }
 
-async function stepSelfTest(ctx: CommandContext, lab: LoadedLab, kind: RuntimeKind, options: { keep?: boolean }, report: Report): Promise<void> {
+async function stepSelfTest(
+  ctx: CommandContext,
+  lab: LoadedLab,
+  kind: RuntimeKind,
+  options: { keep?: boolean },
+  report: Report,
+): Promise<void> {
   const labId = lab.definition.id;
   const inner = scratchContext(ctx, labId);
   const home = inner.home;
   const expectAll = async (session: LabSession, want: 'pass' | 'fail', step: number | undefined, label: string) => {
     const { report: r, problems } = await grade(session, ctx.clock, { step });
-    for (const p of problems) if (want === 'pass') report(false, `${label}: ${p.message}${p.logTail ? `\n${p.logTail}` : ''}`);
+    for (const p of problems)
+      if (want === 'pass') report(false, `${label}: ${p.message}${p.logTail ? `\n${p.logTail}` : ''}`);
     const checks = r.steps.flatMap((s) => s.checks);
     const wrong = checks.filter((ch) => (want === 'pass') !== (ch.status === 'pass'));
     const detail = wrong.map((ch) => `${ch.id}: ${ch.status}${want === 'pass' ? ` (${ch.message})` : ''}`).join('; ');
-    report(wrong.length === 0, `${label}: ${checks.length - wrong.length}/${checks.length} checks ${want === 'pass' ? 'pass' : 'fail'}${detail ? ` — unexpected: ${detail}` : ''}`);
+    report(
+      wrong.length === 0,
+      `${label}: ${checks.length - wrong.length}/${checks.length} checks ${want === 'pass' ? 'pass' : 'fail'}${detail ? ` — unexpected: ${detail}` : ''}`,
+    );
   };
 
   ctx.io.out(`Self-test of ${labId} on the ${kind} runtime (scratch home ${home})`);
@@ -89,7 +112,12 @@ async function stepSelfTest(ctx: CommandContext, lab: LoadedLab, kind: RuntimeKi
 /** Starting is serialised across workers: two homes choosing free ports at the same moment could pick the same one. */
 let startQueue: Promise<unknown> = Promise.resolve();
 
-async function openScratchLab(ctx: CommandContext, lab: LoadedLab, kind: RuntimeKind, keep: boolean): Promise<ScratchLab> {
+async function openScratchLab(
+  ctx: CommandContext,
+  lab: LoadedLab,
+  kind: RuntimeKind,
+  keep: boolean,
+): Promise<ScratchLab> {
   const labId = lab.definition.id;
   const inner = scratchContext(ctx, labId);
   const starting = startQueue.then(() => startCommand(inner, labId, { runtime: kind, walkthrough: false }));
@@ -98,7 +126,8 @@ async function openScratchLab(ctx: CommandContext, lab: LoadedLab, kind: Runtime
   try {
     await starting;
     session = await openSession(inner, labId, kind);
-    for (let step = 1; step <= lab.definition.steps.length; step++) applySolve(planSolve(lab, session.paths, step), session.paths, labId, ctx.clock.now());
+    for (let step = 1; step <= lab.definition.steps.length; step++)
+      applySolve(planSolve(lab, session.paths, step), session.paths, labId, ctx.clock.now());
   } catch (error) {
     if (session) await stopVerified(session).catch(() => undefined);
     if (!keep) rmSync(inner.home, { recursive: true, force: true });
@@ -126,25 +155,42 @@ async function openScratchLab(ctx: CommandContext, lab: LoadedLab, kind: Runtime
 function catalogueWidth(kind: RuntimeKind, override: string | undefined): number {
   if (override !== undefined && override !== '') {
     const n = Number(override);
-    if (!Number.isInteger(n) || n < 1 || n > 16) throw new UsageError(`LAB_TEST_WIDTH is ${printable(override)}; it must be a whole number from 1 to 16.`, 'Unset it for the default (local: one per core, up to 4; Docker: 2).');
+    if (!Number.isInteger(n) || n < 1 || n > 16)
+      throw new UsageError(
+        `LAB_TEST_WIDTH is ${printable(override)}; it must be a whole number from 1 to 16.`,
+        'Unset it for the default (local: one per core, up to 4; Docker: 2).',
+      );
     return n;
   }
   return kind === 'local' ? Math.max(1, Math.min(availableParallelism(), 4)) : 2;
 }
 
-async function catalogueSelfTest(ctx: CommandContext, lab: LoadedLab, kind: RuntimeKind, options: { keep?: boolean; only?: string }, report: Report): Promise<void> {
+async function catalogueSelfTest(
+  ctx: CommandContext,
+  lab: LoadedLab,
+  kind: RuntimeKind,
+  options: { keep?: boolean; only?: string },
+  report: Report,
+): Promise<void> {
   const { entries: all, broken } = loadCatalogue(lab.dir);
   const entries = options.only === undefined ? all : all.filter((e) => e.id === options.only);
   if (options.only !== undefined && entries.length === 0) {
     const names = [...all.map((e) => e.id), ...broken.map((b) => b.id)];
-    if (!broken.some((b) => b.id === options.only)) throw new UsageError(`Lab ${lab.definition.id} has no mutant or variant "${options.only}".`, `Choose one of: ${names.join(', ') || '(the catalogue is empty)'}.`);
+    if (!broken.some((b) => b.id === options.only))
+      throw new UsageError(
+        `Lab ${lab.definition.id} has no mutant or variant "${options.only}".`,
+        `Choose one of: ${names.join(', ') || '(the catalogue is empty)'}.`,
+      );
   }
-  for (const b of broken.filter((b) => options.only === undefined || b.id === options.only)) report(false, `catalogue entry ${b.id}.patch cannot be read: ${b.problem}`);
+  for (const b of broken.filter((b) => options.only === undefined || b.id === options.only))
+    report(false, `catalogue entry ${b.id}.patch cannot be read: ${b.problem}`);
   if (entries.length === 0) return;
   // Each worker has a scratch home of its own: local services on free ports, or a compose project of its own.
   const width = catalogueWidth(kind, ctx.env.LAB_TEST_WIDTH);
   const checkIds = new Set(lab.definition.steps.flatMap((s) => s.checks.map((ch) => ch.id)));
-  ctx.io.out(`\nMutant catalogue of ${lab.definition.id}: ${entries.length} entries on ${Math.min(width, entries.length)} scratch lab(s)`);
+  ctx.io.out(
+    `\nMutant catalogue of ${lab.definition.id}: ${entries.length} entries on ${Math.min(width, entries.length)} scratch lab(s)`,
+  );
   const started = performance.now();
   let outcomes: Awaited<ReturnType<typeof runCatalogue>> = [];
   try {
@@ -153,7 +199,8 @@ async function catalogueSelfTest(ctx: CommandContext, lab: LoadedLab, kind: Runt
       checkIds,
       width,
       openScratch: () => openScratchLab(ctx, lab, kind, options.keep === true),
-      onResult: (o) => report(o.ok, `${o.entry.kind} ${o.entry.id} (${(o.durationMs / 1000).toFixed(1)} s): ${o.detail}`),
+      onResult: (o) =>
+        report(o.ok, `${o.entry.kind} ${o.entry.id} (${(o.durationMs / 1000).toFixed(1)} s): ${o.detail}`),
     });
   } catch (error) {
     report(false, `the catalogue run stopped: ${(error as Error).message}`);
@@ -171,14 +218,20 @@ async function catalogueSelfTest(ctx: CommandContext, lab: LoadedLab, kind: Runt
 
 export const command = defineCommand({
   name: 'test',
-  description: 'author self-test: every check fails before its step is solved and passes after; every mutant of labs/<lab>/mutants is caught, every variant passes',
+  description:
+    'author self-test: every check fails before its step is solved and passes after; every mutant of labs/<lab>/mutants is caught, every variant passes',
   configure: (c) =>
     c
       .argument('<lab>', 'lab id')
-      .addOption(new Option('--runtime <kind>', 'where services run: auto = docker when the engine answers, else local').choices([...RUNTIME_CHOICES]).default('auto'))
+      .addOption(
+        new Option('--runtime <kind>', 'where services run: auto = docker when the engine answers, else local')
+          .choices([...RUNTIME_CHOICES])
+          .default('auto'),
+      )
       .option('--keep', 'keep the scratch workspace for inspection')
       .option('--only <id>', 'run only this mutant or variant of the catalogue (for authors)')
       .option('--no-mutants', 'skip the mutant catalogue (the step self-test only)'),
   usesHome: false,
-  run: (ctx, lab: string, options: { runtime: string; keep?: boolean; only?: string; mutants: boolean }) => testCommand(ctx, lab, options),
+  run: (ctx, lab: string, options: { runtime: string; keep?: boolean; only?: string; mutants: boolean }) =>
+    testCommand(ctx, lab, options),
 });

@@ -7,7 +7,12 @@ import type { Runtime, RuntimeKind } from './runtime.js';
  * Makes the runtime of a lab's workspace. Passed in (src/cli/context.ts wires src/runtimes/create-runtime.ts)
  * so that the core, which opens sessions, never depends on the runtimes that implement its Runtime port.
  */
-export type RuntimeFactory = (kind: RuntimeKind, lab: LoadedLab, paths: WorkspacePaths, ctx: CommandContext) => Promise<Runtime>;
+export type RuntimeFactory = (
+  kind: RuntimeKind,
+  lab: LoadedLab,
+  paths: WorkspacePaths,
+  ctx: CommandContext,
+) => Promise<Runtime>;
 
 /** Everything a command needs from the outside world, built once by the entry point (src/cli/context.ts). */
 export interface CommandContext {

@@ -38,7 +38,11 @@ export class EnvironmentError extends LabError {
 /** A lab definition under labs/ is invalid; names the file and the field. */
 export class DefinitionError extends LabError {
   constructor(file: string, field: string, problem: string) {
-    super(`${file}: ${field}: ${problem}`, `Correct the field in ${file}; the lab format is described in docs/lab-format.md.`, ExitCode.usage);
+    super(
+      `${file}: ${field}: ${problem}`,
+      `Correct the field in ${file}; the lab format is described in docs/lab-format.md.`,
+      ExitCode.usage,
+    );
   }
 }
 

@@ -19,7 +19,9 @@ export interface GradeResult {
 function plannedChecks(session: LabSession, step?: number): PlannedCheck[] {
   const steps = session.lab.definition.steps;
   if (step !== undefined) stepOf(session.lab.definition, step);
-  return steps.flatMap((s, i) => (step === undefined || step === i + 1 ? s.checks.map((check) => ({ step: i + 1, stepId: s.id, check })) : []));
+  return steps.flatMap((s, i) =>
+    step === undefined || step === i + 1 ? s.checks.map((check) => ({ step: i + 1, stepId: s.id, check })) : [],
+  );
 }
 
 /** Applies the learner's data-like configuration (e.g. SPIRE registration entries) to the running lab. */
@@ -61,9 +63,15 @@ export function attributeRootCause(results: CheckResult[], problems: ServiceProb
   );
 }
 
-export async function grade(session: LabSession, clock: Clock, options: { step?: number; checks?: string[]; onProgress?: StartProgress } = {}): Promise<GradeResult> {
+export async function grade(
+  session: LabSession,
+  clock: Clock,
+  options: { step?: number; checks?: string[]; onProgress?: StartProgress } = {},
+): Promise<GradeResult> {
   // `checks` narrows the pass to those ids (the mutant runner: a mutant's verdict needs only the checks it names).
-  const planned = plannedChecks(session, options.step).filter((p) => options.checks === undefined || options.checks.includes(p.check.id));
+  const planned = plannedChecks(session, options.step).filter(
+    (p) => options.checks === undefined || options.checks.includes(p.check.id),
+  );
   const state = session.state.read();
   // Services that are down (refresh) explain every failure; configuration that could not be applied (sync) does not.
   const down = await session.runtime.refresh({ onProgress: options.onProgress });
@@ -91,7 +99,10 @@ export async function grade(session: LabSession, clock: Clock, options: { step?:
     runJob: (service) => {
       if (!jobs.has(service)) {
         const startedAt = clock.now().getTime();
-        jobs.set(service, session.runtime.runJob(service).then((result) => ({ ...result, startedAt })));
+        jobs.set(
+          service,
+          session.runtime.runJob(service).then((result) => ({ ...result, startedAt })),
+        );
       }
       return jobs.get(service)!;
     },

@@ -9,7 +9,11 @@ import { EnvironmentError } from './errors.js';
 import { printable } from './printable.js';
 
 function isErrnoError(error: unknown): error is NodeJS.ErrnoException & { code: string } {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && /^E[A-Z0-9]+$/.test((error as NodeJS.ErrnoException).code!);
+  return (
+    error instanceof Error &&
+    typeof (error as NodeJS.ErrnoException).code === 'string' &&
+    /^E[A-Z0-9]+$/.test((error as NodeJS.ErrnoException).code!)
+  );
 }
 
 const DOING: Record<string, string> = {
@@ -39,13 +43,18 @@ export function ioErrorToLabError(error: unknown, home?: string): EnvironmentErr
   if (!isErrnoError(error)) return undefined;
   const { code } = error;
   const net = error as { dest?: string; address?: string; port?: number };
-  const target = error.path ?? net.dest ?? (net.address ? `${net.address}${net.port ? `:${net.port}` : ''}` : undefined);
+  const target =
+    error.path ?? net.dest ?? (net.address ? `${net.address}${net.port ? `:${net.port}` : ''}` : undefined);
   const where = target ? printable(target) : 'a file';
   const doing = `${DOING[error.syscall ?? ''] ?? error.syscall ?? 'use'} ${where}`;
   const homeHint = home ? ` (LAB_HOME is ${printable(home)})` : '';
   const cause = { cause: error };
   if (code === 'ENOTDIR' && home && isFile(home)) {
-    return new EnvironmentError(`LAB_HOME is ${printable(home)}, which is a file, not a folder (ENOTDIR while trying to ${doing}).`, 'Set LAB_HOME to a folder (it is created when missing), or unset it to keep workspaces in the course repository.', cause);
+    return new EnvironmentError(
+      `LAB_HOME is ${printable(home)}, which is a file, not a folder (ENOTDIR while trying to ${doing}).`,
+      'Set LAB_HOME to a folder (it is created when missing), or unset it to keep workspaces in the course repository.',
+      cause,
+    );
   }
   switch (code) {
     case 'EACCES':
@@ -56,30 +65,74 @@ export function ioErrorToLabError(error: unknown, home?: string): EnvironmentErr
         cause,
       );
     case 'EROFS':
-      return new EnvironmentError(`Could not ${doing}: it is on a read-only file system (EROFS).`, `Keep the workspaces on a writable disk: set LAB_HOME to a folder there${homeHint}.`, cause);
+      return new EnvironmentError(
+        `Could not ${doing}: it is on a read-only file system (EROFS).`,
+        `Keep the workspaces on a writable disk: set LAB_HOME to a folder there${homeHint}.`,
+        cause,
+      );
     case 'ENOTDIR':
-      return new EnvironmentError(`Could not ${doing}: a part of that path is a file, not a folder (ENOTDIR).`, `Move that file out of the way, or set LAB_HOME to a folder${homeHint}.`, cause);
+      return new EnvironmentError(
+        `Could not ${doing}: a part of that path is a file, not a folder (ENOTDIR).`,
+        `Move that file out of the way, or set LAB_HOME to a folder${homeHint}.`,
+        cause,
+      );
     case 'EISDIR':
-      return new EnvironmentError(`Could not ${doing}: it is a folder where a file belongs (EISDIR).`, 'Move the folder away (or name a file, not a folder), then run the command again.', cause);
+      return new EnvironmentError(
+        `Could not ${doing}: it is a folder where a file belongs (EISDIR).`,
+        'Move the folder away (or name a file, not a folder), then run the command again.',
+        cause,
+      );
     case 'ENOSPC':
     case 'EDQUOT':
-      return new EnvironmentError(`Could not ${doing}: the disk (or your quota) is full (${code}).`, '`df -h` shows which disk; free some space (`docker system prune` often helps), then run the command again.', cause);
+      return new EnvironmentError(
+        `Could not ${doing}: the disk (or your quota) is full (${code}).`,
+        '`df -h` shows which disk; free some space (`docker system prune` often helps), then run the command again.',
+        cause,
+      );
     case 'ENOENT':
-      return new EnvironmentError(`Could not ${doing}: it does not exist (ENOENT).`, 'If it is part of a workspace, `lab start <lab>` recreates the runner\'s files; otherwise check the path.', cause);
+      return new EnvironmentError(
+        `Could not ${doing}: it does not exist (ENOENT).`,
+        "If it is part of a workspace, `lab start <lab>` recreates the runner's files; otherwise check the path.",
+        cause,
+      );
     case 'EEXIST':
-      return new EnvironmentError(`Could not ${doing}: something already exists there (EEXIST).`, 'Move it out of the way, then run the command again.', cause);
+      return new EnvironmentError(
+        `Could not ${doing}: something already exists there (EEXIST).`,
+        'Move it out of the way, then run the command again.',
+        cause,
+      );
     case 'ENAMETOOLONG':
-      return new EnvironmentError(`Could not ${doing}: the path is too long (ENAMETOOLONG).`, `Use a shorter path: shorter names, or a LAB_HOME nearer the root${homeHint}.`, cause);
+      return new EnvironmentError(
+        `Could not ${doing}: the path is too long (ENAMETOOLONG).`,
+        `Use a shorter path: shorter names, or a LAB_HOME nearer the root${homeHint}.`,
+        cause,
+      );
     case 'ELOOP':
-      return new EnvironmentError(`Could not ${doing}: its symbolic links form a loop (ELOOP).`, 'Replace the looping link with a real file or folder.', cause);
+      return new EnvironmentError(
+        `Could not ${doing}: its symbolic links form a loop (ELOOP).`,
+        'Replace the looping link with a real file or folder.',
+        cause,
+      );
     case 'EMFILE':
     case 'ENFILE':
-      return new EnvironmentError(`Could not ${doing}: too many open files (${code}).`, 'Raise the limit (`ulimit -n 4096`) or close other programs, then run the command again.', cause);
+      return new EnvironmentError(
+        `Could not ${doing}: too many open files (${code}).`,
+        'Raise the limit (`ulimit -n 4096`) or close other programs, then run the command again.',
+        cause,
+      );
     case 'EPIPE':
     case 'ECONNRESET':
-      return new EnvironmentError(`The other end closed while writing to ${where} (${code}).`, 'Run the command again.', cause);
+      return new EnvironmentError(
+        `The other end closed while writing to ${where} (${code}).`,
+        'Run the command again.',
+        cause,
+      );
     default:
-      return new EnvironmentError(`Could not ${doing}: ${printable(error.message)}.`, 'Check the path and its permissions, then run the command again; `lab doctor` checks the machine.', cause);
+      return new EnvironmentError(
+        `Could not ${doing}: ${printable(error.message)}.`,
+        'Check the path and its permissions, then run the command again; `lab doctor` checks the machine.',
+        cause,
+      );
   }
 }
 

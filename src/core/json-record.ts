@@ -42,6 +42,9 @@ export function setAside(file: string, now: Date): string | undefined {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
-    throw new EnvironmentError(`The file ${file} is damaged and cannot be moved aside (${code ?? (error as Error).message}).`, `Make its folder writable, or move the file away by hand, then run the command again.`);
+    throw new EnvironmentError(
+      `The file ${file} is damaged and cannot be moved aside (${code ?? (error as Error).message}).`,
+      `Make its folder writable, or move the file away by hand, then run the command again.`,
+    );
   }
 }

@@ -22,13 +22,17 @@ export function listLabIds(dir = labsDir): string[] {
 export async function loadLab(labId: string, dir = labsDir): Promise<LoadedLab> {
   const known = listLabIds(dir);
   if (!known.includes(labId)) {
-    throw new UsageError(`There is no lab called "${printableName(labId)}".`, `Choose one of: ${known.join(', ')} (see \`lab list\`).`);
+    throw new UsageError(
+      `There is no lab called "${printableName(labId)}".`,
+      `Choose one of: ${known.join(', ')} (see \`lab list\`).`,
+    );
   }
   const file = path.join(dir, labId, 'lab.ts');
   // Compiled (dist/labs/<id>/lab.js) when the runner runs compiled; instructions and assets stay beside lab.ts.
   const module = await importModule<{ default?: unknown }>(runnableFile(file));
   const definition = validateLab(module.default, file);
-  if (definition.id !== labId) throw new DefinitionError(rel(file), 'id', `is "${definition.id}" but the folder is "${labId}"`);
+  if (definition.id !== labId)
+    throw new DefinitionError(rel(file), 'id', `is "${definition.id}" but the folder is "${labId}"`);
   return { definition, dir: path.dirname(file), file };
 }
 
@@ -39,7 +43,8 @@ export async function loadAllLabs(dir = labsDir): Promise<LoadedLab[]> {
 /** Validates shape with zod, then the cross references zod cannot see; the first problem names file and field. */
 export function validateLab(value: unknown, file: string): LabDefinition {
   const where = rel(file);
-  if (value === undefined) throw new DefinitionError(where, 'default export', 'missing: export default defineLab({...})');
+  if (value === undefined)
+    throw new DefinitionError(where, 'default export', 'missing: export default defineLab({...})');
   const parsed = labDefinitionSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -49,15 +54,22 @@ export function validateLab(value: unknown, file: string): LabDefinition {
   const labDir = path.dirname(file);
   const serviceNames = new Set<string>();
   lab.services.forEach((s, i) => {
-    if (serviceNames.has(s.name)) throw new DefinitionError(where, `services[${i}].name`, `duplicate service "${s.name}"`);
+    if (serviceNames.has(s.name))
+      throw new DefinitionError(where, `services[${i}].name`, `duplicate service "${s.name}"`);
     serviceNames.add(s.name);
   });
   lab.services.forEach((s, i) => {
     s.dependsOn?.forEach((d, j) => {
-      if (!serviceNames.has(d)) throw new DefinitionError(where, `services[${i}].dependsOn[${j}]`, `unknown service "${d}"`);
+      if (!serviceNames.has(d))
+        throw new DefinitionError(where, `services[${i}].dependsOn[${j}]`, `unknown service "${d}"`);
     });
     if (s.entry === undefined) {
-      if (lab.runtimes.includes('local')) throw new DefinitionError(where, `services[${i}].entry`, 'is required when the lab lists the local runtime (only compose runs image-only services)');
+      if (lab.runtimes.includes('local'))
+        throw new DefinitionError(
+          where,
+          `services[${i}].entry`,
+          'is required when the lab lists the local runtime (only compose runs image-only services)',
+        );
       return;
     }
     const [scope, target] = splitEntry(s.entry);
@@ -69,7 +81,8 @@ export function validateLab(value: unknown, file: string): LabDefinition {
     }
   });
   lab.files.forEach((f, i) => {
-    if (!existsSync(path.join(repoDir, f.source))) throw new DefinitionError(where, `files[${i}].source`, `file not found: ${f.source}`);
+    if (!existsSync(path.join(repoDir, f.source)))
+      throw new DefinitionError(where, `files[${i}].source`, `file not found: ${f.source}`);
     if (path.isAbsolute(f.path) || f.path.split(/[\\/]/).includes('..')) {
       throw new DefinitionError(where, `files[${i}].path`, 'must stay inside the workspace');
     }
@@ -86,7 +99,8 @@ export function validateLab(value: unknown, file: string): LabDefinition {
       throw new DefinitionError(where, `steps[${i}].instructions`, `file not found: ${step.instructions}`);
     }
     step.checks.forEach((c, j) => {
-      if (checkIds.has(c.id)) throw new DefinitionError(where, `steps[${i}].checks[${j}].id`, `duplicate check "${c.id}"`);
+      if (checkIds.has(c.id))
+        throw new DefinitionError(where, `steps[${i}].checks[${j}].id`, `duplicate check "${c.id}"`);
       checkIds.add(c.id);
     });
   });
@@ -99,7 +113,12 @@ export function splitEntry(entry: string): ['repo' | 'workspace', string] {
 }
 
 function formatPath(p: ReadonlyArray<PropertyKey>): string {
-  return p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '') || '(root)';
+  return (
+    p.reduce<string>(
+      (acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)),
+      '',
+    ) || '(root)'
+  );
 }
 
 function rel(file: string): string {

@@ -18,8 +18,17 @@ export interface CheckOutcome {
   details?: Record<string, unknown>;
 }
 
-export const pass = (message: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'pass', message, details });
-export const fail = (message: string, fix: string, details?: Record<string, unknown>): CheckOutcome => ({ status: 'fail', message, fix, details });
+export const pass = (message: string, details?: Record<string, unknown>): CheckOutcome => ({
+  status: 'pass',
+  message,
+  details,
+});
+export const fail = (message: string, fix: string, details?: Record<string, unknown>): CheckOutcome => ({
+  status: 'fail',
+  message,
+  fix,
+  details,
+});
 
 export interface JobResult {
   exitCode: number;
@@ -152,7 +161,10 @@ export const labDefinitionSchema = z.object({
       z.object({
         name: id,
         role: z.enum(['lab', 'learner', 'job']),
-        entry: z.string().regex(/^(repo|workspace):.+\.ts$/, 'must be repo:<path>.ts or workspace:<path>.ts').optional(),
+        entry: z
+          .string()
+          .regex(/^(repo|workspace):.+\.ts$/, 'must be repo:<path>.ts or workspace:<path>.ts')
+          .optional(),
         env: fn,
         healthPath: z.string().startsWith('/').optional(),
         dependsOn: z.array(id).optional(),
@@ -191,6 +203,10 @@ export function runningServices(definition: Pick<LabDefinition, 'services'>): Se
 /** Step `step` (1-based) of the lab; a step the lab does not have is a usage error naming the range. */
 export function stepOf(definition: Pick<LabDefinition, 'id' | 'steps'>, step: number): StepDefinition {
   const found = Number.isInteger(step) && step >= 1 ? definition.steps[step - 1] : undefined;
-  if (!found) throw new UsageError(`Lab ${definition.id} has no step ${step}.`, `Choose a step from 1 to ${definition.steps.length}.`);
+  if (!found)
+    throw new UsageError(
+      `Lab ${definition.id} has no step ${step}.`,
+      `Choose a step from 1 to ${definition.steps.length}.`,
+    );
   return found;
 }

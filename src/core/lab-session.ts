@@ -38,7 +38,10 @@ const activeFile = (home: string) => path.join(home, 'active.json');
  * The active record, if valid. A bad one (unreadable, wrong-typed, a lab that does not exist) counts as no
  * active lab; given a notice, it is also set aside as active.json.corrupt-<time> and reported.
  */
-export function readActive(home: string, notice?: { now: Date; report: (message: string) => void }): ActiveRecord | undefined {
+export function readActive(
+  home: string,
+  notice?: { now: Date; report: (message: string) => void },
+): ActiveRecord | undefined {
   const file = activeFile(home);
   const result = readJson(file, activeSchema);
   if (result.status === 'ok') return result.value;
@@ -65,7 +68,13 @@ export function clearActive(home: string): void {
 export async function openSession(ctx: CommandContext, labId: string, runtimeKind: RuntimeKind): Promise<LabSession> {
   const lab = await loadLab(labId);
   const paths = workspacePaths(ctx.home, labId);
-  return { lab, paths, state: new StateStore(paths.state, { id: labId, steps: lab.definition.steps.length }), runtime: await ctx.createRuntime(runtimeKind, lab, paths, ctx), runtimeKind };
+  return {
+    lab,
+    paths,
+    state: new StateStore(paths.state, { id: labId, steps: lab.definition.steps.length }),
+    runtime: await ctx.createRuntime(runtimeKind, lab, paths, ctx),
+    runtimeKind,
+  };
 }
 
 /** The session of the active lab, for every command but start, list, doctor and test. */
@@ -79,8 +88,28 @@ export async function openActiveSession(ctx: CommandContext): Promise<LabSession
  * Runs a state-changing command under the home's lock (lock.ts). A second command waits, saying for what, up
  * to LAB_LOCK_TIMEOUT seconds (default 300), then ends with exit 2.
  */
-export function withHomeLock<T>(ctx: Pick<CommandContext, 'home' | 'clock' | 'io' | 'env' | 'processes'>, command: string, fn: () => Promise<T>): Promise<T> {
+export function withHomeLock<T>(
+  ctx: Pick<CommandContext, 'home' | 'clock' | 'io' | 'env' | 'processes'>,
+  command: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   const seconds = Number(ctx.env.LAB_LOCK_TIMEOUT);
-  const timeoutMs = (Number.isFinite(seconds) && seconds >= 0 && ctx.env.LAB_LOCK_TIMEOUT !== '' && ctx.env.LAB_LOCK_TIMEOUT !== undefined ? seconds : DEFAULT_LOCK_TIMEOUT_S) * 1000;
-  return withLock({ home: ctx.home, processes: ctx.processes, clock: ctx.clock, timeoutMs, waiting: (message) => ctx.io.err(ctx.io.color.dim(message)) }, command, fn);
+  const timeoutMs =
+    (Number.isFinite(seconds) &&
+    seconds >= 0 &&
+    ctx.env.LAB_LOCK_TIMEOUT !== '' &&
+    ctx.env.LAB_LOCK_TIMEOUT !== undefined
+      ? seconds
+      : DEFAULT_LOCK_TIMEOUT_S) * 1000;
+  return withLock(
+    {
+      home: ctx.home,
+      processes: ctx.processes,
+      clock: ctx.clock,
+      timeoutMs,
+      waiting: (message) => ctx.io.err(ctx.io.color.dim(message)),
+    },
+    command,
+    fn,
+  );
 }

@@ -61,7 +61,12 @@ export async function withLock<T>(deps: LockDeps, command: string, fn: () => Pro
 
 function me(deps: LockDeps, command: string): LockOwner {
   const pid = deps.self?.pid ?? process.pid;
-  return { pid, startTime: deps.processes.identify(pid)?.startTime ?? '', command, since: deps.clock.now().toISOString() };
+  return {
+    pid,
+    startTime: deps.processes.identify(pid)?.startTime ?? '',
+    command,
+    since: deps.clock.now().toISOString(),
+  };
 }
 
 /** The owner still runs: same pid AND same start time (where start times can be read; else the pid is alive). */

@@ -27,11 +27,16 @@ export function ensureLabHome(home: string): void {
     makeDirs(home);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new EnvironmentError(`LAB_HOME is ${printable(home)}, and that folder cannot be created (${code} at ${printable((error as NodeJS.ErrnoException).path ?? home)}).`, SET_HOME, { cause: error });
+    throw new EnvironmentError(
+      `LAB_HOME is ${printable(home)}, and that folder cannot be created (${code} at ${printable((error as NodeJS.ErrnoException).path ?? home)}).`,
+      SET_HOME,
+      { cause: error },
+    );
   }
 }
 
-const SET_HOME = 'Set LAB_HOME to a folder you can write to (it is created when missing), or unset it to keep workspaces in the course repository.';
+const SET_HOME =
+  'Set LAB_HOME to a folder you can write to (it is created when missing), or unset it to keep workspaces in the course repository.';
 
 /** A file (or a path through a file) where LAB_HOME should be a folder. A missing home is fine: start creates it. */
 export function assertHomeIsFolder(home: string): void {
@@ -40,7 +45,10 @@ export function assertHomeIsFolder(home: string): void {
     stat = statSync(home, { throwIfNoEntry: false });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw error;
-    throw new EnvironmentError(`LAB_HOME is ${printable(home)}, a path through a file, not a folder.`, SET_HOME, { cause: error });
+    throw new EnvironmentError(`LAB_HOME is ${printable(home)}, a path through a file, not a folder.`, SET_HOME, {
+      cause: error,
+    });
   }
-  if (stat && !stat.isDirectory()) throw new EnvironmentError(`LAB_HOME is ${printable(home)}, which is a file, not a folder.`, SET_HOME);
+  if (stat && !stat.isDirectory())
+    throw new EnvironmentError(`LAB_HOME is ${printable(home)}, which is a file, not a folder.`, SET_HOME);
 }

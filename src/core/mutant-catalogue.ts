@@ -34,14 +34,21 @@ export function parseEntry(id: string, text: string): CatalogueEntry {
     if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
     const m = /^([a-z]+):\s*(.*)$/.exec(line);
     if (!m) throw new PatchError(`header line ${n + 1} is not "key: value": ${JSON.stringify(line.slice(0, 60))}`);
-    if (!['kind', 'catches', 'why'].includes(m[1]!)) throw new PatchError(`header key "${m[1]}" is unknown (use kind, catches, why)`);
+    if (!['kind', 'catches', 'why'].includes(m[1]!))
+      throw new PatchError(`header key "${m[1]}" is unknown (use kind, catches, why)`);
     header[m[1]!] = m[2]!.replace(/\s+#.*$/, '').trim();
   }
   const kind = header.kind;
-  if (kind !== 'mutant' && kind !== 'variant') throw new PatchError(`kind must be "mutant" or "variant", not ${JSON.stringify(kind ?? '')}`);
-  const catches = (header.catches ?? '').split(',').map((c) => c.trim()).filter(Boolean);
-  if (kind === 'mutant' && catches.length === 0) throw new PatchError('a mutant must name the checks that catch it (catches: id, id)');
-  if (kind === 'variant' && catches.length > 0) throw new PatchError('a variant must pass every check: remove "catches"');
+  if (kind !== 'mutant' && kind !== 'variant')
+    throw new PatchError(`kind must be "mutant" or "variant", not ${JSON.stringify(kind ?? '')}`);
+  const catches = (header.catches ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (kind === 'mutant' && catches.length === 0)
+    throw new PatchError('a mutant must name the checks that catch it (catches: id, id)');
+  if (kind === 'variant' && catches.length > 0)
+    throw new PatchError('a variant must pass every check: remove "catches"');
   if (!header.why) throw new PatchError('say why it is wrong (or why it is still correct) in "why:"');
   return { id, kind, catches, why: header.why, files: parseUnifiedDiff(normalized.slice(split + 5)) };
 }
@@ -52,7 +59,9 @@ export function loadCatalogue(labDir: string): { entries: CatalogueEntry[]; brok
   const entries: CatalogueEntry[] = [];
   const broken: BrokenEntry[] = [];
   if (!existsSync(dir)) return { entries, broken };
-  for (const name of readdirSync(dir).filter((f) => f.endsWith('.patch')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((f) => f.endsWith('.patch'))
+    .sort()) {
     const id = name.slice(0, -'.patch'.length);
     try {
       entries.push(parseEntry(id, readFileSync(path.join(dir, name), 'utf8')));
@@ -72,10 +81,13 @@ export function unknownChecks(entry: CatalogueEntry, checkIds: Set<string>): str
 export function judge(entry: CatalogueEntry, statuses: Map<string, string>): { ok: boolean; detail: string } {
   const failing = [...statuses].filter(([, s]) => s !== 'pass').map(([id]) => id);
   if (entry.kind === 'variant') {
-    return failing.length === 0 ? { ok: true, detail: 'every check passes' } : { ok: false, detail: `a correct solution failed ${failing.join(', ')}` };
+    return failing.length === 0
+      ? { ok: true, detail: 'every check passes' }
+      : { ok: false, detail: `a correct solution failed ${failing.join(', ')}` };
   }
   const missed = entry.catches.filter((id) => statuses.get(id) === 'pass');
   if (failing.length === 0) return { ok: false, detail: 'SURVIVED: every check passed' };
-  if (missed.length > 0) return { ok: false, detail: `not caught by ${missed.join(', ')} (failed only: ${failing.join(', ')})` };
+  if (missed.length > 0)
+    return { ok: false, detail: `not caught by ${missed.join(', ')} (failed only: ${failing.join(', ')})` };
   return { ok: true, detail: `failed ${failing.join(', ')}` };
 }

@@ -56,7 +56,12 @@ export function applyEntry(workspaceDir: string, entry: CatalogueEntry): () => v
 
 async function runEntry(lab: ScratchLab, entry: CatalogueEntry, checkIds: Set<string>): Promise<EntryOutcome> {
   const started = performance.now();
-  const done = (ok: boolean, detail: string): EntryOutcome => ({ entry, ok, detail, durationMs: Math.round(performance.now() - started) });
+  const done = (ok: boolean, detail: string): EntryOutcome => ({
+    entry,
+    ok,
+    detail,
+    durationMs: Math.round(performance.now() - started),
+  });
   const unknown = unknownChecks(entry, checkIds);
   if (unknown.length > 0) return done(false, `names checks this lab does not have: ${unknown.join(', ')}`);
   let restore: () => void;
@@ -71,7 +76,10 @@ async function runEntry(lab: ScratchLab, entry: CatalogueEntry, checkIds: Set<st
     const { report, problems } = await lab.grade(entry.kind === 'mutant' ? entry.catches : undefined);
     const statuses = new Map(report.steps.flatMap((s) => s.checks.map((c) => [c.id, c.status] as [string, string])));
     const verdict = judge(entry, statuses);
-    const notes = entry.kind === 'variant' && !verdict.ok ? report.steps.flatMap((s) => s.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.message}`)) : [];
+    const notes =
+      entry.kind === 'variant' && !verdict.ok
+        ? report.steps.flatMap((s) => s.checks.filter((c) => c.status !== 'pass').map((c) => `${c.id}: ${c.message}`))
+        : [];
     const serviceNotes = problems.map((p) => `${p.service}: ${p.message}`);
     return done(verdict.ok, [verdict.detail, ...notes, ...(verdict.ok ? [] : serviceNotes)].join('\n       '));
   } finally {

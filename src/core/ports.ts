@@ -13,7 +13,10 @@ export interface Prompter {
   /** False when nobody can answer (no TTY, CI): callers then need an explicit flag instead. */
   readonly interactive: boolean;
   confirm(message: string, defaultValue: boolean): Promise<boolean>;
-  select<T extends string>(message: string, choices: Array<{ value: T; name: string; description?: string }>): Promise<T>;
+  select<T extends string>(
+    message: string,
+    choices: Array<{ value: T; name: string; description?: string }>,
+  ): Promise<T>;
 }
 
 export interface SpawnRequest {
@@ -49,7 +52,9 @@ export interface ProcessControl {
   signal(pid: number, signal: NodeJS.Signals): boolean;
   /** Pids of processes (this one excluded) whose environment holds name=value: finds the lab's processes without any record. */
   findByEnv(name: string, value: string): number[];
-  run(request: Omit<SpawnRequest, 'logFile'> & { timeoutMs: number; logFile?: string }): Promise<{ exitCode: number; output: string }>;
+  run(
+    request: Omit<SpawnRequest, 'logFile'> & { timeoutMs: number; logFile?: string },
+  ): Promise<{ exitCode: number; output: string }>;
 }
 
 export interface ContainerSummary {
@@ -72,7 +77,11 @@ export interface ContainerEngine {
   volumes(label: string): Promise<string[]>;
   logs(containerId: string): Promise<string>;
   /** Runs a command in a running container (no shell needed: the SPIRE and OPA images have none). */
-  exec(containerId: string, argv: string[], options?: { input?: string; timeoutMs?: number }): Promise<{ exitCode: number; output: string }>;
+  exec(
+    containerId: string,
+    argv: string[],
+    options?: { input?: string; timeoutMs?: number },
+  ): Promise<{ exitCode: number; output: string }>;
   /** Labels of a local image, undefined when the image is not present. */
   image(ref: string): Promise<Record<string, string> | undefined>;
 }
@@ -81,7 +90,10 @@ export interface ContainerEngine {
 export interface ComposeTool {
   readonly flavour: 'v2' | 'v1';
   readonly version: string;
-  run(args: string[], options: { env: Record<string, string>; timeoutMs?: number }): Promise<{ exitCode: number; output: string }>;
+  run(
+    args: string[],
+    options: { env: Record<string, string>; timeoutMs?: number },
+  ): Promise<{ exitCode: number; output: string }>;
 }
 
 /**
@@ -103,7 +115,13 @@ export interface Output {
 
 /** The docker command line, for what the engine API makes awkward: builds, imports, save/load, pull. */
 export interface DockerCli {
-  build(options: { context: string; dockerfile: string; tag: string; args?: Record<string, string>; labels?: Record<string, string> }): Promise<void>;
+  build(options: {
+    context: string;
+    dockerfile: string;
+    tag: string;
+    args?: Record<string, string>;
+    labels?: Record<string, string>;
+  }): Promise<void>;
   importRootfs(tarball: string, tag: string, labels: Record<string, string>): Promise<void>;
   pull(ref: string): Promise<void>;
   save(refs: string[], file: string): Promise<void>;

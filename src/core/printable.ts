@@ -18,5 +18,8 @@ export const printableName = (text: string): string => printable(text, 100);
 
 /** For the runner's own multi-line text (a message with a log tail): every line made printable, the breaks kept. */
 export function printableLines(text: string): string {
-  return text.split('\n').map((line) => printable(line)).join('\n');
+  return text
+    .split('\n')
+    .map((line) => printable(line))
+    .join('\n');
 }

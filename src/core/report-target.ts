@@ -5,7 +5,21 @@
  * folders under /proc hangs Node), unwritable places, the runner's own files (any workspace's .lab/, the home's
  * active.json and backups), and existing files that are not an earlier report of the same kind.
  */
-import { accessSync, closeSync, constants, existsSync, fsyncSync, openSync, readSync, realpathSync, renameSync, rmSync, type Stats, statSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  type Stats,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import { UsageError } from './errors.js';
 import { ioErrorToLabError } from './io-errors.js';
@@ -40,8 +54,13 @@ export const imageTarball: ReportKind = {
 export function checkInputFile(file: string, what: string): string {
   const target = path.resolve(file);
   const stat = statOrUndefined(target);
-  if (!stat) throw new UsageError(`${what} ${printable(file)}: no such file.`, 'Name the tarball written by `lab images save`.');
-  if (!stat.isFile()) throw new UsageError(`${what} ${printable(file)}: not a regular file.`, 'Name the tarball written by `lab images save`.');
+  if (!stat)
+    throw new UsageError(`${what} ${printable(file)}: no such file.`, 'Name the tarball written by `lab images save`.');
+  if (!stat.isFile())
+    throw new UsageError(
+      `${what} ${printable(file)}: not a regular file.`,
+      'Name the tarball written by `lab images save`.',
+    );
   return target;
 }
 
@@ -49,7 +68,8 @@ export function checkInputFile(file: string, what: string): string {
 export function checkReportTarget(file: string, home: string, kind: ReportKind): string {
   const shown = printable(file);
   const refuse = (problem: string, fix: string) => new UsageError(`${kind.option} ${shown}: ${problem}`, fix);
-  if (file.trim() === '' || file.endsWith('/') || file.endsWith(path.sep)) throw refuse('names a folder, not a file.', `Name a file, e.g. \`${kind.option} ${kind.example}\`.`);
+  if (file.trim() === '' || file.endsWith('/') || file.endsWith(path.sep))
+    throw refuse('names a folder, not a file.', `Name a file, e.g. \`${kind.option} ${kind.example}\`.`);
   const target = path.resolve(file);
   const parent = path.dirname(target);
   let parentStat: Stats;
@@ -57,27 +77,48 @@ export function checkReportTarget(file: string, home: string, kind: ReportKind):
     parentStat = statSync(parent);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw refuse(`the folder ${printable(parent)} does not exist.`, `Create it first (\`mkdir -p ${printable(parent)}\`) or name a file in an existing folder.`);
-    if (code === 'ENOTDIR') throw refuse(`a part of ${printable(parent)} is a file, not a folder.`, 'Name a file in an existing folder.');
+    if (code === 'ENOENT')
+      throw refuse(
+        `the folder ${printable(parent)} does not exist.`,
+        `Create it first (\`mkdir -p ${printable(parent)}\`) or name a file in an existing folder.`,
+      );
+    if (code === 'ENOTDIR')
+      throw refuse(`a part of ${printable(parent)} is a file, not a folder.`, 'Name a file in an existing folder.');
     throw ioErrorToLabError(error, home) ?? error;
   }
-  if (!parentStat.isDirectory()) throw refuse(`${printable(parent)} is not a folder.`, 'Name a file in an existing folder.');
+  if (!parentStat.isDirectory())
+    throw refuse(`${printable(parent)} is not a folder.`, 'Name a file in an existing folder.');
   const real = path.join(realpathSync(parent), path.basename(target));
   const existing = statOrUndefined(target);
-  if (existing?.isDirectory()) throw refuse('is a folder.', `Name a file inside it, e.g. \`${kind.option} ${printable(path.join(file, kind.example))}\`.`);
-  if (existing && !existing.isFile()) throw refuse('is not a regular file (a device, pipe or system file).', 'Name an ordinary file.');
+  if (existing?.isDirectory())
+    throw refuse(
+      'is a folder.',
+      `Name a file inside it, e.g. \`${kind.option} ${printable(path.join(file, kind.example))}\`.`,
+    );
+  if (existing && !existing.isFile())
+    throw refuse('is not a regular file (a device, pipe or system file).', 'Name an ordinary file.');
   for (const candidate of new Set([real, existing ? realpathSync(target) : real])) {
-    if (isRunnerFile(candidate, home)) throw refuse('is one of the lab runner\'s own files (progress, state, logs, secrets).', `Write the ${kind.noun} outside the workspace's .lab folder, e.g. \`${kind.option} ${kind.example}\`.`);
+    if (isRunnerFile(candidate, home))
+      throw refuse(
+        "is one of the lab runner's own files (progress, state, logs, secrets).",
+        `Write the ${kind.noun} outside the workspace's .lab folder, e.g. \`${kind.option} ${kind.example}\`.`,
+      );
   }
   if (existing && existing.size > 0 && !kind.isReport(readHead(target))) {
-    throw refuse(`already exists and is not an earlier ${kind.noun}; it is not replaced.`, 'Name a new file, or move that one away first.');
+    throw refuse(
+      `already exists and is not an earlier ${kind.noun}; it is not replaced.`,
+      'Name a new file, or move that one away first.',
+    );
   }
   try {
     // The true test (root ignores modes, not immutable files or read-only mounts): create the temporary file.
     if (existing) accessSync(target, constants.W_OK);
     closeSync(openSync(tempFile(target), 'wx', 0o644));
   } catch (error) {
-    throw refuse(`cannot be written (${(error as NodeJS.ErrnoException).code ?? 'denied'}).`, 'Name a file in a folder you can write to, e.g. in the current folder.');
+    throw refuse(
+      `cannot be written (${(error as NodeJS.ErrnoException).code ?? 'denied'}).`,
+      'Name a file in a folder you can write to, e.g. in the current folder.',
+    );
   } finally {
     rmSync(tempFile(target), { force: true });
   }
@@ -115,7 +156,14 @@ function isRunnerFile(file: string, home: string): boolean {
   }
   // A workspace's .lab seen through any other path (a symlinked home, a workspace of another home).
   const parts = file.split(path.sep);
-  return parts.some((part, i) => part === '.lab' && i < parts.length - 1 && ['state.json', 'runtime.json'].some((f) => existsSync(path.join(parts.slice(0, i + 1).join(path.sep) || path.sep, f))));
+  return parts.some(
+    (part, i) =>
+      part === '.lab' &&
+      i < parts.length - 1 &&
+      ['state.json', 'runtime.json'].some((f) =>
+        existsSync(path.join(parts.slice(0, i + 1).join(path.sep) || path.sep, f)),
+      ),
+  );
 }
 
 function statOrUndefined(file: string) {

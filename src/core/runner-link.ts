@@ -13,7 +13,19 @@
  * folder with one link per package of the repository's node_modules. (Older runners linked node_modules as a
  * whole to the repository's; that left no place for `.bin/lab`, and is replaced here.)
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { repoDir } from './paths.js';
 
@@ -24,7 +36,8 @@ export function linkWorkspaceModules(dir: string, outsideClone: boolean): void {
   const modules = path.join(dir, 'node_modules');
   if (outsideClone) {
     const manifest = path.join(dir, 'package.json');
-    if (!existsSync(manifest)) writeFileSync(manifest, `${JSON.stringify({ private: true, type: 'module' }, null, 2)}\n`);
+    if (!existsSync(manifest))
+      writeFileSync(manifest, `${JSON.stringify({ private: true, type: 'module' }, null, 2)}\n`);
   }
   if (isSymlink(modules)) unlinkSync(modules);
   mkdirSync(path.join(modules, '.bin'), { recursive: true });

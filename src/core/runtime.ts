@@ -19,7 +19,11 @@ export interface ServiceStatus {
 }
 
 /** Called as each service starts, becomes healthy or fails. */
-export type StartProgress = (event: { service: string; phase: 'starting' | 'healthy' | 'failed' | 'kept'; detail?: string }) => void;
+export type StartProgress = (event: {
+  service: string;
+  phase: 'starting' | 'healthy' | 'failed' | 'kept';
+  detail?: string;
+}) => void;
 
 /** A learner service that could not start: not an environment error, the checks report it with this context. */
 export interface ServiceProblem {

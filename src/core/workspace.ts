@@ -24,7 +24,8 @@ export function createWorkspace(lab: LoadedLab, paths: WorkspacePaths): string[]
     created.push(file.path);
   }
   const readme = path.join(lab.dir, 'README.md');
-  if (existsSync(readme) && !existsSync(path.join(paths.dir, 'README.md'))) copyFileSync(readme, path.join(paths.dir, 'README.md'));
+  if (existsSync(readme) && !existsSync(path.join(paths.dir, 'README.md')))
+    copyFileSync(readme, path.join(paths.dir, 'README.md'));
   // Every start, so that workspaces made by an older runner are upgraded too.
   linkWorkspaceModules(paths.dir, !isInside(paths.dir, repoDir));
   return created;
@@ -54,7 +55,12 @@ export function planSolve(lab: LoadedLab, paths: WorkspacePaths, step: number): 
       const target = path.join(paths.dir, file.path);
       const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
       const content = renderRegions(source, step);
-      return { path: file.path, content, learnerChanged: current !== undefined && current !== renderRegions(source, 0) && current !== content, differs: current !== content };
+      return {
+        path: file.path,
+        content,
+        learnerChanged: current !== undefined && current !== renderRegions(source, 0) && current !== content,
+        differs: current !== content,
+      };
     })
     .filter((f) => f !== undefined);
   return { step, files };
@@ -80,6 +86,10 @@ export function applySolve(plan: SolvePlan, paths: WorkspacePaths, labId: string
 /** Copies the whole workspace (runner files included) aside; `reset --hard` uses it before clearing. */
 export function backupWorkspace(paths: WorkspacePaths, labId: string, now: Date, reason: string): string {
   const backup = path.join(backupsDir(paths.home, labId), `${fileStamp(now)}-${reason}`);
-  cpSync(paths.dir, backup, { recursive: true, verbatimSymlinks: true, filter: (src) => path.basename(src) !== 'node_modules' });
+  cpSync(paths.dir, backup, {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (src) => path.basename(src) !== 'node_modules',
+  });
   return backup;
 }

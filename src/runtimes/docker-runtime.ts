@@ -50,7 +50,14 @@ export class DockerRuntime implements Runtime {
     notice: (message: string) => void = () => undefined,
   ) {
     this.services = startOrder(lab.definition.services);
-    this.record = new RuntimeRecord<DockerState>({ file: paths.runtime, kind: 'docker', labId: lab.definition.id, schema: dockerRecordSchema, clock, notice });
+    this.record = new RuntimeRecord<DockerState>({
+      file: paths.runtime,
+      kind: 'docker',
+      labId: lab.definition.id,
+      schema: dockerRecordSchema,
+      clock,
+      notice,
+    });
     this.project = composeProject(lab.definition.id, paths.home);
     this.mount = `/app/workspace/${lab.definition.id}`;
   }
@@ -66,14 +73,32 @@ export class DockerRuntime implements Runtime {
       const own = running.get(service.name)?.state === 'running' ? state.ports[service.name] : undefined;
       const wanted = ports[service.name];
       if (own !== undefined && (wanted === undefined || wanted === own)) continue;
-      state.ports[service.name] = await choosePort(service.name, wanted ?? state.ports[service.name], wanted !== undefined);
+      state.ports[service.name] = await choosePort(
+        service.name,
+        wanted ?? state.ports[service.name],
+        wanted !== undefined,
+      );
     }
     this.record.write(state);
     this.writeEnvFiles(state);
     for (const s of this.longRunning()) onProgress?.({ service: s.name, phase: 'starting' });
-    await this.composeOrThrow(['up', '-d', '--remove-orphans', ...this.longRunning().map((s) => s.name)], state, 'start the lab');
-    const restart = this.longRunning().filter((s) => s.watch && state.fingerprints[s.name] !== undefined && state.fingerprints[s.name] !== this.fingerprintOf(state, s));
-    if (restart.length > 0) await this.composeOrThrow(['restart', '-t', '3', ...restart.map((s) => s.name)], state, 'restart changed services');
+    await this.composeOrThrow(
+      ['up', '-d', '--remove-orphans', ...this.longRunning().map((s) => s.name)],
+      state,
+      'start the lab',
+    );
+    const restart = this.longRunning().filter(
+      (s) =>
+        s.watch &&
+        state.fingerprints[s.name] !== undefined &&
+        state.fingerprints[s.name] !== this.fingerprintOf(state, s),
+    );
+    if (restart.length > 0)
+      await this.composeOrThrow(
+        ['restart', '-t', '3', ...restart.map((s) => s.name)],
+        state,
+        'restart changed services',
+      );
     return this.settle(state, onProgress);
   }
 
@@ -89,7 +114,9 @@ export class DockerRuntime implements Runtime {
         );
       }
     }
-    const stale = this.longRunning().filter((s) => containers.get(s.name)?.state !== 'running' || state.fingerprints[s.name] !== this.fingerprintOf(state, s));
+    const stale = this.longRunning().filter(
+      (s) => containers.get(s.name)?.state !== 'running' || state.fingerprints[s.name] !== this.fingerprintOf(state, s),
+    );
     if (stale.length === 0) {
       for (const s of this.longRunning()) onProgress?.({ service: s.name, phase: 'kept' });
       return [];
@@ -97,7 +124,12 @@ export class DockerRuntime implements Runtime {
     this.writeEnvFiles(state);
     await this.composeOrThrow(['up', '-d', '--no-deps', ...stale.map((s) => s.name)], state, 'update services');
     const codeChanged = stale.filter((s) => containers.get(s.name)?.state === 'running');
-    if (codeChanged.length > 0) await this.composeOrThrow(['restart', '-t', '3', ...codeChanged.map((s) => s.name)], state, 'restart changed services');
+    if (codeChanged.length > 0)
+      await this.composeOrThrow(
+        ['restart', '-t', '3', ...codeChanged.map((s) => s.name)],
+        state,
+        'restart changed services',
+      );
     return this.settle(state, onProgress);
   }
 
@@ -111,13 +143,16 @@ export class DockerRuntime implements Runtime {
       for (const name of [...pending]) {
         const c = containers.get(name);
         // restarting: it has exited at least once already (a crash loop would otherwise wait out the deadline).
-        const failed = !c || c.state === 'exited' || c.state === 'dead' || c.state === 'restarting' || c.health === 'unhealthy';
+        const failed =
+          !c || c.state === 'exited' || c.state === 'dead' || c.state === 'restarting' || c.health === 'unhealthy';
         if (c?.state === 'running' && (c.health === 'healthy' || c.health === undefined)) {
           pending.delete(name);
           onProgress?.({ service: name, phase: 'healthy' });
         } else if (failed || this.clock.now().getTime() > deadline) {
           pending.delete(name);
-          const message = failed ? `${name} ${c ? `is ${c.health ?? c.state}` : 'has no container'}` : `${name} did not become healthy within ${HEALTH_TIMEOUT_MS / 1000} s`;
+          const message = failed
+            ? `${name} ${c ? `is ${c.health ?? c.state}` : 'has no container'}`
+            : `${name} did not become healthy within ${HEALTH_TIMEOUT_MS / 1000} s`;
           problems.push({ service: name, message, logTail: lastLines(await this.logs(name), 15).join('\n') });
           onProgress?.({ service: name, phase: 'failed', detail: message });
         }
@@ -128,7 +163,10 @@ export class DockerRuntime implements Runtime {
     this.record.write(state);
     const labProblem = problems.find((p) => this.longRunning().find((s) => s.name === p.service)?.role === 'lab');
     if (labProblem) {
-      throw new EnvironmentError(`Service ${labProblem.service} did not start: ${labProblem.message}\n${labProblem.logTail}`, `See \`lab logs ${labProblem.service}\`; \`lab doctor\` checks the images and the engine.`);
+      throw new EnvironmentError(
+        `Service ${labProblem.service} did not start: ${labProblem.message}\n${labProblem.logTail}`,
+        `See \`lab logs ${labProblem.service}\`; \`lab doctor\` checks the images and the engine.`,
+      );
     }
     return problems;
   }
@@ -137,11 +175,24 @@ export class DockerRuntime implements Runtime {
     const state = this.record.read();
     const containers = state ? await this.byService() : new Map<string, ContainerSummary>();
     return this.lab.definition.services.map((service): ServiceStatus => {
-      if (service.role === 'job') return { name: service.name, role: service.role, state: 'job', detail: 'runs on demand (lab check)' };
+      if (service.role === 'job')
+        return { name: service.name, role: service.role, state: 'job', detail: 'runs on demand (lab check)' };
       const c = containers.get(service.name);
-      if (c?.state !== 'running') return { name: service.name, role: service.role, state: 'stopped', detail: c ? `container ${c.state}` : undefined };
+      if (c?.state !== 'running')
+        return {
+          name: service.name,
+          role: service.role,
+          state: 'stopped',
+          detail: c ? `container ${c.state}` : undefined,
+        };
       const url = service.entry === undefined ? undefined : this.url(service.name).origin;
-      return { name: service.name, role: service.role, state: c.health === 'unhealthy' || c.health === 'starting' ? 'unhealthy' : 'running', url, detail: c.name };
+      return {
+        name: service.name,
+        role: service.role,
+        state: c.health === 'unhealthy' || c.health === 'starting' ? 'unhealthy' : 'running',
+        url,
+        detail: c.name,
+      };
     });
   }
 
@@ -162,7 +213,10 @@ export class DockerRuntime implements Runtime {
     const state = this.record.require();
     this.writeEnvFiles(state);
     handOverTree(this.paths.dir, this.user);
-    const result = await this.compose.run(this.composeArgs(['run', '--rm', '-T', name]), { env: this.composeEnv(state), timeoutMs: JOB_TIMEOUT_MS });
+    const result = await this.compose.run(this.composeArgs(['run', '--rm', '-T', name]), {
+      env: this.composeEnv(state),
+      timeoutMs: JOB_TIMEOUT_MS,
+    });
     mkdirSync(this.paths.logs, { recursive: true });
     writeFileSync(this.logFile(name), `${result.output}\n`);
     return result;
@@ -171,14 +225,18 @@ export class DockerRuntime implements Runtime {
   async exec(service: string, argv: string[], options: ExecOptions = {}): Promise<JobResult> {
     const container = (await this.byService()).get(service);
     if (container?.state !== 'running') {
-      throw new EnvironmentError(`Service ${service} is not running (container ${container ? container.state : 'missing'}).`, `Run \`lab start\` to restart it, then try again; \`lab logs ${service}\` shows why it stopped.`);
+      throw new EnvironmentError(
+        `Service ${service} is not running (container ${container ? container.state : 'missing'}).`,
+        `Run \`lab start\` to restart it, then try again; \`lab logs ${service}\` shows why it stopped.`,
+      );
     }
     return this.engine.exec(container.id, argv, options);
   }
 
   async logs(service: string): Promise<string> {
     const definition = this.lab.definition.services.find((s) => s.name === service);
-    if (definition?.role === 'job') return existsSync(this.logFile(service)) ? readFileSync(this.logFile(service), 'utf8') : '';
+    if (definition?.role === 'job')
+      return existsSync(this.logFile(service)) ? readFileSync(this.logFile(service), 'utf8') : '';
     const container = (await this.byService()).get(service);
     return container ? this.engine.logs(container.id) : '';
   }
@@ -199,7 +257,9 @@ export class DockerRuntime implements Runtime {
     if (!state && before.length === 0) return { stopped: [], left: [] };
     // Without a record the ports are unknown; compose still needs every ${LAB_PORT_*} to read the file, not to take it down.
     const placeholderPorts = Object.fromEntries(this.published().map((s) => [s.name, 1]));
-    const env = this.composeEnv(state ?? { kind: 'docker', runId: '0000000000000000', startedAt: '', ports: placeholderPorts, fingerprints: {} });
+    const env = this.composeEnv(
+      state ?? { kind: 'docker', runId: '0000000000000000', startedAt: '', ports: placeholderPorts, fingerprints: {} },
+    );
     // compose reads every service's env_file even to take it down: with them gone (workspace or .lab deleted),
     // it gets empty ones from a temporary folder, and the deleted workspace is not recreated.
     const scratch = existsSync(env.LAB_ENV_DIR!) ? undefined : mkdtempSync(path.join(tmpdir(), 'lab-down-'));
@@ -207,20 +267,33 @@ export class DockerRuntime implements Runtime {
       for (const service of this.services) writeFileSync(path.join(scratch, `${service.name}.env`), '');
       env.LAB_ENV_DIR = scratch;
     }
-    const result = await this.compose.run(this.composeArgs(['down', '-v', '--remove-orphans', '-t', '5']), { env }).finally(() => {
-      if (scratch) rmSync(scratch, { recursive: true, force: true });
-    });
+    const result = await this.compose
+      .run(this.composeArgs(['down', '-v', '--remove-orphans', '-t', '5']), { env })
+      .finally(() => {
+        if (scratch) rmSync(scratch, { recursive: true, force: true });
+      });
     // The three sweeps are independent: asked at once, they cost one engine round trip instead of three.
-    const [containers, networks, volumes] = await Promise.all([this.engine.containers(label), this.engine.networks(label), this.engine.volumes(label)]);
-    const left = [...containers.map((c) => `container ${c.name}`), ...networks.map((n) => `network ${n}`), ...volumes.map((v) => `volume ${v}`)];
-    if (left.length > 0 && result.exitCode !== 0) left.push(`(compose down said: ${lastLines(result.output, 2).join(' ')})`);
+    const [containers, networks, volumes] = await Promise.all([
+      this.engine.containers(label),
+      this.engine.networks(label),
+      this.engine.volumes(label),
+    ]);
+    const left = [
+      ...containers.map((c) => `container ${c.name}`),
+      ...networks.map((n) => `network ${n}`),
+      ...volumes.map((v) => `volume ${v}`),
+    ];
+    if (left.length > 0 && result.exitCode !== 0)
+      left.push(`(compose down said: ${lastLines(result.output, 2).join(' ')})`);
     if (left.length === 0) this.record.remove();
     return { stopped: before.map((c) => `container ${c.name}`).filter((c) => !left.includes(c)), left };
   }
 
   private async byService(): Promise<Map<string, ContainerSummary>> {
     const containers = await this.engine.containers(`com.docker.compose.project=${this.project}`);
-    return new Map(containers.filter((c) => c.labels['com.docker.compose.oneoff'] !== 'True').map((c) => [c.service, c]));
+    return new Map(
+      containers.filter((c) => c.labels['com.docker.compose.oneoff'] !== 'True').map((c) => [c.service, c]),
+    );
   }
 
   private longRunning(): ServiceDefinition[] {
@@ -247,7 +320,11 @@ export class DockerRuntime implements Runtime {
   }
 
   private fingerprintOf(state: DockerState, service: ServiceDefinition): string {
-    return fingerprint({ ...this.serviceEnv(state, service), IMAGE: this.images.LAB_SERVICES_IMAGE ?? '' }, this.paths.dir, service.watch);
+    return fingerprint(
+      { ...this.serviceEnv(state, service), IMAGE: this.images.LAB_SERVICES_IMAGE ?? '' },
+      this.paths.dir,
+      service.watch,
+    );
   }
 
   private writeEnvFiles(state: DockerState): void {
@@ -264,8 +341,17 @@ export class DockerRuntime implements Runtime {
   }
 
   private composeEnv(state: DockerState): Record<string, string> {
-    const pass = Object.fromEntries(['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT'].filter((k) => process.env[k]).map((k) => [k, process.env[k]!]));
-    const ports = Object.fromEntries(Object.entries(state.ports).map(([name, port]) => [`LAB_PORT_${name.toUpperCase().replace(/-/g, '_')}`, String(port)]));
+    const pass = Object.fromEntries(
+      ['PATH', 'HOME', 'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CONTEXT']
+        .filter((k) => process.env[k])
+        .map((k) => [k, process.env[k]!]),
+    );
+    const ports = Object.fromEntries(
+      Object.entries(state.ports).map(([name, port]) => [
+        `LAB_PORT_${name.toUpperCase().replace(/-/g, '_')}`,
+        String(port),
+      ]),
+    );
     const dockerHost = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
     return {
       ...pass,
@@ -288,11 +374,14 @@ export class DockerRuntime implements Runtime {
     const result = await this.compose.run(this.composeArgs(args), { env: this.composeEnv(state) });
     if (result.exitCode === 0) return;
     const tail = lastLines(result.output, 8).join('\n');
-    const missingImage = /pull access denied|not found|No such image|manifest unknown|repository does not exist/i.test(result.output);
+    const missingImage = /pull access denied|not found|No such image|manifest unknown|repository does not exist/i.test(
+      result.output,
+    );
     throw new EnvironmentError(
       `docker compose could not ${what}:\n${tail}`,
-      missingImage ? 'An image is missing: run `lab images build-local` (or `lab images load FILE` in a classroom), then start again.' : 'See the output above; `lab doctor` checks the engine, compose and images.',
+      missingImage
+        ? 'An image is missing: run `lab images build-local` (or `lab images load FILE` in a classroom), then start again.'
+        : 'See the output above; `lab doctor` checks the engine, compose and images.',
     );
   }
-
 }

@@ -23,10 +23,15 @@ function carries(identity: ProcessIdentity, markers: LabMarkers): boolean {
 }
 
 /** The recorded service process, when it is still that process: alive, same start time, same run id. */
-export function verifyRecorded(processes: ProcessControl, pid: number, expected: { startTime?: string; runId: string }): ProcessIdentity | undefined {
+export function verifyRecorded(
+  processes: ProcessControl,
+  pid: number,
+  expected: { startTime?: string; runId: string },
+): ProcessIdentity | undefined {
   if (expected.startTime === undefined) return undefined;
   const identity = processes.identify(pid);
-  if (!identity || identity.startTime !== expected.startTime || identity.markers[MARKER.runId] !== expected.runId) return undefined;
+  if (!identity || identity.startTime !== expected.startTime || identity.markers[MARKER.runId] !== expected.runId)
+    return undefined;
   return identity;
 }
 
@@ -57,7 +62,12 @@ function signalVerified(processes: ProcessControl, targets: ProcessIdentity[], s
  * SIGTERM, a grace period, then SIGKILL for what is left; only ever to targets that still are the processes
  * identified. Returns the targets still running afterwards.
  */
-export async function stopLabProcesses(processes: ProcessControl, clock: Clock, targets: ProcessIdentity[], graceMs: number): Promise<ProcessIdentity[]> {
+export async function stopLabProcesses(
+  processes: ProcessControl,
+  clock: Clock,
+  targets: ProcessIdentity[],
+  graceMs: number,
+): Promise<ProcessIdentity[]> {
   if (targets.length === 0) return [];
   const running = () => targets.filter((t) => same(processes, t));
   signalVerified(processes, targets, 'SIGTERM');

@@ -44,13 +44,21 @@ export class LocalRuntime implements Runtime {
     notice: (message: string) => void = () => undefined,
   ) {
     this.services = startOrder(lab.definition.services);
-    this.record = new RuntimeRecord<LocalState>({ file: paths.runtime, kind: 'local', labId: lab.definition.id, schema: localRecordSchema, clock, notice });
+    this.record = new RuntimeRecord<LocalState>({
+      file: paths.runtime,
+      kind: 'local',
+      labId: lab.definition.id,
+      schema: localRecordSchema,
+      clock,
+      notice,
+    });
   }
 
   async up({ ports, onProgress }: UpOptions): Promise<ServiceProblem[]> {
     const state = this.record.read() ?? { kind: 'local', ...freshRun(this.clock), services: {} };
     // A recorded pid that is no longer the lab's process (gone, or reused by another program) is forgotten, never adopted.
-    for (const [name, record] of Object.entries(state.services)) if (!this.verified(state, record)) delete state.services[name];
+    for (const [name, record] of Object.entries(state.services))
+      if (!this.verified(state, record)) delete state.services[name];
     // Processes of this workspace that no valid record names (runtime.json lost or damaged) would hold ports and never stop.
     await this.stopOrphans(state);
     // Every port is settled before anything is stopped: a refused --port leaves the running lab as it was.
@@ -64,7 +72,11 @@ export class LocalRuntime implements Runtime {
         moves.push(service.name);
         continue;
       }
-      state.ports[service.name] = await choosePort(service.name, wanted ?? state.ports[service.name], wanted !== undefined);
+      state.ports[service.name] = await choosePort(
+        service.name,
+        wanted ?? state.ports[service.name],
+        wanted !== undefined,
+      );
     }
     for (const name of moves) {
       await this.stopService(state, name);
@@ -76,7 +88,9 @@ export class LocalRuntime implements Runtime {
 
   /** The recorded service's process, if it still is the one this run started. */
   private verified(state: LocalState, record: ServiceRecord | undefined): ProcessIdentity | undefined {
-    return record ? verifyRecorded(this.processes, record.pid, { startTime: record.startTime, runId: state.runId }) : undefined;
+    return record
+      ? verifyRecorded(this.processes, record.pid, { startTime: record.startTime, runId: state.runId })
+      : undefined;
   }
 
   private markers(): LabMarkers {
@@ -106,7 +120,11 @@ export class LocalRuntime implements Runtime {
   }
 
   /** Brings every service to "running with the current fingerprint", in dependency order. */
-  private async converge(state: LocalState, onProgress: StartProgress | undefined, mode: 'start' | 'refresh'): Promise<ServiceProblem[]> {
+  private async converge(
+    state: LocalState,
+    onProgress: StartProgress | undefined,
+    mode: 'start' | 'refresh',
+  ): Promise<ServiceProblem[]> {
     const problems: ServiceProblem[] = [];
     for (const service of this.longRunning()) {
       const env = this.serviceEnv(state, service);
@@ -129,7 +147,10 @@ export class LocalRuntime implements Runtime {
       if (problem) {
         onProgress?.({ service: service.name, phase: 'failed', detail: problem.message });
         if (service.role === 'lab') {
-          throw new EnvironmentError(`Service ${service.name} did not start: ${problem.message}\n${problem.logTail}`, `See \`lab logs ${service.name}\`; run \`lab doctor\` to check the machine.`);
+          throw new EnvironmentError(
+            `Service ${service.name} did not start: ${problem.message}\n${problem.logTail}`,
+            `See \`lab logs ${service.name}\`; run \`lab doctor\` to check the machine.`,
+          );
         }
         problems.push(problem);
       } else {
@@ -139,7 +160,12 @@ export class LocalRuntime implements Runtime {
     return problems;
   }
 
-  private async startService(state: LocalState, service: ServiceDefinition, env: Record<string, string>, print: string): Promise<ServiceProblem | undefined> {
+  private async startService(
+    state: LocalState,
+    service: ServiceDefinition,
+    env: Record<string, string>,
+    print: string,
+  ): Promise<ServiceProblem | undefined> {
     const port = state.ports[service.name]!;
     if (!(await isPortFree(port))) {
       throw busyPort(port, service.name);
@@ -154,22 +180,40 @@ export class LocalRuntime implements Runtime {
     });
     // The start time is read at once: it is what later tells this process from one that reuses its pid.
     const startTime = this.processes.identify(pid)?.startTime;
-    state.services[service.name] = { pid, port, fingerprint: print, startedAt: this.clock.now().toISOString(), startTime };
+    state.services[service.name] = {
+      pid,
+      port,
+      fingerprint: print,
+      startedAt: this.clock.now().toISOString(),
+      startTime,
+    };
     this.record.write(state);
     return this.waitHealthy(service, state, state.services[service.name]!);
   }
 
-  private async waitHealthy(service: ServiceDefinition, state: LocalState, record: ServiceRecord): Promise<ServiceProblem | undefined> {
+  private async waitHealthy(
+    service: ServiceDefinition,
+    state: LocalState,
+    record: ServiceRecord,
+  ): Promise<ServiceProblem | undefined> {
     const { port } = record;
     const deadline = this.clock.now().getTime() + HEALTH_TIMEOUT_MS;
     while (this.clock.now().getTime() < deadline) {
       if (!this.verified(state, record)) {
-        return { service: service.name, message: `${service.name} exited during startup`, logTail: await this.logTail(service.name) };
+        return {
+          service: service.name,
+          message: `${service.name} exited during startup`,
+          logTail: await this.logTail(service.name),
+        };
       }
       if (await probe(`http://${HOST}:${port}${service.healthPath ?? '/'}`)) return undefined;
       await this.clock.sleep(50);
     }
-    return { service: service.name, message: `${service.name} did not answer ${service.healthPath ?? '/'} within ${HEALTH_TIMEOUT_MS / 1000} s`, logTail: await this.logTail(service.name) };
+    return {
+      service: service.name,
+      message: `${service.name} did not answer ${service.healthPath ?? '/'} within ${HEALTH_TIMEOUT_MS / 1000} s`,
+      logTail: await this.logTail(service.name),
+    };
   }
 
   private async stopService(state: LocalState, name: string): Promise<void> {
@@ -194,19 +238,35 @@ export class LocalRuntime implements Runtime {
     const left = await stopLabProcesses(this.processes, this.clock, targets, STOP_GRACE_MS);
     const still = [...left, ...this.labProcesses(state).filter((p) => !left.some((l) => l.pid === p.pid))];
     if (still.length === 0) this.record.remove();
-    return { stopped: targets.filter((t) => !still.some((p) => p.pid === t.pid)).map(describe), left: still.map(describe) };
+    return {
+      stopped: targets.filter((t) => !still.some((p) => p.pid === t.pid)).map(describe),
+      left: still.map(describe),
+    };
   }
 
   async status(): Promise<ServiceStatus[]> {
     const state = this.record.read();
     return Promise.all(
       this.lab.definition.services.map(async (service): Promise<ServiceStatus> => {
-        if (service.role === 'job') return { name: service.name, role: service.role, state: 'job', detail: 'runs on demand (lab check)' };
+        if (service.role === 'job')
+          return { name: service.name, role: service.role, state: 'job', detail: 'runs on demand (lab check)' };
         const record = state?.services[service.name];
-        if (!record || !this.verified(state!, record)) return { name: service.name, role: service.role, state: 'stopped', detail: record ? `pid ${record.pid} is gone` : undefined };
+        if (!record || !this.verified(state!, record))
+          return {
+            name: service.name,
+            role: service.role,
+            state: 'stopped',
+            detail: record ? `pid ${record.pid} is gone` : undefined,
+          };
         const url = `http://${HOST}:${record.port}`;
         const healthy = await probe(`${url}${service.healthPath ?? '/'}`);
-        return { name: service.name, role: service.role, state: healthy ? 'running' : 'unhealthy', url, pid: record.pid };
+        return {
+          name: service.name,
+          role: service.role,
+          state: healthy ? 'running' : 'unhealthy',
+          url,
+          pid: record.pid,
+        };
       }),
     );
   }
@@ -225,7 +285,10 @@ export class LocalRuntime implements Runtime {
   }
 
   async exec(service: string): Promise<JobResult> {
-    throw new EnvironmentError(`Cannot run a command inside ${service}: on the local runtime services are plain processes.`, 'Use the Docker runtime for this lab: `lab start <lab> --runtime docker`.');
+    throw new EnvironmentError(
+      `Cannot run a command inside ${service}: on the local runtime services are plain processes.`,
+      'Use the Docker runtime for this lab: `lab start <lab> --runtime docker`.',
+    );
   }
 
   async runJob(name: string): Promise<JobResult> {
@@ -265,10 +328,30 @@ export class LocalRuntime implements Runtime {
       if (p === undefined) throw new Error(`service ${service.name} refers to ${name}, which has no port`);
       return `http://${HOST}:${p}`;
     };
-    const base = Object.fromEntries(BASE_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
-    const own = service.env({ url, selfUrl: `http://${HOST}:${port}`, port, host: HOST, workspaceDir: this.paths.dir, secretsDir: this.paths.secrets, repoDir });
+    const base = Object.fromEntries(
+      BASE_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]),
+    );
+    const own = service.env({
+      url,
+      selfUrl: `http://${HOST}:${port}`,
+      port,
+      host: HOST,
+      workspaceDir: this.paths.dir,
+      secretsDir: this.paths.secrets,
+      repoDir,
+    });
     // Production mode as in the services image: Express and other libraries then keep stack traces out of answers.
-    return { ...base, ...own, HOST, PORT: String(port), [MARKER.runId]: state.runId, [MARKER.workspace]: this.paths.dir, [MARKER.home]: this.paths.home, NO_COLOR: '1', NODE_ENV: 'production' };
+    return {
+      ...base,
+      ...own,
+      HOST,
+      PORT: String(port),
+      [MARKER.runId]: state.runId,
+      [MARKER.workspace]: this.paths.dir,
+      [MARKER.home]: this.paths.home,
+      NO_COLOR: '1',
+      NODE_ENV: 'production',
+    };
   }
 
   private longRunning(): ServiceDefinition[] {
@@ -285,5 +368,4 @@ export class LocalRuntime implements Runtime {
     const tail = lastLines(readFileSync(file, 'utf8'), 5).join('\n  ');
     return tail ? `\nIts log ends with:\n  ${tail}` : '';
   }
-
 }

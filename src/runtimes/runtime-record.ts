@@ -61,8 +61,22 @@ export class RuntimeRecord<T extends { kind: RuntimeKind; ports: Record<string, 
   private readonly clock: Clock;
   private readonly notice: (message: string) => void;
 
-  constructor(options: { file: string; kind: T['kind']; labId: string; schema: z.ZodType<T>; clock: Clock; notice: (message: string) => void }) {
-    ({ file: this.file, kind: this.kind, labId: this.labId, schema: this.schema, clock: this.clock, notice: this.notice } = options);
+  constructor(options: {
+    file: string;
+    kind: T['kind'];
+    labId: string;
+    schema: z.ZodType<T>;
+    clock: Clock;
+    notice: (message: string) => void;
+  }) {
+    ({
+      file: this.file,
+      kind: this.kind,
+      labId: this.labId,
+      schema: this.schema,
+      clock: this.clock,
+      notice: this.notice,
+    } = options);
   }
 
   /** The record, if this runtime wrote it and it is valid. */
@@ -75,20 +89,31 @@ export class RuntimeRecord<T extends { kind: RuntimeKind; ports: Record<string, 
     if (result.status === 'ok') return result.value;
     if (result.status === 'missing') return undefined;
     const moved = setAside(this.file, this.clock.now());
-    if (moved) this.notice(`The runtime record ${this.file} was unusable (${result.reason}); kept it as ${moved}. The lab's processes are found from their run markers instead.`);
+    if (moved)
+      this.notice(
+        `The runtime record ${this.file} was unusable (${result.reason}); kept it as ${moved}. The lab's processes are found from their run markers instead.`,
+      );
     return undefined;
   }
 
   require(): T {
     const record = this.read();
-    if (!record) throw new EnvironmentError(`The lab ${this.labId} is not running on the ${this.kind} runtime.`, `Run \`lab start ${this.labId}\` first.`);
+    if (!record)
+      throw new EnvironmentError(
+        `The lab ${this.labId} is not running on the ${this.kind} runtime.`,
+        `Run \`lab start ${this.labId}\` first.`,
+      );
     return record;
   }
 
   /** A published service's URL on this machine: every port the lab publishes is bound to 127.0.0.1. */
   hostUrl(service: string): URL {
     const port = this.require().ports[service];
-    if (port === undefined) throw new EnvironmentError(`The lab has no running service "${service}".`, 'Run `lab status` to see the services.');
+    if (port === undefined)
+      throw new EnvironmentError(
+        `The lab has no running service "${service}".`,
+        'Run `lab status` to see the services.',
+      );
     return new URL(`http://127.0.0.1:${port}`);
   }
 

@@ -9,7 +9,9 @@ import { importModule, runnableFile } from '../core/code-files.js';
 
 const entry = process.argv[2];
 if (entry === undefined) {
-  console.error('run-service: name the service entry module, e.g. src/services/rag-index/main.ts (the compose file\'s command).');
+  console.error(
+    "run-service: name the service entry module, e.g. src/services/rag-index/main.ts (the compose file's command).",
+  );
   process.exitCode = 2;
 } else {
   await importModule(runnableFile(entry));

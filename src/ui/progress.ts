@@ -23,7 +23,12 @@ function deferred(): Deferred {
  * Shows one listr2 task per service while `work` starts them: an animated list on a terminal, plain lines
  * otherwise (NO_COLOR, CI, pipes), nothing at all when quiet (e.g. --json).
  */
-export async function withServiceProgress<T>(io: Output, services: string[], work: (onProgress: StartProgress) => Promise<T>, quiet = false): Promise<T> {
+export async function withServiceProgress<T>(
+  io: Output,
+  services: string[],
+  work: (onProgress: StartProgress) => Promise<T>,
+  quiet = false,
+): Promise<T> {
   const waits = new Map(services.map((s) => [s, deferred()]));
   const onProgress: StartProgress = ({ service, phase, detail }) => {
     const wait = waits.get(service);

@@ -10,7 +10,9 @@ export function renderReport(io: Output, report: CheckReport): void {
     io.out(c.bold(`\nStep ${step.number}: ${step.title}`) + marker);
     for (const check of step.checks) {
       const ok = check.status === 'pass';
-      io.out(`  ${ok ? c.green('PASS') : c.red(check.status.toUpperCase())}  ${check.title} ${c.dim(`(${check.durationMs} ms)`)}`);
+      io.out(
+        `  ${ok ? c.green('PASS') : c.red(check.status.toUpperCase())}  ${check.title} ${c.dim(`(${check.durationMs} ms)`)}`,
+      );
       if (!ok) {
         io.out(`        ${check.message}`);
         if (check.fix) io.out(`        ${c.yellow('Fix:')} ${check.fix}`);
@@ -31,7 +33,12 @@ export function renderProblems(io: Output, problems: ServiceProblem[]): void {
       continue;
     }
     io.err(io.color.red(`! ${p.message}. Its log ends with:`));
-    io.err(p.logTail.split('\n').map((l) => `    ${l}`).join('\n'));
+    io.err(
+      p.logTail
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n'),
+    );
     io.err(`  Fix the error in your workspace; the next \`lab check\` restarts ${p.service}.`);
   }
 }
@@ -39,7 +46,14 @@ export function renderProblems(io: Output, problems: ServiceProblem[]): void {
 export function renderServices(io: Output, services: ServiceStatus[]): void {
   const width = Math.max(...services.map((s) => s.name.length));
   for (const s of services) {
-    const state = s.state === 'running' ? io.color.green(s.state) : s.state === 'job' ? io.color.dim(s.state) : io.color.red(s.state);
-    io.out(`  ${s.name.padEnd(width)}  ${state.padEnd(9)}  ${s.url ?? ''}${s.pid ? io.color.dim(`  pid ${s.pid}`) : ''}${s.detail ? io.color.dim(`  ${s.detail}`) : ''}`);
+    const state =
+      s.state === 'running'
+        ? io.color.green(s.state)
+        : s.state === 'job'
+          ? io.color.dim(s.state)
+          : io.color.red(s.state);
+    io.out(
+      `  ${s.name.padEnd(width)}  ${state.padEnd(9)}  ${s.url ?? ''}${s.pid ? io.color.dim(`  pid ${s.pid}`) : ''}${s.detail ? io.color.dim(`  ${s.detail}`) : ''}`,
+    );
   }
 }

@@ -32,14 +32,18 @@ describe('lab on the local runtime', () => {
   it('starts with healthy services on 127.0.0.1, starter files, and step 1 on screen', async () => {
     const status = await lab('status');
     expect(status.exitCode).toBe(0);
-    for (const service of ['auth-server', 'rag-index', 'mcp-server']) expect(status.stdout).toMatch(new RegExp(`${service}\\s+running\\s+http://127\\.0\\.0\\.1:\\d+`));
-    expect(readFileSync(ws('mcp-server', 'tools.ts'), 'utf8')).toContain('TODO: Register a tool named "search_documents"');
+    for (const service of ['auth-server', 'rag-index', 'mcp-server'])
+      expect(status.stdout).toMatch(new RegExp(`${service}\\s+running\\s+http://127\\.0\\.0\\.1:\\d+`));
+    expect(readFileSync(ws('mcp-server', 'tools.ts'), 'utf8')).toContain(
+      'TODO: Register a tool named "search_documents"',
+    );
     expect(readFileSync(ws('mcp-server', 'tools.ts'), 'utf8')).not.toContain('@lab-step');
     const step = await lab('step');
     expect(step.stdout).toContain('Step 1: Build the MCP server');
     // Production mode, as in the services image: no library of a service answers with a stack trace.
     if (process.platform === 'linux') {
-      for (const [name, { pid }] of Object.entries(runtimeRecord(home, LAB).services)) expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0'), name).toContain('NODE_ENV=production');
+      for (const [name, { pid }] of Object.entries(runtimeRecord(home, LAB).services))
+        expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0'), name).toContain('NODE_ENV=production');
     }
   });
 
@@ -79,7 +83,13 @@ describe('lab on the local runtime', () => {
     const solved = await lab('solve', '1', '--yes');
     expect(solved.exitCode).toBe(0);
     const backups = readdirSync(path.join(home, '.backups', LAB));
-    expect(backups.some((b) => readFileSync(path.join(home, '.backups', LAB, b, 'mcp-server', 'tools.ts'), 'utf8').includes('// my own attempt'))).toBe(true);
+    expect(
+      backups.some((b) =>
+        readFileSync(path.join(home, '.backups', LAB, b, 'mcp-server', 'tools.ts'), 'utf8').includes(
+          '// my own attempt',
+        ),
+      ),
+    ).toBe(true);
 
     const check = await lab('check', '1');
     expect(check.stdout).toContain('5/5 checks passed');
@@ -113,7 +123,9 @@ describe('lab on the local runtime', () => {
     const before = readFileSync(ws('mcp-server', 'tools.ts'), 'utf8');
     expect((await lab('stop')).exitCode).toBe(0);
     const blocker: Server = createServer();
-    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)));
+    const port = await new Promise<number>((resolve) =>
+      blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)),
+    );
     try {
       const result = await lab('start', LAB, '--runtime', 'local', '--port', `mcp-server=${port}`);
       expect(result.exitCode).toBe(2);

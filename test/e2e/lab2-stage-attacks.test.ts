@@ -55,7 +55,9 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
   const workspace = path.join(home, LAB);
   const auditFile = auditLogIn(workspace);
   const container = async (service: string) => {
-    const found = (await engine.containers(`com.docker.compose.project=${project}`)).find((c) => c.service === service && c.labels['com.docker.compose.oneoff'] !== 'True');
+    const found = (await engine.containers(`com.docker.compose.project=${project}`)).find(
+      (c) => c.service === service && c.labels['com.docker.compose.oneoff'] !== 'True',
+    );
     if (!found) throw new Error(`no ${service} container`);
     return found;
   };
@@ -74,7 +76,12 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
     signal: new AbortController().signal,
   });
   const ipOf = async (service: string) => {
-    const inspected = await execa('docker', ['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', (await container(service)).id]);
+    const inspected = await execa('docker', [
+      'inspect',
+      '-f',
+      '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}',
+      (await container(service)).id,
+    ]);
     return String(inspected.stdout).trim().split(' ')[0]!;
   };
   /** `compose run` of an agent job with its command replaced by a probe: the agent's container, as compose makes it. */
@@ -90,8 +97,27 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
       LAB_PORT_RAG_INDEX: String(ports['rag-index']),
       LAB_PORT_MCP_SERVER: String(ports['mcp-server']),
     };
-    const run = await execa('docker-compose', ['-p', project, '-f', DockerRuntime.composeFile(LAB), 'run', '--rm', '-T', '--entrypoint', 'node', 'agent-research', '-e', script], { env, reject: false });
-    const line = String(run.stdout).split('\n').find((l) => l.startsWith('{'));
+    const run = await execa(
+      'docker-compose',
+      [
+        '-p',
+        project,
+        '-f',
+        DockerRuntime.composeFile(LAB),
+        'run',
+        '--rm',
+        '-T',
+        '--entrypoint',
+        'node',
+        'agent-research',
+        '-e',
+        script,
+      ],
+      { env, reject: false },
+    );
+    const line = String(run.stdout)
+      .split('\n')
+      .find((l) => l.startsWith('{'));
     if (!line) throw new Error(`the probe printed no JSON: ${run.stdout} ${run.stderr}`);
     return JSON.parse(line) as Record<string, unknown>;
   };
@@ -140,7 +166,7 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
     expect(seen.ragIp).not.toBe('connected');
   }, 120_000);
 
-  it('OPA refuses policy and data writes, even with the MCP server\'s token; it answers that token\'s decision only', async () => {
+  it("OPA refuses policy and data writes, even with the MCP server's token; it answers that token's decision only", async () => {
     const script = `
       const token = require('node:fs').readFileSync('/run/secrets/opa-token', 'utf8').trim();
       const call = (method, p, body, auth) => fetch('http://opa:8181' + p, { method, body, headers: auth ? { authorization: 'Bearer ' + token } : {} }).then((r) => r.status, (e) => e.message);
@@ -158,19 +184,36 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
       })))();`;
     const run = await execIn('mcp-server', ['node', '-e', script]);
     const seen = JSON.parse(run.output.split('\n').find((l) => l.startsWith('{'))!) as Record<string, unknown>;
-    expect(seen).toEqual({ putPolicy: 401, putPolicyToken: 401, putData: 401, putDataToken: 401, patchDataToken: 401, listPolicies: 401, readData: 401, decideNoToken: 401, decideToken: 200 });
+    expect(seen).toEqual({
+      putPolicy: 401,
+      putPolicyToken: 401,
+      putData: 401,
+      putDataToken: 401,
+      patchDataToken: 401,
+      listPolicies: 401,
+      readData: 401,
+      decideNoToken: 401,
+      decideToken: 200,
+    });
     // Still the learner's policy: support may not read internal documents.
     expect((await searchAs(probeContext(), IDS.support, 'internal')).allowed).toBe(false);
   }, 60_000);
 
-  it('OPA\'s decision log masks the tool arguments; no workload but the MCP server mounts the workspace at all', async () => {
+  it("OPA's decision log masks the tool arguments; no workload but the MCP server mounts the workspace at all", async () => {
     await searchAs(probeContext(), IDS.research, 'public');
     const logs = await engine.logs((await container('opa')).id);
     expect(logs).toContain('"erased":["/input/arguments"]');
     expect(logs).not.toContain('incident response runbook');
     for (const service of ['spire-server', 'spire-agent', 'opa', 'rag-index', 'mcp-server']) {
-      const inspected = JSON.parse(String((await execa('docker', ['inspect', (await container(service)).id])).stdout))[0] as {
-        HostConfig: { CapDrop: string[] | null; SecurityOpt: string[] | null; ReadonlyRootfs: boolean; PidMode: string };
+      const inspected = JSON.parse(
+        String((await execa('docker', ['inspect', (await container(service)).id])).stdout),
+      )[0] as {
+        HostConfig: {
+          CapDrop: string[] | null;
+          SecurityOpt: string[] | null;
+          ReadonlyRootfs: boolean;
+          PidMode: string;
+        };
         Config: { User: string };
         Mounts: Array<{ Source: string; Destination: string; RW: boolean }>;
       };
@@ -180,12 +223,25 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
       expect(inspected.HostConfig.PidMode, service).toBe(service === 'spire-agent' ? 'host' : '');
       // Root only where it is needed (the spire-agent opens the engine's socket), even when the runner is root.
       if (service !== 'spire-agent') expect(inspected.Config.User, service).toMatch(/^[1-9]\d*:[1-9]\d*$/);
-      const secrets = inspected.Mounts.filter((m) => m.Source.includes(`${path.sep}.lab${path.sep}secrets`)).map((m) => path.relative(path.join(workspace, '.lab', 'secrets'), m.Source));
-      const expected: Record<string, string[]> = { 'spire-server': ['spire-server', 'spire-server-data'], 'spire-agent': ['spire-agent'], opa: ['opa/token-sha256.json'], 'mcp-server': ['opa/token'], 'rag-index': [] };
+      const secrets = inspected.Mounts.filter((m) => m.Source.includes(`${path.sep}.lab${path.sep}secrets`)).map((m) =>
+        path.relative(path.join(workspace, '.lab', 'secrets'), m.Source),
+      );
+      const expected: Record<string, string[]> = {
+        'spire-server': ['spire-server', 'spire-server-data'],
+        'spire-agent': ['spire-agent'],
+        opa: ['opa/token-sha256.json'],
+        'mcp-server': ['opa/token'],
+        'rag-index': [],
+      };
       expect(secrets.sort(), service).toEqual(expected[service]);
-      const writableWorkspace = inspected.Mounts.filter((m) => m.RW && m.Source.startsWith(workspace) && !m.Source.includes('secrets')).map((m) => path.relative(workspace, m.Source));
+      const writableWorkspace = inspected.Mounts.filter(
+        (m) => m.RW && m.Source.startsWith(workspace) && !m.Source.includes('secrets'),
+      ).map((m) => path.relative(workspace, m.Source));
       expect(writableWorkspace, service).toEqual(service === 'mcp-server' ? ['.lab/audit'] : []);
-      expect(inspected.Mounts.some((m) => m.Destination === '/var/run/docker.sock'), service).toBe(service === 'spire-agent');
+      expect(
+        inspected.Mounts.some((m) => m.Destination === '/var/run/docker.sock'),
+        service,
+      ).toBe(service === 'spire-agent');
     }
   }, 60_000);
 
@@ -221,26 +277,38 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
     expect(verifyAudit(copy).ok).toBe(true); // the hash chain alone is fooled
     expect(recomputed.ok).toBe(false);
     expect(recomputed.problems[0]!.message).toMatch(/signature does not match/);
-    const stripped = await verifyCopy(rechain((e) => void Object.assign(e, { sig: undefined, signer: undefined, signer_chain: undefined })));
+    const stripped = await verifyCopy(
+      rechain((e) => void Object.assign(e, { sig: undefined, signer: undefined, signer_chain: undefined })),
+    );
     expect(stripped.problems[0]!.message).toMatch(/not signed/);
     // Re-signed with a certificate that names the MCP server but comes from the attacker's own CA.
     const ca = await createCa('attacker');
     const forged = await issueCertificate(ca, { uris: [IDS.mcpServer], usage: 'both' });
-    const resigned = await verifyCopy(rechain((e) => {
-      const s = signHash(e.hash, { spiffeId: IDS.mcpServer, certificates: [forged.cert, ca.cert], keyPem: forged.keyPem });
-      Object.assign(e, { sig: s.sig, signer: s.signer, signer_chain: s.chain });
-    }));
+    const resigned = await verifyCopy(
+      rechain((e) => {
+        const s = signHash(e.hash, {
+          spiffeId: IDS.mcpServer,
+          certificates: [forged.cert, ca.cert],
+          keyPem: forged.keyPem,
+        });
+        Object.assign(e, { sig: s.sig, signer: s.signer, signer_chain: s.chain });
+      }),
+    );
     expect(resigned.problems[0]!.message).toMatch(/does not chain to the lab's trust roots/);
   }, 60_000);
 
-  it('a log cut short behind the writer\'s back: the next call is refused, the writer reports it, --verify fails', async () => {
+  it("a log cut short behind the writer's back: the next call is refused, the writer reports it, --verify fails", async () => {
     await searchAs(probeContext(), IDS.research, 'public');
     const last = lastLines(1)[0]!;
     truncateSync(auditFile, statSync(auditFile).size - Buffer.byteLength(`${last}\n`));
     const call = await searchAs(probeContext(), IDS.research, 'public');
     expect(call.allowed).toBe(false);
     expect(call.text).toMatch(/audit log cannot record this call.*truncated/);
-    await waitFor('the MCP server to log the truncation', async () => /TAMPERING DETECTED: .*truncated/.test(await engine.logs((await container('mcp-server')).id)), { timeoutMs: 15_000 });
+    await waitFor(
+      'the MCP server to log the truncation',
+      async () => /TAMPERING DETECTED: .*truncated/.test(await engine.logs((await container('mcp-server')).id)),
+      { timeoutMs: 15_000 },
+    );
     const verified = await lab('audit', '--verify');
     expect(verified.exitCode).toBe(1);
     expect(verified.stdout + verified.stderr).toMatch(/entries were cut off/);
@@ -261,6 +329,10 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks 
     expect(call.text).toMatch(/audit log cannot record this call.*replaced/);
     expect(readFileSync(aside, 'utf8')).toBe(before);
     // The container's log reaches the engine a moment after the answer: wait for the line, not a fixed time.
-    await waitFor('the MCP server to log the replacement', async () => /TAMPERING DETECTED: .*replaced/.test(await engine.logs((await container('mcp-server')).id)), { timeoutMs: 15_000 });
+    await waitFor(
+      'the MCP server to log the replacement',
+      async () => /TAMPERING DETECTED: .*replaced/.test(await engine.logs((await container('mcp-server')).id)),
+      { timeoutMs: 15_000 },
+    );
   }, 240_000);
 });

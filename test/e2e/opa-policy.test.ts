@@ -28,7 +28,10 @@ let starterDir: string;
 
 /** Runs the OPA CLI in a throw-away container with `dir` mounted read-only at /policy. */
 const opa = (dir: string, args: string[], stdin?: string) =>
-  execa('docker', ['run', '--rm', '-i', '-v', `${dir}:/policy:ro`, image, ...args], { reject: false, input: stdin ?? '' });
+  execa('docker', ['run', '--rm', '-i', '-v', `${dir}:/policy:ro`, image, ...args], {
+    reject: false,
+    input: stdin ?? '',
+  });
 
 const call = (spiffeId: string | null, collection: string, tool = 'search_documents'): PolicyInput => ({
   spiffe_id: spiffeId,
@@ -41,7 +44,8 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 OPA policy', ()
   beforeAll(() => {
     if (missing) throw new Error(`Docker prerequisites missing under CI: ${missing}`);
     starterDir = mkdtempSync(path.join(tmpdir(), 'opa-starter-'));
-    for (const file of POLICY_FILES) writeFileSync(path.join(starterDir, file), renderRegions(readFileSync(path.join(POLICY_DIR, file), 'utf8'), 0));
+    for (const file of POLICY_FILES)
+      writeFileSync(path.join(starterDir, file), renderRegions(readFileSync(path.join(POLICY_DIR, file), 'utf8'), 0));
     // mkdtemp makes the directory 0700; OPA images may run as a non-root user.
     chmodSync(starterDir, 0o755);
   });
@@ -69,7 +73,11 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 OPA policy', ()
     expect(strict.exitCode).not.toBe(0);
     expect(String(strict.stderr)).toMatch(/no tests were run/);
     // reason and decision still evaluate without the step's rules.
-    const decision = await opa(starterDir, ['eval', '-f', 'raw', '-I', '-d', '/policy', 'data.agents.authz.decision'], JSON.stringify(call(`${TD}/agent/research`, 'public')));
+    const decision = await opa(
+      starterDir,
+      ['eval', '-f', 'raw', '-I', '-d', '/policy', 'data.agents.authz.decision'],
+      JSON.stringify(call(`${TD}/agent/research`, 'public')),
+    );
     expect(JSON.parse(String(decision.stdout))).toEqual({ allow: false, reason: 'unknown identity' });
   });
 
@@ -78,12 +86,37 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 OPA policy', ()
 
     beforeAll(async () => {
       // Docker picks the host port (127.0.0.1::8181), so no other process can take it between choosing and binding.
-      await execa('docker', ['run', '-d', '--name', name, '--label', 'dev.ai-infra-labs.owned=true', '-p', '127.0.0.1::8181', '-v', `${POLICY_DIR}:/policy:ro`, image, 'run', '--server', '--addr=0.0.0.0:8181', '--set=decision_logs.console=true', '/policy']);
+      await execa('docker', [
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--label',
+        'dev.ai-infra-labs.owned=true',
+        '-p',
+        '127.0.0.1::8181',
+        '-v',
+        `${POLICY_DIR}:/policy:ro`,
+        image,
+        'run',
+        '--server',
+        '--addr=0.0.0.0:8181',
+        '--set=decision_logs.console=true',
+        '/policy',
+      ]);
       const published = String((await execa('docker', ['port', name, '8181/tcp'])).stdout).split('\n')[0]!;
       baseUrl = `http://${published.trim()}`;
       // Each probe is bounded: docker-proxy accepts a connection before OPA listens, and an unbounded fetch would wait on it.
-      await waitFor(`OPA at ${baseUrl} to answer /health`, async () => (await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(scaled(1_000)) }).catch(() => undefined))?.ok === true, { timeoutMs: 30_000 }).catch(async (error: Error) => {
-        throw new Error(`${error.message}\n${String((await execa('docker', ['logs', name], { reject: false, all: true })).all)}`);
+      await waitFor(
+        `OPA at ${baseUrl} to answer /health`,
+        async () =>
+          (await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(scaled(1_000)) }).catch(() => undefined))
+            ?.ok === true,
+        { timeoutMs: 30_000 },
+      ).catch(async (error: Error) => {
+        throw new Error(
+          `${error.message}\n${String((await execa('docker', ['logs', name], { reject: false, all: true })).all)}`,
+        );
       });
     }, scaled(90_000));
 
@@ -91,22 +124,44 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 OPA policy', ()
       ['research reads internal', call(`${TD}/agent/research`, 'internal'), true, 'allowed'],
       ['research searches every collection', call(`${TD}/agent/research`, '*'), true, 'allowed'],
       ['support reads public', call(`${TD}/agent/support`, 'public', 'get_document'), true, 'allowed'],
-      ['support reads internal', call(`${TD}/agent/support`, 'internal'), false, 'collection not permitted for this agent'],
-      ['support searches every collection', call(`${TD}/agent/support`, '*'), false, 'collection not permitted for this agent'],
+      [
+        'support reads internal',
+        call(`${TD}/agent/support`, 'internal'),
+        false,
+        'collection not permitted for this agent',
+      ],
+      [
+        'support searches every collection',
+        call(`${TD}/agent/support`, '*'),
+        false,
+        'collection not permitted for this agent',
+      ],
       ['an unknown agent', call(`${TD}/agent/intruder`, 'public'), false, 'unknown identity'],
       ['a caller without identity', call(null, 'public'), false, 'unknown identity'],
-      ['a tool outside the list', call(`${TD}/agent/research`, 'public', 'delete_document'), false, 'tool not permitted for this agent'],
+      [
+        'a tool outside the list',
+        call(`${TD}/agent/research`, 'public', 'delete_document'),
+        false,
+        'tool not permitted for this agent',
+      ],
     ])('decides %s', async (_what, input, allow, reason) => {
       const decision = await opaClient(baseUrl).decide(input);
       expect(decision).toMatchObject({ allow, reason, source: 'opa' });
       expect(decision.decisionId).toMatch(/\S/);
     });
 
-    it('the decision id joins the answer to OPA\'s decision log', async () => {
+    it("the decision id joins the answer to OPA's decision log", async () => {
       const decision = await opaClient(baseUrl).decide(call(`${TD}/agent/support`, 'internal'));
       const logs = String((await execa('docker', ['logs', name], { all: true })).all);
-      const entry = logs.split('\n').filter((line) => line.includes(decision.decisionId!)).map((line) => JSON.parse(line) as Record<string, unknown>)[0];
-      expect(entry).toMatchObject({ msg: 'Decision Log', path: 'agents/authz/decision', result: { allow: false, reason: 'collection not permitted for this agent' } });
+      const entry = logs
+        .split('\n')
+        .filter((line) => line.includes(decision.decisionId!))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)[0];
+      expect(entry).toMatchObject({
+        msg: 'Decision Log',
+        path: 'agents/authz/decision',
+        result: { allow: false, reason: 'collection not permitted for this agent' },
+      });
     });
 
     it('fails closed, without throwing, once OPA is stopped', async () => {
@@ -119,8 +174,15 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 OPA policy', ()
     });
 
     it('fails closed against a port where nothing listens', async () => {
-      const decision = await opaClient(`http://127.0.0.1:${await freePort()}`).decide(call(`${TD}/agent/research`, 'public'));
-      expect(decision).toEqual({ allow: false, reason: 'policy unavailable: cannot reach OPA (ECONNREFUSED)', decisionId: null, source: 'fail-closed' });
+      const decision = await opaClient(`http://127.0.0.1:${await freePort()}`).decide(
+        call(`${TD}/agent/research`, 'public'),
+      );
+      expect(decision).toEqual({
+        allow: false,
+        reason: 'policy unavailable: cannot reach OPA (ECONNREFUSED)',
+        decisionId: null,
+        source: 'fail-closed',
+      });
     });
   });
 });

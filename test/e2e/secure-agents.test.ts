@@ -16,7 +16,13 @@ import { IMPOSTOR } from '../../checks/secure-agents/calls.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';
 import { catalogueCounts } from '../helpers/catalogue.js';
 import { allChecksPassed, cliIn, runtimeRecord, scratchHome } from '../helpers/cli.js';
-import { announceSkip, composeLeftovers, dockerRequired, engine, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
+import {
+  announceSkip,
+  composeLeftovers,
+  dockerRequired,
+  engine,
+  missingDockerPrerequisite,
+} from '../helpers/docker-prerequisites.js';
 import { scaled } from '../helpers/timing.js';
 
 const LAB = 'secure-agents';
@@ -28,7 +34,9 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 secure-agents o
   const lab = cliIn(home);
   const project = composeProject(LAB, home);
   const container = async (service: string) => {
-    const found = (await engine.containers(`com.docker.compose.project=${project}`)).find((c) => c.service === service && c.labels['com.docker.compose.oneoff'] !== 'True');
+    const found = (await engine.containers(`com.docker.compose.project=${project}`)).find(
+      (c) => c.service === service && c.labels['com.docker.compose.oneoff'] !== 'True',
+    );
     if (!found) throw new Error(`no ${service} container`);
     return found;
   };
@@ -54,17 +62,21 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 secure-agents o
     await lab('reset', '--yes');
   });
 
-  it('passes the self-test: every check is tied to its step, every mutant is caught and every variant passes', async () => {
-    const { mutants, variants } = catalogueCounts(LAB);
-    expect(mutants).toBeGreaterThanOrEqual(30);
-    expect(variants).toBeGreaterThanOrEqual(3);
-    const result = await cliIn(scratchHome(), {}, scaled(1_200_000))('test', LAB);
-    expect(result.stdout, result.stderr).not.toContain('FAIL');
-    expect(result.stdout).toContain(`mutants caught ${mutants}/${mutants}`);
-    expect(result.stdout).toContain(`variants passed ${variants}/${variants}`);
-    expect(result.stdout).toContain('self-test passed');
-    expect(result.exitCode).toBe(0);
-  }, scaled(1_260_000));
+  it(
+    'passes the self-test: every check is tied to its step, every mutant is caught and every variant passes',
+    async () => {
+      const { mutants, variants } = catalogueCounts(LAB);
+      expect(mutants).toBeGreaterThanOrEqual(30);
+      expect(variants).toBeGreaterThanOrEqual(3);
+      const result = await cliIn(scratchHome(), {}, scaled(1_200_000))('test', LAB);
+      expect(result.stdout, result.stderr).not.toContain('FAIL');
+      expect(result.stdout).toContain(`mutants caught ${mutants}/${mutants}`);
+      expect(result.stdout).toContain(`variants passed ${variants}/${variants}`);
+      expect(result.stdout).toContain('self-test passed');
+      expect(result.exitCode).toBe(0);
+    },
+    scaled(1_260_000),
+  );
 
   it('refuses the local runtime with the reason and exit 2', async () => {
     const result = await lab('start', LAB, '--runtime', 'local');
@@ -73,43 +85,67 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 secure-agents o
     expect(result.stderr).toMatch(/docker workload attestor/);
   });
 
-  it('solved, every check passes, and only the two mTLS ports are published, on 127.0.0.1', async () => {
-    expect((await lab('start', LAB)).exitCode).toBe(0);
-    for (const step of ['1', '2', '3', '4']) expect((await lab('solve', step, '--yes')).exitCode).toBe(0);
-    const checked = await lab('check');
-    expect(checked.stdout, checked.stdout).toContain(await allChecksPassed(LAB));
-    expect(checked.exitCode).toBe(0);
-    const ports = await execa('docker', ['ps', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Names}} {{.Ports}}']);
-    for (const line of String(ports.stdout).trim().split('\n')) {
-      const published = line.split(' ').slice(1).join(' ');
-      if (published) expect(published).toMatch(/^127\.0\.0\.1:\d+->8443\/tcp$/);
-    }
-  }, scaled(240_000));
+  it(
+    'solved, every check passes, and only the two mTLS ports are published, on 127.0.0.1',
+    async () => {
+      expect((await lab('start', LAB)).exitCode).toBe(0);
+      for (const step of ['1', '2', '3', '4']) expect((await lab('solve', step, '--yes')).exitCode).toBe(0);
+      const checked = await lab('check');
+      expect(checked.stdout, checked.stdout).toContain(await allChecksPassed(LAB));
+      expect(checked.exitCode).toBe(0);
+      const ports = await execa('docker', [
+        'ps',
+        '--filter',
+        `label=com.docker.compose.project=${project}`,
+        '--format',
+        '{{.Names}} {{.Ports}}',
+      ]);
+      for (const line of String(ports.stdout).trim().split('\n')) {
+        const published = line.split(' ').slice(1).join(' ');
+        if (published) expect(published).toMatch(/^127\.0\.0\.1:\d+->8443\/tcp$/);
+      }
+    },
+    scaled(240_000),
+  );
 
-  it('with OPA stopped, a tool call is denied (fail closed) and audited; the next check restarts OPA', async () => {
-    await execa('docker', ['stop', '-t', '2', (await container('opa')).id]);
-    const call = await searchAs(probeContext(), IDS.research, 'public');
-    expect(call.allowed).toBe(false);
-    expect(call.text).toMatch(/policy unavailable/);
-    const entry = readAudit(auditLogIn(path.join(home, LAB))).entries.find((e) => e.trace_id === call.traceId);
-    expect(entry).toMatchObject({ spiffe_id: IDS.research, decision: 'deny', outcome: 'denied', decision_id: null });
-    const checked = await lab('check', '3');
-    expect(checked.exitCode, checked.stdout).toBe(0);
-  }, scaled(120_000));
+  it(
+    'with OPA stopped, a tool call is denied (fail closed) and audited; the next check restarts OPA',
+    async () => {
+      await execa('docker', ['stop', '-t', '2', (await container('opa')).id]);
+      const call = await searchAs(probeContext(), IDS.research, 'public');
+      expect(call.allowed).toBe(false);
+      expect(call.text).toMatch(/policy unavailable/);
+      const entry = readAudit(auditLogIn(path.join(home, LAB))).entries.find((e) => e.trace_id === call.traceId);
+      expect(entry).toMatchObject({ spiffe_id: IDS.research, decision: 'deny', outcome: 'denied', decision_id: null });
+      const checked = await lab('check', '3');
+      expect(checked.exitCode, checked.stdout).toBe(0);
+    },
+    scaled(120_000),
+  );
 
-  it('after a SPIRE server restart the next lab check still passes', async () => {
-    await execa('docker', ['restart', '-t', '5', (await container('spire-server')).id]);
-    const checked = await lab('check');
-    expect(checked.stdout, checked.stdout).toContain(await allChecksPassed(LAB));
-  }, scaled(240_000));
+  it(
+    'after a SPIRE server restart the next lab check still passes',
+    async () => {
+      await execa('docker', ['restart', '-t', '5', (await container('spire-server')).id]);
+      const checked = await lab('check');
+      expect(checked.stdout, checked.stdout).toContain(await allChecksPassed(LAB));
+    },
+    scaled(240_000),
+  );
 
-  it('keeps a verifiable audit chain, and reset leaves nothing of the lab behind', async () => {
-    const verified = await lab('audit', '--verify');
-    expect(verified.exitCode, verified.stderr).toBe(0);
-    expect(verified.stdout).toMatch(/audit chain verified: \d+ entries/);
-    const entries = readAudit(auditLogIn(path.join(home, LAB))).entries;
-    expect(new Set(entries.map((e) => e.spiffe_id))).toEqual(new Set([IDS.research, IDS.support, IDS.unregistered, IMPOSTOR]));
-    expect((await lab('reset', '--yes')).exitCode).toBe(0);
-    expect(await composeLeftovers(project)).toEqual([]);
-  }, scaled(120_000));
+  it(
+    'keeps a verifiable audit chain, and reset leaves nothing of the lab behind',
+    async () => {
+      const verified = await lab('audit', '--verify');
+      expect(verified.exitCode, verified.stderr).toBe(0);
+      expect(verified.stdout).toMatch(/audit chain verified: \d+ entries/);
+      const entries = readAudit(auditLogIn(path.join(home, LAB))).entries;
+      expect(new Set(entries.map((e) => e.spiffe_id))).toEqual(
+        new Set([IDS.research, IDS.support, IDS.unregistered, IMPOSTOR]),
+      );
+      expect((await lab('reset', '--yes')).exitCode).toBe(0);
+      expect(await composeLeftovers(project)).toEqual([]);
+    },
+    scaled(120_000),
+  );
 });

@@ -4,16 +4,20 @@ import { catalogueCounts } from '../helpers/catalogue.js';
 import { cliIn, scratchHome } from '../helpers/cli.js';
 
 describe('lab test (author self-test) on the local runtime', () => {
-  it('proves every check of mcp-integration is tied to its step, catches every mutant and passes every variant', async () => {
-    const { mutants, variants } = catalogueCounts('mcp-integration');
-    expect(mutants).toBeGreaterThanOrEqual(30);
-    expect(variants).toBeGreaterThanOrEqual(4);
-    const result = await cliIn(scratchHome(), {}, scaled(900_000))('test', 'mcp-integration', '--runtime', 'local');
-    expect(result.stdout).not.toContain('FAIL');
-    expect(result.stdout).toContain('step 4 after its solution, again');
-    expect(result.stdout).toContain(`mutants caught ${mutants}/${mutants}`);
-    expect(result.stdout).toContain(`variants passed ${variants}/${variants}`);
-    expect(result.stdout).toContain('mcp-integration: self-test passed.');
-    expect(result.exitCode).toBe(0);
-  }, scaled(960_000));
+  it(
+    'proves every check of mcp-integration is tied to its step, catches every mutant and passes every variant',
+    async () => {
+      const { mutants, variants } = catalogueCounts('mcp-integration');
+      expect(mutants).toBeGreaterThanOrEqual(30);
+      expect(variants).toBeGreaterThanOrEqual(4);
+      const result = await cliIn(scratchHome(), {}, scaled(900_000))('test', 'mcp-integration', '--runtime', 'local');
+      expect(result.stdout).not.toContain('FAIL');
+      expect(result.stdout).toContain('step 4 after its solution, again');
+      expect(result.stdout).toContain(`mutants caught ${mutants}/${mutants}`);
+      expect(result.stdout).toContain(`variants passed ${variants}/${variants}`);
+      expect(result.stdout).toContain('mcp-integration: self-test passed.');
+      expect(result.exitCode).toBe(0);
+    },
+    scaled(960_000),
+  );
 });

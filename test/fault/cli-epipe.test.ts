@@ -19,12 +19,16 @@ const lab = cliIn(home);
 
 /** Runs `lab ...args | head -1` (stderr too) and returns lab's own exit code and what head let through. */
 async function labIntoHead(...args: string[]) {
-  const result = await execa('bash', ['-c', INTO_HEAD, 'bash', process.execPath, path.join(repoDir, 'bin', 'lab.js'), ...args], {
-    env: { LAB_HOME: home, NO_COLOR: '1' },
-    reject: false,
-    stdin: 'ignore',
-    timeout: 240_000,
-  });
+  const result = await execa(
+    'bash',
+    ['-c', INTO_HEAD, 'bash', process.execPath, path.join(repoDir, 'bin', 'lab.js'), ...args],
+    {
+      env: { LAB_HOME: home, NO_COLOR: '1' },
+      reject: false,
+      stdin: 'ignore',
+      timeout: 240_000,
+    },
+  );
   return { exitCode: result.exitCode, output: `${String(result.stdout)}${String(result.stderr)}` };
 }
 
@@ -40,16 +44,23 @@ describe('a reader that closes the pipe early', () => {
     // The work after the first line happened: services up, lab active, the start recorded.
     const status = await lab('status');
     expect(status.exitCode).toBe(0);
-    for (const service of ['auth-server', 'rag-index', 'mcp-server']) expect(status.stdout).toMatch(new RegExp(`${service}\\s+running`));
+    for (const service of ['auth-server', 'rag-index', 'mcp-server'])
+      expect(status.stdout).toMatch(new RegExp(`${service}\\s+running`));
     const active = JSON.parse(readFileSync(path.join(home, 'active.json'), 'utf8')) as { lab: string };
     expect(active.lab).toBe(LAB);
-    const state = JSON.parse(readFileSync(path.join(home, LAB, '.lab', 'state.json'), 'utf8')) as { events: Array<{ type: string }> };
+    const state = JSON.parse(readFileSync(path.join(home, LAB, '.lab', 'state.json'), 'utf8')) as {
+      events: Array<{ type: string }>;
+    };
     expect(state.events.map((e) => e.type)).toContain('started');
   }, 300_000);
 
-  it.each([['status'], ['step'], ['logs', 'rag-index'], ['--help']])('ends `lab %s | head -1` quietly with exit 0', async (...args) => {
-    const result = await labIntoHead(...args);
-    expect(result.output).not.toMatch(/^\s+at |EPIPE|Unexpected error/m);
-    expect(result.exitCode).toBe(0);
-  }, 120_000);
+  it.each([['status'], ['step'], ['logs', 'rag-index'], ['--help']])(
+    'ends `lab %s | head -1` quietly with exit 0',
+    async (...args) => {
+      const result = await labIntoHead(...args);
+      expect(result.output).not.toMatch(/^\s+at |EPIPE|Unexpected error/m);
+      expect(result.exitCode).toBe(0);
+    },
+    120_000,
+  );
 });

@@ -5,7 +5,16 @@
  * report targets that are folders, devices or the runner's own files, readers that close the pipe early,
  * read-only files). None needs a running lab; they run a few at a time.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa, execaSync } from 'execa';
@@ -61,11 +70,13 @@ const home = (setup: (home: string) => void) => (i: number) => {
   return h;
 };
 const ws = (h: string, ...rest: string[]) => path.join(workspacePaths(h, LAB).dir, ...rest);
-const fileAt = (name: string, content = 'x') => () => {
-  const file = path.join(root, name);
-  writeFileSync(file, content);
-  return file;
-};
+const fileAt =
+  (name: string, content = 'x') =>
+  () => {
+    const file = path.join(root, name);
+    writeFileSync(file, content);
+    return file;
+  };
 
 // Hostile names: line breaks, terminal escapes, bidi overrides, traversal, very long, shell syntax.
 const HOSTILE = [
@@ -126,16 +137,59 @@ const cases: Case[] = [
   { name: 'step 99 of the active lab', args: ['step', '99'], home: 'active', code: 2, says: /has no step 99/ },
   { name: 'check 99 of the active lab', args: ['check', '99'], home: 'active', code: 2, says: /has no step 99/ },
   { name: 'solve 99 of the active lab', args: ['solve', '99', '--yes'], home: 'active', code: 2 },
-  ...['abc', '0', '-5', '1.5', '', 'Infinity', '1e999', '0x10', '10abc'].map((n): Case => ({ name: `logs -n ${JSON.stringify(n)}`, args: ['logs', 'rag-index', '-n', n], home: 'active', code: 2, says: /positive whole number/ })),
+  ...['abc', '0', '-5', '1.5', '', 'Infinity', '1e999', '0x10', '10abc'].map(
+    (n): Case => ({
+      name: `logs -n ${JSON.stringify(n)}`,
+      args: ['logs', 'rag-index', '-n', n],
+      home: 'active',
+      code: 2,
+      says: /positive whole number/,
+    }),
+  ),
   { name: 'logs --lines=0', args: ['logs', 'rag-index', '--lines=0'], home: 'active', code: 2 },
   ...['0', 'abc', '-1'].map((n): Case => ({ name: `audit -n ${n}`, args: ['audit', '-n', n], code: 2 })),
-  { name: 'logs of an unknown service', args: ['logs', 'ghost'], home: 'active', code: 2, says: /has no service "ghost"/ },
-  { name: 'logs of a service named with a line break', args: ['logs', 'x\nFix: evil'], home: 'active', code: 2, says: /x\\nFix: evil/ },
+  {
+    name: 'logs of an unknown service',
+    args: ['logs', 'ghost'],
+    home: 'active',
+    code: 2,
+    says: /has no service "ghost"/,
+  },
+  {
+    name: 'logs of a service named with a line break',
+    args: ['logs', 'x\nFix: evil'],
+    home: 'active',
+    code: 2,
+    says: /x\\nFix: evil/,
+  },
   { name: 'logs of a service named with escapes', args: ['logs', '\u001b[31mred'], home: 'active', code: 2 },
   { name: 'logs of a very long service name', args: ['logs', 's'.repeat(100_000)], home: 'active', code: 2 },
   // --port forms (every one invalid: a valid pin would start the lab).
-  ...['mcp-server', 'mcp-server=', '=8100', 'mcp-server=80', 'mcp-server=1023', 'mcp-server=65536', 'mcp-server=70000', 'mcp-server=abc', 'mcp-server=-1', 'mcp-server=8100.5', 'mcp-server=0x1f90', 'ghost=8100', 'MCP-SERVER=8100', 'mcp-server=8100\nFix: evil', 'mcp-server:8100', 'mcp-server=8100=8101', ''].map(
-    (spec): Case => ({ name: `--port ${JSON.stringify(spec)}`, args: ['start', LAB, '--runtime', 'local', '--port', spec], code: 2, says: /--port/ }),
+  ...[
+    'mcp-server',
+    'mcp-server=',
+    '=8100',
+    'mcp-server=80',
+    'mcp-server=1023',
+    'mcp-server=65536',
+    'mcp-server=70000',
+    'mcp-server=abc',
+    'mcp-server=-1',
+    'mcp-server=8100.5',
+    'mcp-server=0x1f90',
+    'ghost=8100',
+    'MCP-SERVER=8100',
+    'mcp-server=8100\nFix: evil',
+    'mcp-server:8100',
+    'mcp-server=8100=8101',
+    '',
+  ].map(
+    (spec): Case => ({
+      name: `--port ${JSON.stringify(spec)}`,
+      args: ['start', LAB, '--runtime', 'local', '--port', spec],
+      code: 2,
+      says: /--port/,
+    }),
   ),
   // Hostile lab names for every command that takes one.
   ...HOSTILE.flatMap((name): Case[] => [
@@ -145,33 +199,80 @@ const cases: Case[] = [
   { name: 'test a hostile name', args: ['test', 'x\nFix: evil', '--runtime', 'local'], code: 2 },
   { name: 'start a lab named like an option', args: ['start', '--', '-rf'], code: 2 },
   // An active.json naming a hostile lab (written by hand or by a tool).
-  ...['x\nFix: evil', '../../etc', '\u001b[31m'].map((lab): Case => ({
-    name: `active.json names ${JSON.stringify(lab)}`,
-    args: ['check'],
-    home: (i) => {
-      const h = path.join(root, `hostile-active-${i}`);
-      mkdirSync(h, { recursive: true });
-      writeFileSync(path.join(h, 'active.json'), JSON.stringify({ lab, runtime: 'local', since: new Date().toISOString() }));
-      return h;
-    },
-    code: 2,
-  })),
+  ...['x\nFix: evil', '../../etc', '\u001b[31m'].map(
+    (lab): Case => ({
+      name: `active.json names ${JSON.stringify(lab)}`,
+      args: ['check'],
+      home: (i) => {
+        const h = path.join(root, `hostile-active-${i}`);
+        mkdirSync(h, { recursive: true });
+        writeFileSync(
+          path.join(h, 'active.json'),
+          JSON.stringify({ lab, runtime: 'local', since: new Date().toISOString() }),
+        );
+        return h;
+      },
+      code: 2,
+    }),
+  ),
   // A LAB_HOME whose path holds control characters is echoed escaped.
-  ...[['step'], ['status']].map((args): Case => ({ name: `${args[0]} in a home named with escapes`, args, home: (i) => activeHome(`esc-${i}\nFix: evil\u001b[31m`), code: 0 })),
+  ...[['step'], ['status']].map(
+    (args): Case => ({
+      name: `${args[0]} in a home named with escapes`,
+      args,
+      home: (i) => activeHome(`esc-${i}\nFix: evil\u001b[31m`),
+      code: 0,
+    }),
+  ),
   // Bad LAB_HOME.
-  { name: 'LAB_HOME is a file: start', args: ['start', LAB, '--runtime', 'local'], home: fileAt('home-file'), code: 2, says: /LAB_HOME is .*a file, not a folder/ },
+  {
+    name: 'LAB_HOME is a file: start',
+    args: ['start', LAB, '--runtime', 'local'],
+    home: fileAt('home-file'),
+    code: 2,
+    says: /LAB_HOME is .*a file, not a folder/,
+  },
   { name: 'LAB_HOME is a file: check', args: ['check'], home: fileAt('home-file-2'), code: 2 },
-  { name: 'LAB_HOME is a file: reset', args: ['reset', LAB, '--yes'], home: fileAt('home-file-3'), code: 2, says: /LAB_HOME/ },
+  {
+    name: 'LAB_HOME is a file: reset',
+    args: ['reset', LAB, '--yes'],
+    home: fileAt('home-file-3'),
+    code: 2,
+    says: /LAB_HOME/,
+  },
   { name: 'LAB_HOME is a file: status', args: ['status'], home: fileAt('home-file-4'), code: 2, says: /LAB_HOME/ },
   { name: 'LAB_HOME is a file: stop', args: ['stop'], home: fileAt('home-file-6'), code: 2, says: /LAB_HOME/ },
   { name: 'LAB_HOME is a file: list still works', args: ['list'], home: fileAt('home-file-7'), code: 0 },
-  { name: 'LAB_HOME is /dev/null', args: ['start', LAB, '--runtime', 'local'], home: () => '/dev/null', code: 2, says: /LAB_HOME/ },
-  { name: 'LAB_HOME under /proc (mkdir would hang)', args: ['start', LAB, '--runtime', 'local'], home: () => '/proc/no-such-dir/home', code: 2, says: /\/proc\/no-such-dir/ },
+  {
+    name: 'LAB_HOME is /dev/null',
+    args: ['start', LAB, '--runtime', 'local'],
+    home: () => '/dev/null',
+    code: 2,
+    says: /LAB_HOME/,
+  },
+  {
+    name: 'LAB_HOME under /proc (mkdir would hang)',
+    args: ['start', LAB, '--runtime', 'local'],
+    home: () => '/proc/no-such-dir/home',
+    code: 2,
+    says: /\/proc\/no-such-dir/,
+  },
   { name: 'LAB_HOME is /proc', args: ['start', LAB, '--runtime', 'local'], home: () => '/proc', code: 2 },
-  { name: 'LAB_HOME below a file', args: ['start', LAB, '--runtime', 'local'], home: () => path.join(fileAt('home-file-5')(), 'sub'), code: 2 },
+  {
+    name: 'LAB_HOME below a file',
+    args: ['start', LAB, '--runtime', 'local'],
+    home: () => path.join(fileAt('home-file-5')(), 'sub'),
+    code: 2,
+  },
   { name: 'LAB_HOME empty counts as unset', args: ['step', '0'], env: { LAB_HOME: '' }, code: 2 },
   { name: 'LAB_HOME with a line break', args: ['check'], home: () => path.join(root, 'home\nFix: evil'), code: 2 },
-  { name: 'LAB_HOME very long', args: ['start', LAB, '--runtime', 'local'], home: () => path.join(root, 'h'.repeat(300)), code: 2, says: /too long|ENAMETOOLONG/ },
+  {
+    name: 'LAB_HOME very long',
+    args: ['start', LAB, '--runtime', 'local'],
+    home: () => path.join(root, 'h'.repeat(300)),
+    code: 2,
+    says: /too long|ENAMETOOLONG/,
+  },
   {
     name: 'LAB_HOME read-only',
     args: ['start', LAB, '--runtime', 'local'],
@@ -200,12 +301,52 @@ const cases: Case[] = [
       [`${'r'.repeat(300)}.xml`, /cannot be written|too long/],
       ['no-dir\nFix: evil/r.xml', /does not exist/],
     ] as Array<[string, RegExp | undefined]>
-  ).map(([target, says]): Case => ({ name: `--junit ${JSON.stringify(target.slice(0, 40))}`, args: ['check', '--junit', target], home: 'active', code: 2, says: says ?? /--junit/ })),
-  { name: '--junit the progress file (absolute)', args: ['check', '--junit', 'STATE'], home: 'active', code: 2, says: /runner's own files/ },
-  { name: '--junit .lab/state.json from the workspace', args: ['check', '--junit', '.lab/state.json'], home: 'active', cwd: 'workspace', code: 2, says: /runner's own files/ },
-  { name: '--junit a new file in .lab', args: ['check', '--junit', '.lab/report.xml'], home: 'active', cwd: 'workspace', code: 2, says: /runner's own files/ },
-  { name: '--junit active.json', args: ['check', '--junit', 'HOME/active.json'], home: 'active', code: 2, says: /runner's own files/ },
-  { name: '--junit into the secrets', args: ['check', '--junit', 'WS/.lab/secrets/r.xml'], home: 'active', code: 2, says: /runner's own files/ },
+  ).map(
+    ([target, says]): Case => ({
+      name: `--junit ${JSON.stringify(target.slice(0, 40))}`,
+      args: ['check', '--junit', target],
+      home: 'active',
+      code: 2,
+      says: says ?? /--junit/,
+    }),
+  ),
+  {
+    name: '--junit the progress file (absolute)',
+    args: ['check', '--junit', 'STATE'],
+    home: 'active',
+    code: 2,
+    says: /runner's own files/,
+  },
+  {
+    name: '--junit .lab/state.json from the workspace',
+    args: ['check', '--junit', '.lab/state.json'],
+    home: 'active',
+    cwd: 'workspace',
+    code: 2,
+    says: /runner's own files/,
+  },
+  {
+    name: '--junit a new file in .lab',
+    args: ['check', '--junit', '.lab/report.xml'],
+    home: 'active',
+    cwd: 'workspace',
+    code: 2,
+    says: /runner's own files/,
+  },
+  {
+    name: '--junit active.json',
+    args: ['check', '--junit', 'HOME/active.json'],
+    home: 'active',
+    code: 2,
+    says: /runner's own files/,
+  },
+  {
+    name: '--junit into the secrets',
+    args: ['check', '--junit', 'WS/.lab/secrets/r.xml'],
+    home: 'active',
+    code: 2,
+    says: /runner's own files/,
+  },
   {
     name: '--junit a symlink to the progress file',
     args: ['check', '--junit', 'ROOT/link-to-state.xml'],
@@ -220,8 +361,20 @@ const cases: Case[] = [
     code: 2,
     says: /runner's own files/,
   },
-  { name: '--junit a learner file', args: ['check', '--junit', 'WS/README.md'], home: 'active', code: 2, says: /not an earlier report/ },
-  { name: '--junit a file inside a file', args: ['check', '--junit', 'WS/README.md/r.xml'], home: 'active', code: 2, says: /not a folder/ },
+  {
+    name: '--junit a learner file',
+    args: ['check', '--junit', 'WS/README.md'],
+    home: 'active',
+    code: 2,
+    says: /not an earlier report/,
+  },
+  {
+    name: '--junit a file inside a file',
+    args: ['check', '--junit', 'WS/README.md/r.xml'],
+    home: 'active',
+    code: 2,
+    says: /not a folder/,
+  },
   {
     name: '--junit in a read-only folder',
     args: ['check', '--junit', 'ROOT/ro-dir/r.xml'],
@@ -232,7 +385,13 @@ const cases: Case[] = [
     code: 2,
     says: /cannot be written/,
   },
-  { name: '--junit a FIFO', args: ['check', '--junit', 'ROOT/fifo'], home: home(() => void execaSync('mkfifo', [path.join(root, 'fifo')])), code: 2, says: /not a regular file/ },
+  {
+    name: '--junit a FIFO',
+    args: ['check', '--junit', 'ROOT/fifo'],
+    home: home(() => void execaSync('mkfifo', [path.join(root, 'fifo')])),
+    code: 2,
+    says: /not a regular file/,
+  },
   // images save / load targets (checked before the engine is asked).
   ...(
     [
@@ -244,7 +403,15 @@ const cases: Case[] = [
       ['load', '/tmp', /not a regular file/],
       ['load', 'x\nFix: evil', /no such file/],
     ] as Array<[string, string, RegExp]>
-  ).map(([sub, file, says]): Case => ({ name: `images ${sub} ${JSON.stringify(file)}`, args: ['images', sub, file], home: 'active', code: 2, says })),
+  ).map(
+    ([sub, file, says]): Case => ({
+      name: `images ${sub} ${JSON.stringify(file)}`,
+      args: ['images', sub, file],
+      home: 'active',
+      code: 2,
+      says,
+    }),
+  ),
   // Readers that go away: the command still ends with its own code and no trace.
   ...(
     [
@@ -317,7 +484,13 @@ async function runCase(c: Case, index: number) {
   const env = { LAB_HOME: h, NO_COLOR: '1', CI: '', ...c.env };
   const before = c.home === 'active' ? stateOf(h) : undefined;
   const result = c.closedPipe
-    ? await execa('bash', ['-c', INTO_TRUE, 'bash', ...lab], { cwd, env, reject: false, timeout: 60_000, stdin: 'ignore' })
+    ? await execa('bash', ['-c', INTO_TRUE, 'bash', ...lab], {
+        cwd,
+        env,
+        reject: false,
+        timeout: 60_000,
+        stdin: 'ignore',
+      })
     : await execa(lab[0]!, lab.slice(1), { cwd, env, reject: false, timeout: 60_000, stdin: 'ignore' });
   return { h, result, before, cwd };
 }
@@ -386,7 +559,11 @@ describe('--junit never damages what it refuses', () => {
     const h = activeHome('junit-state');
     const before = stateOf(h);
     for (const target of [workspacePaths(h, LAB).state, '.lab/state.json', `./.lab/../.lab/state.json`]) {
-      const r = await execa(process.execPath, [path.join(repoDir, 'bin', 'lab.js'), 'check', '--junit', target], { cwd: workspacePaths(h, LAB).dir, env: { LAB_HOME: h, NO_COLOR: '1' }, reject: false });
+      const r = await execa(process.execPath, [path.join(repoDir, 'bin', 'lab.js'), 'check', '--junit', target], {
+        cwd: workspacePaths(h, LAB).dir,
+        env: { LAB_HOME: h, NO_COLOR: '1' },
+        reject: false,
+      });
       expect(r.exitCode).toBe(2);
       expect(stateOf(h)).toBe(before);
       noTempFiles(workspacePaths(h, LAB).meta);
@@ -397,7 +574,11 @@ describe('--junit never damages what it refuses', () => {
 
   it('refuses a folder without leaving a temporary file beside it', async () => {
     const dir = mkdtempSync(path.join(root, 'junit-dir-'));
-    const r = await execa(process.execPath, [path.join(repoDir, 'bin', 'lab.js'), 'check', '--junit', '.'], { cwd: dir, env: { LAB_HOME: emptyHome(), NO_COLOR: '1' }, reject: false });
+    const r = await execa(process.execPath, [path.join(repoDir, 'bin', 'lab.js'), 'check', '--junit', '.'], {
+      cwd: dir,
+      env: { LAB_HOME: emptyHome(), NO_COLOR: '1' },
+      reject: false,
+    });
     expect(r.exitCode).toBe(2);
     expect(readdirSync(path.dirname(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(readdirSync(dir)).toEqual([]);

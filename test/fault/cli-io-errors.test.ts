@@ -7,10 +7,26 @@ import { EnvironmentError } from '../../src/core/errors.js';
 import { ioErrorToLabError } from '../../src/core/io-errors.js';
 import { printable, printableLines } from '../../src/core/printable.js';
 
-const errno = (code: string, syscall: string, file: string) => Object.assign(new Error(`${code}: ${syscall} '${file}'`), { code, syscall, path: file });
+const errno = (code: string, syscall: string, file: string) =>
+  Object.assign(new Error(`${code}: ${syscall} '${file}'`), { code, syscall, path: file });
 
 describe('errno errors become messages that name the path and a fix', () => {
-  it.each(['EACCES', 'EPERM', 'ENOTDIR', 'EISDIR', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOENT', 'EEXIST', 'ENAMETOOLONG', 'ELOOP', 'EMFILE', 'EBUSY', 'EIO'])('%s', (code) => {
+  it.each([
+    'EACCES',
+    'EPERM',
+    'ENOTDIR',
+    'EISDIR',
+    'EROFS',
+    'ENOSPC',
+    'EDQUOT',
+    'ENOENT',
+    'EEXIST',
+    'ENAMETOOLONG',
+    'ELOOP',
+    'EMFILE',
+    'EBUSY',
+    'EIO',
+  ])('%s', (code) => {
     const error = ioErrorToLabError(errno(code, 'open', '/some/where/state.json'));
     expect(error).toBeInstanceOf(EnvironmentError);
     expect(error!.exitCode).toBe(2);
@@ -40,7 +56,9 @@ describe('errno errors become messages that name the path and a fix', () => {
 
 describe('printable', () => {
   it('escapes C0, C1, DEL, line separators and bidi overrides, keeps other text', () => {
-    expect(printable('a\nb\rc\td\u001b[31me\u0007f\u007fg\u009bh\u2028i\u202ej')).toBe('a\\nb\\rc\\td\\e[31me\\u0007f\\u007fg\\u009bh\\u2028i\\u202ej');
+    expect(printable('a\nb\rc\td\u001b[31me\u0007f\u007fg\u009bh\u2028i\u202ej')).toBe(
+      'a\\nb\\rc\\td\\e[31me\\u0007f\\u007fg\\u009bh\\u2028i\\u202ej',
+    );
     expect(printable('héllo wörld 日本 ✓')).toBe('héllo wörld 日本 ✓');
   });
 

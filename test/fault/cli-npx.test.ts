@@ -3,7 +3,16 @@
  * default workspace inside the clone and under a custom LAB_HOME, offline and against a registry that serves
  * a `lab` package, with and without a TTY, and after upgrading a workspace made by the old runner.
  */
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -49,27 +58,50 @@ async function npx(cwd: string, mode: 'offline' | 'registry', tty: boolean, args
     npm_config_registry: registry.url,
     ...(mode === 'offline' ? { npm_config_offline: 'true' } : {}),
   };
-  const command = tty ? ['script', ['-qec', ['npx', ...args].join(' '), '/dev/null']] as const : ['npx', args] as const;
-  const result = await execa(command[0], [...command[1]], { cwd, env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 60_000 });
+  const command = tty
+    ? (['script', ['-qec', ['npx', ...args].join(' '), '/dev/null']] as const)
+    : (['npx', args] as const);
+  const result = await execa(command[0], [...command[1]], {
+    cwd,
+    env,
+    extendEnv: false,
+    reject: false,
+    stdin: 'ignore',
+    timeout: 60_000,
+  });
   return { exitCode: result.exitCode, output: `${String(result.stdout)}\n${String(result.stderr)}` };
 }
 
 describe('npx lab inside a workspace', () => {
   const cases = [cloneHome, customHome].flatMap((home) =>
-    (['offline', 'registry'] as const).flatMap((mode) => [false, true].map((tty) => ({ where: home === cloneHome ? 'inside the clone' : 'under a custom LAB_HOME', home, mode, tty }))),
+    (['offline', 'registry'] as const).flatMap((mode) =>
+      [false, true].map((tty) => ({
+        where: home === cloneHome ? 'inside the clone' : 'under a custom LAB_HOME',
+        home,
+        mode,
+        tty,
+      })),
+    ),
   );
 
-  it.each(cases)('runs this runner: workspace $where, $mode, tty=$tty', async ({ home, mode, tty }) => {
-    const result = await npx(path.join(home, 'mcp-integration'), mode, tty);
-    expect(result.output).toContain(version);
-    expect(result.output).not.toContain('99.0.0');
-    expect(result.exitCode).toBe(0);
-    expect(existsSync(marker)).toBe(false);
-    expect(registry.requests.filter((r) => r.startsWith('/lab'))).toEqual([]);
-  }, 90_000);
+  it.each(cases)(
+    'runs this runner: workspace $where, $mode, tty=$tty',
+    async ({ home, mode, tty }) => {
+      const result = await npx(path.join(home, 'mcp-integration'), mode, tty);
+      expect(result.output).toContain(version);
+      expect(result.output).not.toContain('99.0.0');
+      expect(result.exitCode).toBe(0);
+      expect(existsSync(marker)).toBe(false);
+      expect(registry.requests.filter((r) => r.startsWith('/lab'))).toEqual([]);
+    },
+    90_000,
+  );
 
   it('runs this runner from a sub-folder of the workspace, with a command', async () => {
-    const result = await npx(path.join(customHome, 'mcp-integration', 'mcp-server'), 'registry', false, ['lab', 'list']);
+    const result = await npx(path.join(customHome, 'mcp-integration', 'mcp-server'), 'registry', false, [
+      'lab',
+      'list',
+    ]);
     expect(result.output).toContain('mcp-integration');
     expect(result.exitCode).toBe(0);
     expect(existsSync(marker)).toBe(false);
@@ -85,7 +117,15 @@ describe('npx lab inside a workspace', () => {
     expect(lstatSync(path.join(dir, 'node_modules')).isSymbolicLink()).toBe(false);
     // Learner code still resolves the repository's packages.
     expect(lstatSync(path.join(dir, 'node_modules', 'zod')).isSymbolicLink()).toBe(true);
-    const resolved = await execa(process.execPath, ['--input-type=module', '-e', "await import('@modelcontextprotocol/sdk/server/mcp.js'); await import('zod'); console.log('ok')"], { cwd: dir, reject: false });
+    const resolved = await execa(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "await import('@modelcontextprotocol/sdk/server/mcp.js'); await import('zod'); console.log('ok')",
+      ],
+      { cwd: dir, reject: false },
+    );
     expect(String(resolved.stdout)).toBe('ok');
     const result = await npx(dir, 'registry', false);
     expect(result.output).toContain(version);
@@ -96,7 +136,9 @@ describe('npx lab inside a workspace', () => {
     const dir = path.join(scratch, 'moved', 'mcp-integration');
     mkdirSync(path.join(dir, 'node_modules', '.bin'), { recursive: true });
     const { runnerScript } = await import('../../src/core/runner-link.js');
-    writeFileSync(path.join(dir, 'node_modules', '.bin', 'lab'), runnerScript('/nonexistent/clone/bin/lab.js'), { mode: 0o755 });
+    writeFileSync(path.join(dir, 'node_modules', '.bin', 'lab'), runnerScript('/nonexistent/clone/bin/lab.js'), {
+      mode: 0o755,
+    });
     const result = await npx(dir, 'registry', false);
     expect(result.exitCode).toBe(2);
     expect(result.output).toContain('no longer at /nonexistent/clone/bin/lab.js');

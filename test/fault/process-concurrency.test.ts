@@ -18,7 +18,11 @@ const lab = cliIn(home, {}, scaled(300_000));
 const ws = path.join(home, LAB);
 const lockPath = path.join(home, '.lab-lock');
 const state = () => JSON.parse(readFileSync(path.join(ws, '.lab', 'state.json'), 'utf8'));
-const services = () => JSON.parse(readFileSync(path.join(ws, '.lab', 'runtime.json'), 'utf8')).services as Record<string, { pid: number; port: number }>;
+const services = () =>
+  JSON.parse(readFileSync(path.join(ws, '.lab', 'runtime.json'), 'utf8')).services as Record<
+    string,
+    { pid: number; port: number }
+  >;
 
 beforeAll(async () => {
   expect((await lab('start', LAB, '--runtime', 'local', '--no-walkthrough')).exitCode).toBe(0);
@@ -31,23 +35,29 @@ afterAll(async () => {
 }, scaled(120_000));
 
 describe('concurrent commands', { timeout: 240_000 }, () => {
-  it('five concurrent `lab check` right after an edit all grade the solved lab fully, and every run is recorded', async () => {
-    const before = state();
-    // An edit: every check must restart mcp-server, the race that graded a correct solution 3/14.
-    appendFileSync(path.join(ws, 'mcp-server', 'tools.ts'), '\n// edited\n');
-    const results = await Promise.all([1, 2, 3, 4, 5].map(() => lab('check', '--json')));
-    for (const result of results) {
-      expect(result.stderr).not.toMatch(/Error/);
-      expect(result.exitCode).toBe(0);
-      const report = JSON.parse(result.stdout);
-      expect(report.summary.total).toBeGreaterThanOrEqual(14);
-      expect(report.summary.passed).toBe(report.summary.total);
-    }
-    expect(results.filter((r) => /waiting for `lab check` \(pid \d+\) to finish/.test(r.stderr)).length).toBeGreaterThanOrEqual(1);
-    const after = state();
-    expect(after.attempts).toBe(before.attempts + 5);
-    expect(after.checkRuns.length).toBe(before.checkRuns.length + 5);
-  }, scaled(600_000));
+  it(
+    'five concurrent `lab check` right after an edit all grade the solved lab fully, and every run is recorded',
+    async () => {
+      const before = state();
+      // An edit: every check must restart mcp-server, the race that graded a correct solution 3/14.
+      appendFileSync(path.join(ws, 'mcp-server', 'tools.ts'), '\n// edited\n');
+      const results = await Promise.all([1, 2, 3, 4, 5].map(() => lab('check', '--json')));
+      for (const result of results) {
+        expect(result.stderr).not.toMatch(/Error/);
+        expect(result.exitCode).toBe(0);
+        const report = JSON.parse(result.stdout);
+        expect(report.summary.total).toBeGreaterThanOrEqual(14);
+        expect(report.summary.passed).toBe(report.summary.total);
+      }
+      expect(
+        results.filter((r) => /waiting for `lab check` \(pid \d+\) to finish/.test(r.stderr)).length,
+      ).toBeGreaterThanOrEqual(1);
+      const after = state();
+      expect(after.attempts).toBe(before.attempts + 5);
+      expect(after.checkRuns.length).toBe(before.checkRuns.length + 5);
+    },
+    scaled(600_000),
+  );
 
   it('concurrent hints lose no update', async () => {
     const before = state().hintsShown;
@@ -69,7 +79,11 @@ describe('options are validated before anything stops', { timeout: 240_000 }, ()
     blocker = createServer();
     await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
     const before = services();
-    for (const args of [['--port', `mcp-server=${port}`], ['--port', 'rag-index=70000'], ['--port', `rag-index=${port}`, '--port', 'nope=5000']]) {
+    for (const args of [
+      ['--port', `mcp-server=${port}`],
+      ['--port', 'rag-index=70000'],
+      ['--port', `rag-index=${port}`, '--port', 'nope=5000'],
+    ]) {
       const refused = await lab('start', LAB, '--runtime', 'local', '--no-walkthrough', ...args);
       expect(refused.exitCode).toBe(2);
       expect(services()).toEqual(before);
@@ -80,7 +94,8 @@ describe('options are validated before anything stops', { timeout: 240_000 }, ()
 });
 
 describe('a lock left behind', { timeout: 240_000 }, () => {
-  const lockOf = (pid: number, startTime: string) => JSON.stringify({ pid, startTime, command: 'check', since: '2026-01-01T00:00:00.000Z' });
+  const lockOf = (pid: number, startTime: string) =>
+    JSON.stringify({ pid, startTime, command: 'check', since: '2026-01-01T00:00:00.000Z' });
 
   it('whose owner is dead is taken over at once', async () => {
     writeFileSync(lockPath, lockOf(2_000_000, '1'));

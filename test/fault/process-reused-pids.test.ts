@@ -22,7 +22,13 @@ let sleeps: number[];
  * with the right start time but no lab environment, one with the run id in a record of an older runner. */
 function writeStaleRecord(): void {
   const [a, b, c] = sleeps as [number, number, number];
-  const service = (pid: number, port: number, startTime?: string) => ({ pid, port, fingerprint: 'stale', startedAt: '2026-01-01T00:00:00.000Z', ...(startTime ? { startTime } : {}) });
+  const service = (pid: number, port: number, startTime?: string) => ({
+    pid,
+    port,
+    fingerprint: 'stale',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    ...(startTime ? { startTime } : {}),
+  });
   writeFileSync(
     recordFile,
     JSON.stringify({
@@ -30,7 +36,11 @@ function writeStaleRecord(): void {
       runId,
       startedAt: '2026-01-01T00:00:00.000Z',
       ports: { 'auth-server': 41001, 'rag-index': 41002, 'mcp-server': 41003 },
-      services: { 'auth-server': service(a, 41001, '1'), 'rag-index': service(b, 41002, startTimeOf(b)), 'mcp-server': service(c, 41003) },
+      services: {
+        'auth-server': service(a, 41001, '1'),
+        'rag-index': service(b, 41002, startTimeOf(b)),
+        'mcp-server': service(c, 41003),
+      },
     }),
   );
 }
@@ -49,7 +59,7 @@ afterAll(async () => {
 }, scaled(120_000));
 
 describe('reused pids in runtime.json', { timeout: 240_000 }, () => {
-  it('start adopts none of them and starts the lab\'s own services; the unrelated processes live on', async () => {
+  it("start adopts none of them and starts the lab's own services; the unrelated processes live on", async () => {
     writeStaleRecord();
     const started = await lab('start', LAB, '--runtime', 'local', '--no-walkthrough');
     expect(started.exitCode).toBe(0);
@@ -62,7 +72,7 @@ describe('reused pids in runtime.json', { timeout: 240_000 }, () => {
     expect((await lab('status')).stdout).toMatch(/mcp-server\s+running/);
   });
 
-  it('stop signals none of them, and stops the lab\'s own services', async () => {
+  it("stop signals none of them, and stops the lab's own services", async () => {
     writeStaleRecord();
     const stopped = await lab('stop');
     expect(stopped.exitCode).toBe(0);
@@ -80,7 +90,9 @@ describe('reused pids in runtime.json', { timeout: 240_000 }, () => {
 
   it('start over a record naming them while the lab runs replaces the unrecorded services, and spares them', async () => {
     expect((await lab('start', LAB, '--runtime', 'local', '--no-walkthrough')).exitCode).toBe(0);
-    const before = Object.values(JSON.parse(readFileSync(recordFile, 'utf8')).services as Record<string, { pid: number }>).map((s) => s.pid);
+    const before = Object.values(
+      JSON.parse(readFileSync(recordFile, 'utf8')).services as Record<string, { pid: number }>,
+    ).map((s) => s.pid);
     expect(before).toHaveLength(3);
     writeStaleRecord(); // the running services are now named nowhere: orphans of this workspace
     const again = await lab('start', LAB, '--runtime', 'local', '--no-walkthrough');

@@ -42,10 +42,30 @@ function noStackTrace(output: string): void {
 describe('stop with runtime.json damaged or gone', { timeout: 240_000 }, () => {
   const damage: Array<[string, (ws: string) => void]> = [
     ['unparseable', (ws) => writeFileSync(path.join(ws, '.lab', 'runtime.json'), '{"kind": "local", "serv')],
-    ['wrong-typed', (ws) => writeFileSync(path.join(ws, '.lab', 'runtime.json'), JSON.stringify({ kind: 'local', runId: 5, ports: [], services: 'x' }))],
+    [
+      'wrong-typed',
+      (ws) =>
+        writeFileSync(
+          path.join(ws, '.lab', 'runtime.json'),
+          JSON.stringify({ kind: 'local', runId: 5, ports: [], services: 'x' }),
+        ),
+    ],
     // Names a pid that no process has, without a start time (as an older runner wrote): nothing to adopt or signal.
     // (Never pid 1 or a negative pid in a test: the old runner would have signalled every process of the machine.)
-    ['naming a pid that does not exist', (ws) => writeFileSync(path.join(ws, '.lab', 'runtime.json'), JSON.stringify({ kind: 'local', runId: '0123456789abcdef', startedAt: 'x', ports: {}, services: { 'auth-server': { pid: 4_000_000, port: 1024, fingerprint: '', startedAt: '' } } }))],
+    [
+      'naming a pid that does not exist',
+      (ws) =>
+        writeFileSync(
+          path.join(ws, '.lab', 'runtime.json'),
+          JSON.stringify({
+            kind: 'local',
+            runId: '0123456789abcdef',
+            startedAt: 'x',
+            ports: {},
+            services: { 'auth-server': { pid: 4_000_000, port: 1024, fingerprint: '', startedAt: '' } },
+          }),
+        ),
+    ],
     ['deleted', (ws) => rmSync(path.join(ws, '.lab', 'runtime.json'))],
     ['.lab deleted', (ws) => rmSync(path.join(ws, '.lab'), { recursive: true })],
     ['the workspace deleted', (ws) => rmSync(ws, { recursive: true })],
@@ -82,12 +102,25 @@ describe('stop with runtime.json damaged or gone', { timeout: 240_000 }, () => {
 
 describe('stop and reset with active.json bad', { timeout: 240_000 }, () => {
   const bad: Array<[string, (home: string) => void]> = [
-    ['hostile (lab "../../etc")', (home) => writeFileSync(path.join(home, 'active.json'), JSON.stringify({ lab: '../../etc', runtime: 'local', since: 'x' }))],
-    ['wrong-typed', (home) => writeFileSync(path.join(home, 'active.json'), JSON.stringify({ lab: 42, runtime: ['local'] }))],
-    ['unreadable (a directory)', (home) => {
-      rmSync(path.join(home, 'active.json'));
-      mkdirSync(path.join(home, 'active.json'));
-    }],
+    [
+      'hostile (lab "../../etc")',
+      (home) =>
+        writeFileSync(
+          path.join(home, 'active.json'),
+          JSON.stringify({ lab: '../../etc', runtime: 'local', since: 'x' }),
+        ),
+    ],
+    [
+      'wrong-typed',
+      (home) => writeFileSync(path.join(home, 'active.json'), JSON.stringify({ lab: 42, runtime: ['local'] })),
+    ],
+    [
+      'unreadable (a directory)',
+      (home) => {
+        rmSync(path.join(home, 'active.json'));
+        mkdirSync(path.join(home, 'active.json'));
+      },
+    ],
     ['deleted', (home) => rmSync(path.join(home, 'active.json'))],
   ];
   for (const [what, apply] of bad) {
@@ -101,7 +134,8 @@ describe('stop and reset with active.json bad', { timeout: 240_000 }, () => {
       expect(stopped.stdout).toMatch(new RegExp(`Stopped ${LAB} on the local runtime`));
       expect(stopped.stdout).not.toContain('nothing to stop');
       expectAllGone(run.ws, run.pids);
-      if (what !== 'deleted') expect(stopped.stderr).toMatch(/active-lab record .* was unusable .*kept it as .*active\.json\.corrupt-/);
+      if (what !== 'deleted')
+        expect(stopped.stderr).toMatch(/active-lab record .* was unusable .*kept it as .*active\.json\.corrupt-/);
       // The lab is usable again at once: no file to remove by hand.
       expect((await run.lab('start', LAB, '--runtime', 'local', '--no-walkthrough')).exitCode).toBe(0);
     });
@@ -110,7 +144,10 @@ describe('stop and reset with active.json bad', { timeout: 240_000 }, () => {
   it('reset without a lab, active.json hostile: stops what runs, then asks for the lab (exit 2)', async () => {
     const run = await running();
     homes.push(run);
-    writeFileSync(path.join(run.home, 'active.json'), JSON.stringify({ lab: '../../etc', runtime: 'local', since: 'x' }));
+    writeFileSync(
+      path.join(run.home, 'active.json'),
+      JSON.stringify({ lab: '../../etc', runtime: 'local', since: 'x' }),
+    );
     const reset = await run.lab('reset');
     noStackTrace(reset.stderr + reset.stdout);
     expect(reset.exitCode).toBe(2);

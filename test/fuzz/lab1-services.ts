@@ -33,7 +33,10 @@ export async function startLab1Services(): Promise<Lab1Services> {
   const mcpPort = await freePort();
   const endpoint = `http://127.0.0.1:${mcpPort}/mcp`;
   const stops: Array<() => void> = [() => rmSync(dir, { recursive: true, force: true })];
-  const auth = await startService('src/services/auth-server/main.ts', { SECRETS_DIR: secrets, ALLOWED_RESOURCES: endpoint });
+  const auth = await startService('src/services/auth-server/main.ts', {
+    SECRETS_DIR: secrets,
+    ALLOWED_RESOURCES: endpoint,
+  });
   stops.unshift(auth.stop);
   const index = await startService('src/services/rag-index/main.ts', {
     CORPUS_DIR: path.join(repoDir, 'fixtures', 'corpus'),
@@ -44,7 +47,14 @@ export async function startLab1Services(): Promise<Lab1Services> {
   return {
     auth,
     index,
-    token: () => signAccessToken(secrets, { issuer: auth.url, audience: endpoint, subject: 'fuzz', scope: 'docs:read', ttlSeconds: 600 }),
+    token: () =>
+      signAccessToken(secrets, {
+        issuer: auth.url,
+        audience: endpoint,
+        subject: 'fuzz',
+        scope: 'docs:read',
+        ttlSeconds: 600,
+      }),
     async mcp(step) {
       mcpRunning?.stop();
       const workspace = path.join(dir, `workspace-${step}`);
@@ -53,9 +63,16 @@ export async function startLab1Services(): Promise<Lab1Services> {
       symlinkSync(path.join(repoDir, 'node_modules'), path.join(workspace, 'node_modules'), 'dir');
       for (const file of lab.files.filter((f) => f.path.startsWith('mcp-server/'))) {
         mkdirSync(path.dirname(path.join(workspace, file.path)), { recursive: true });
-        writeFileSync(path.join(workspace, file.path), renderRegions(readFileSync(path.join(repoDir, file.source), 'utf8'), step));
+        writeFileSync(
+          path.join(workspace, file.path),
+          renderRegions(readFileSync(path.join(repoDir, file.source), 'utf8'), step),
+        );
       }
-      mcpRunning = await startService(path.join(workspace, 'mcp-server', 'server.ts'), { RAG_INDEX_URL: index.url, AUTH_ISSUER: auth.url }, mcpPort);
+      mcpRunning = await startService(
+        path.join(workspace, 'mcp-server', 'server.ts'),
+        { RAG_INDEX_URL: index.url, AUTH_ISSUER: auth.url },
+        mcpPort,
+      );
       return mcpRunning;
     },
     stop: () => {

@@ -19,23 +19,50 @@ afterAll(() => lab?.stop());
 
 function indexRequests(rng: Rng, count: number): FuzzRequest[] {
   const letters = 'abcdefghijklmnopqrstuvwxyz';
-  const manyTerms = (n: number) => Array.from({ length: n }, (_, i) => letters[i % 26]).join(rng.pick(['+', '%20', ',', '.']));
+  const manyTerms = (n: number) =>
+    Array.from({ length: n }, (_, i) => letters[i % 26]).join(rng.pick(['+', '%20', ',', '.']));
   const query = () =>
     rng.pick([
       manyTerms(rng.pick([SEARCH_LIMITS.maxQueryTerms, SEARCH_LIMITS.maxQueryTerms + 1, 250, 2_000])),
       rng.word(rng.pick([SEARCH_LIMITS.maxQueryLength, SEARCH_LIMITS.maxQueryLength + 1, 4_000])),
       `${rng.word(4)}${rng.pick(BAD_PERCENT)}`,
       encodeURIComponent(rng.bytes(rng.int(1, 60)).toString('latin1')),
-      '%00', '%20%20', '*', '"', '~1', '-', 'mtls~', '((((', '\\', '',
+      '%00',
+      '%20%20',
+      '*',
+      '"',
+      '~1',
+      '-',
+      'mtls~',
+      '((((',
+      '\\',
+      '',
     ]);
   const k = () => rng.pick(['5', '0', '-1', '21', '1.5', 'NaN', '1e309', '0x10', '', '%', '9'.repeat(400), ' 3']);
   const makers: Array<() => FuzzRequest> = [
-    () => request('search', { target: `/search?q=${query()}${rng.chance(0.5) ? `&k=${k()}` : ''}${rng.chance(0.3) ? `&collection=${rng.pick(['public', 'internal', '', '%', rng.word(5)])}` : ''}` }),
+    () =>
+      request('search', {
+        target: `/search?q=${query()}${rng.chance(0.5) ? `&k=${k()}` : ''}${rng.chance(0.3) ? `&collection=${rng.pick(['public', 'internal', '', '%', rng.word(5)])}` : ''}`,
+      }),
     () => request('repeated parameters', { target: `/search?q=a&q=${query()}&k=1&k=${k()}` }),
-    () => request('document id with bad percent-encoding', { target: `/documents/${rng.word(rng.int(0, 6))}${rng.pick(BAD_PERCENT)}${rng.word(rng.int(0, 3))}` }),
-    () => request('document id of odd bytes', { target: `/documents/${encodeURIComponent(rng.bytes(rng.int(1, 200)).toString('latin1'))}` }),
-    () => request('document path of many segments', { target: `/documents/${rng.pick(['a/b', '..', '%2F..%2F', '.', 'mcp-001/', '%2e%2e'])}` }),
-    () => request('wrong method', { method: rng.pick(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']), target: rng.pick(PATHS), body: rng.chance(0.5) ? '{"q":"x"}' : undefined }),
+    () =>
+      request('document id with bad percent-encoding', {
+        target: `/documents/${rng.word(rng.int(0, 6))}${rng.pick(BAD_PERCENT)}${rng.word(rng.int(0, 3))}`,
+      }),
+    () =>
+      request('document id of odd bytes', {
+        target: `/documents/${encodeURIComponent(rng.bytes(rng.int(1, 200)).toString('latin1'))}`,
+      }),
+    () =>
+      request('document path of many segments', {
+        target: `/documents/${rng.pick(['a/b', '..', '%2F..%2F', '.', 'mcp-001/', '%2e%2e'])}`,
+      }),
+    () =>
+      request('wrong method', {
+        method: rng.pick(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']),
+        target: rng.pick(PATHS),
+        body: rng.chance(0.5) ? '{"q":"x"}' : undefined,
+      }),
   ];
   return Array.from({ length: count }, () => rng.pick(makers)());
 }

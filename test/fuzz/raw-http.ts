@@ -72,17 +72,20 @@ function parse(bytes: Buffer, atClose: false, head?: boolean): FuzzAnswer | unde
 function parse(bytes: Buffer, atClose: boolean, head = false): FuzzAnswer | undefined {
   let text = bytes.toString('latin1');
   // Skip interim answers (100 Continue).
-  while (/^HTTP\/1\.[01] 1\d\d /.test(text) && text.includes('\r\n\r\n')) text = text.slice(text.indexOf('\r\n\r\n') + 4);
+  while (/^HTTP\/1\.[01] 1\d\d /.test(text) && text.includes('\r\n\r\n'))
+    text = text.slice(text.indexOf('\r\n\r\n') + 4);
   const end = text.indexOf('\r\n\r\n');
   const status = /^HTTP\/1\.[01] (\d{3}) /.exec(text);
-  if (end < 0 || !status) return atClose ? { status: status ? Number(status[1]) : undefined, body: text, unanswered: !status } : undefined;
+  if (end < 0 || !status)
+    return atClose ? { status: status ? Number(status[1]) : undefined, body: text, unanswered: !status } : undefined;
   const headers = text.slice(0, end).toLowerCase();
   const body = text.slice(end + 4);
   const answer = { status: Number(status[1]), body, unanswered: false };
   if (atClose || head || /^HTTP\/1\.[01] (204|304) /.test(text)) return answer;
   const length = /\r\ncontent-length: *(\d+)/.exec(headers);
   if (length) return Buffer.byteLength(body, 'latin1') >= Number(length[1]) ? answer : undefined;
-  if (/\r\ntransfer-encoding: *chunked/.test(headers)) return /(^|\r\n)0\r\n\r\n$/.test(body) ? { ...answer, body: dechunk(body) } : undefined;
+  if (/\r\ntransfer-encoding: *chunked/.test(headers))
+    return /(^|\r\n)0\r\n\r\n$/.test(body) ? { ...answer, body: dechunk(body) } : undefined;
   return undefined; // a body delimited by close
 }
 
@@ -102,7 +105,14 @@ function dechunk(body: string): string {
 const LEAKS: Array<[string, RegExp]> = [
   ['a stack trace', /\n\s+at \S|\bat (?:\S+ )?\(?(?:file:|node:|\/)[^)\s]*:\d+:\d+/],
   ['an HTML error page', /<!DOCTYPE|<html|<pre>/i],
-  ['an absolute path', new RegExp([repoDir, path.join(tmpdir(), 'lab-'), '/node_modules/', 'file://'].map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'))],
+  [
+    'an absolute path',
+    new RegExp(
+      [repoDir, path.join(tmpdir(), 'lab-'), '/node_modules/', 'file://']
+        .map((s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
+        .join('|'),
+    ),
+  ],
 ];
 
 export interface FuzzFailure {
@@ -114,8 +124,16 @@ export interface FuzzFailure {
 
 /** Judges one answer; a leak counts only when the request did not itself contain the text (an echoed id). */
 export function judge(request: FuzzRequest, answer: FuzzAnswer): FuzzFailure | undefined {
-  const sent = request.parts.filter((p) => typeof p !== 'number').map((p) => (Buffer.isBuffer(p) ? p.toString('latin1') : p)).join('');
-  const fail = (problem: string) => ({ label: request.label, request: JSON.stringify(sent.slice(0, 300)), problem, answer: JSON.stringify(answer.body.slice(0, 300)) });
+  const sent = request.parts
+    .filter((p) => typeof p !== 'number')
+    .map((p) => (Buffer.isBuffer(p) ? p.toString('latin1') : p))
+    .join('');
+  const fail = (problem: string) => ({
+    label: request.label,
+    request: JSON.stringify(sent.slice(0, 300)),
+    problem,
+    answer: JSON.stringify(answer.body.slice(0, 300)),
+  });
   // Node closes a CONNECT (a proxy tunnel) to a server without a 'connect' listener: refused, not a crash.
   if (answer.unanswered && !request.truncated && !sent.startsWith('CONNECT ')) return fail('no answer');
   if (answer.status !== undefined && answer.status >= 500) return fail(`HTTP ${answer.status}`);
@@ -127,7 +145,11 @@ export function judge(request: FuzzRequest, answer: FuzzAnswer): FuzzFailure | u
 }
 
 /** Sends every request, `concurrency` at a time, and returns the failures and a tally of statuses. */
-export async function fuzz(port: number, requests: FuzzRequest[], concurrency = 8): Promise<{ failures: FuzzFailure[]; statuses: Record<string, number> }> {
+export async function fuzz(
+  port: number,
+  requests: FuzzRequest[],
+  concurrency = 8,
+): Promise<{ failures: FuzzFailure[]; statuses: Record<string, number> }> {
   const failures: FuzzFailure[] = [];
   const statuses: Record<string, number> = {};
   let next = 0;

@@ -40,7 +40,10 @@ export function removeScratchHomes(): void {
   for (const home of scratchHomes.splice(0)) rmSync(home, { recursive: true, force: true });
 }
 
-export function runtimeRecord(home: string, lab: string): { runId: string; ports: Record<string, number>; services: Record<string, { pid: number }> } {
+export function runtimeRecord(
+  home: string,
+  lab: string,
+): { runId: string; ports: Record<string, number>; services: Record<string, { pid: number }> } {
   return JSON.parse(readFileSync(path.join(home, lab, '.lab', 'runtime.json'), 'utf8'));
 }
 

@@ -11,7 +11,8 @@ export async function missingDockerPrerequisite(images: Array<ImageSpec['key']>)
   if (!(await detectCompose())) return 'neither docker compose nor docker-compose is installed';
   for (const key of images) {
     const spec = IMAGES.find((i) => i.key === key)!;
-    if (!(await engine.image(spec.local)) && !(spec.upstream && (await engine.image(spec.upstream)))) return `image ${spec.local} is missing (run \`lab images build-local\`)`;
+    if (!(await engine.image(spec.local)) && !(spec.upstream && (await engine.image(spec.upstream))))
+      return `image ${spec.local} is missing (run \`lab images build-local\`)`;
   }
   return undefined;
 }
@@ -27,5 +28,6 @@ export async function composeLeftovers(project: string): Promise<string[]> {
 }
 
 export function announceSkip(suite: string, missing: string | undefined): void {
-  if (missing && !dockerRequired) console.warn(`\n!!! ${suite} SKIPPED: ${missing}. Set LAB_DOCKER_TESTS=required to make this a failure.\n`);
+  if (missing && !dockerRequired)
+    console.warn(`\n!!! ${suite} SKIPPED: ${missing}. Set LAB_DOCKER_TESTS=required to make this a failure.\n`);
 }

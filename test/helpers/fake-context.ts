@@ -11,7 +11,15 @@ export function fakeContext(home: string, answers: boolean[] | undefined = undef
   const stderr: string[] = [];
   const ctx: CommandContext = {
     home,
-    io: { color: new Chalk({ level: 0 }), tty: false, quiet: true, out: (t) => void stdout.push(t), err: (t) => void stderr.push(t), write: (t) => void stdout.push(t), closed: () => false },
+    io: {
+      color: new Chalk({ level: 0 }),
+      tty: false,
+      quiet: true,
+      out: (t) => void stdout.push(t),
+      err: (t) => void stderr.push(t),
+      write: (t) => void stdout.push(t),
+      closed: () => false,
+    },
     prompter: {
       interactive: answers !== undefined,
       confirm: async () => answers?.shift() ?? false,
@@ -25,7 +33,8 @@ export function fakeContext(home: string, answers: boolean[] | undefined = undef
     // No Docker engine in unit tests: the automatic runtime choice falls back to local.
     engine: fakeEngine({ up: false }),
     docker: new Proxy({} as CommandContext['docker'], {
-      get: (_, name) => () => Promise.reject(new Error(`no docker command line in unit tests (docker ${String(name)})`)),
+      get: (_, name) => () =>
+        Promise.reject(new Error(`no docker command line in unit tests (docker ${String(name)})`)),
     }),
     compose: async () => undefined,
     createRuntime,

@@ -1,7 +1,9 @@
 import type { IndexClient, IndexDocument } from '../../src/services/mcp-search-server/index-client.js';
 
 /** A hand-written in-memory index for in-process MCP tests: substring match, ranked by occurrences. */
-export function fakeIndex(documents: IndexDocument[]): IndexClient & { searches: Array<{ query: string; topK?: number; collection?: string }> } {
+export function fakeIndex(
+  documents: IndexDocument[],
+): IndexClient & { searches: Array<{ query: string; topK?: number; collection?: string }> } {
   const searches: Array<{ query: string; topK?: number; collection?: string }> = [];
   return {
     searches,
@@ -14,7 +16,13 @@ export function fakeIndex(documents: IndexDocument[]): IndexClient & { searches:
         .filter((x) => x.score > 0)
         .sort((a, b) => b.score - a.score)
         .slice(0, options.topK ?? 5)
-        .map(({ d, score }) => ({ id: d.id, title: d.title, collection: d.collection, score, snippet: d.body.slice(0, 80) }));
+        .map(({ d, score }) => ({
+          id: d.id,
+          title: d.title,
+          collection: d.collection,
+          score,
+          snippet: d.body.slice(0, 80),
+        }));
     },
     async getDocument(id) {
       return documents.find((d) => d.id === id);
@@ -23,7 +31,25 @@ export function fakeIndex(documents: IndexDocument[]): IndexClient & { searches:
 }
 
 export const sampleDocuments: IndexDocument[] = [
-  { id: 'spiffe-001', title: 'SPIFFE IDs', collection: 'public', tags: ['spiffe'], body: 'A SPIFFE ID names a workload: spiffe://trust-domain/path. '.repeat(10) },
-  { id: 'opa-001', title: 'Default deny in Rego', collection: 'public', tags: ['opa'], body: 'Policies start from default allow := false so that undefined means deny. '.repeat(10) },
-  { id: 'platform-009', title: 'Internal key rotation runbook', collection: 'internal', tags: ['platform'], body: 'Rotate the signing key every 90 days; the workload identity bundle follows. '.repeat(10) },
+  {
+    id: 'spiffe-001',
+    title: 'SPIFFE IDs',
+    collection: 'public',
+    tags: ['spiffe'],
+    body: 'A SPIFFE ID names a workload: spiffe://trust-domain/path. '.repeat(10),
+  },
+  {
+    id: 'opa-001',
+    title: 'Default deny in Rego',
+    collection: 'public',
+    tags: ['opa'],
+    body: 'Policies start from default allow := false so that undefined means deny. '.repeat(10),
+  },
+  {
+    id: 'platform-009',
+    title: 'Internal key rotation runbook',
+    collection: 'internal',
+    tags: ['platform'],
+    body: 'Rotate the signing key every 90 days; the workload identity bundle follows. '.repeat(10),
+  },
 ];

@@ -21,8 +21,15 @@ export async function startFakeRegistry(marker: string): Promise<FakeRegistry> {
   const dir = mkdtempSync(path.join(tmpdir(), 'fake-registry-'));
   const pkg = path.join(dir, 'package');
   mkdirSync(pkg);
-  writeFileSync(path.join(pkg, 'package.json'), JSON.stringify({ name: 'lab', version: '99.0.0', bin: { lab: 'bin.js' } }));
-  writeFileSync(path.join(pkg, 'bin.js'), `#!/usr/bin/env node\nrequire('fs').writeFileSync(${JSON.stringify(marker)}, 'the registry package ran');\nconsole.log('99.0.0');\n`, { mode: 0o755 });
+  writeFileSync(
+    path.join(pkg, 'package.json'),
+    JSON.stringify({ name: 'lab', version: '99.0.0', bin: { lab: 'bin.js' } }),
+  );
+  writeFileSync(
+    path.join(pkg, 'bin.js'),
+    `#!/usr/bin/env node\nrequire('fs').writeFileSync(${JSON.stringify(marker)}, 'the registry package ran');\nconsole.log('99.0.0');\n`,
+    { mode: 0o755 },
+  );
   await execa('tar', ['-czf', path.join(dir, 'lab.tgz'), '-C', dir, 'package']);
   const tarball = readFileSync(path.join(dir, 'lab.tgz'));
   const integrity = `sha512-${createHash('sha512').update(tarball).digest('base64')}`;
@@ -32,8 +39,15 @@ export async function startFakeRegistry(marker: string): Promise<FakeRegistry> {
     requests.push(req.url ?? '');
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     if (req.url === '/lab') {
-      const version = { name: 'lab', version: '99.0.0', bin: { lab: 'bin.js' }, dist: { tarball: `${base}/lab/-/lab-99.0.0.tgz`, integrity, shasum } };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'lab', 'dist-tags': { latest: '99.0.0' }, versions: { '99.0.0': version } }));
+      const version = {
+        name: 'lab',
+        version: '99.0.0',
+        bin: { lab: 'bin.js' },
+        dist: { tarball: `${base}/lab/-/lab-99.0.0.tgz`, integrity, shasum },
+      };
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ name: 'lab', 'dist-tags': { latest: '99.0.0' }, versions: { '99.0.0': version } }));
     } else if (req.url === '/lab/-/lab-99.0.0.tgz') {
       res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tarball);
     } else {

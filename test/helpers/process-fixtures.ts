@@ -7,7 +7,11 @@ const spawned: ChildProcess[] = [];
 
 /** An unrelated `sleep`, its own group leader, with the environment given (e.g. a lab run id). */
 export function bystander(env: Record<string, string> = {}): number {
-  const child = spawn('sleep', ['600'], { detached: true, stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env } });
+  const child = spawn('sleep', ['600'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+  });
   spawned.push(child);
   return child.pid!;
 }

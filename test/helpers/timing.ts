@@ -13,7 +13,11 @@ export const scaled = machineTimeout;
  * Polls `probe` until it returns a value other than undefined/false, or the scaled deadline passes. The error
  * names what was awaited and the last probe failure, so a timeout says which readiness signal never came.
  */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, { timeoutMs, intervalMs = 100 }: { timeoutMs: number; intervalMs?: number }): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  { timeoutMs, intervalMs = 100 }: { timeoutMs: number; intervalMs?: number },
+): Promise<T> {
   const deadline = Date.now() + scaled(timeoutMs);
   let last: unknown;
   for (;;) {
@@ -26,7 +30,9 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       last = error;
     }
     if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${scaled(timeoutMs)} ms waiting for ${what}${last ? `: ${(last as Error).message ?? String(last)}` : ''}`);
+      throw new Error(
+        `timed out after ${scaled(timeoutMs)} ms waiting for ${what}${last ? `: ${(last as Error).message ?? String(last)}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

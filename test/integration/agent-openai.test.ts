@@ -21,18 +21,34 @@ function scriptedChatEndpoint(script: unknown[]): Promise<{ url: string; request
     for await (const chunk of req) body += chunk;
     requests.push({ path: req.url, auth: req.headers.authorization, body: JSON.parse(body) });
     const message = script[requests.length - 1];
-    res.writeHead(message ? 200 : 500, { 'content-type': 'application/json' }).end(JSON.stringify(message ? { choices: [{ message }] } : { error: 'script exhausted' }));
+    res
+      .writeHead(message ? 200 : 500, { 'content-type': 'application/json' })
+      .end(JSON.stringify(message ? { choices: [{ message }] } : { error: 'script exhausted' }));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, requests, server })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, requests, server }),
+    ),
+  );
 }
 
 let server: Server | undefined;
 afterEach(() => server?.close());
 
 describe('agent with the OpenAI-compatible planner', () => {
-  it('offers the discovered MCP tools as functions, executes the model\'s tool call and feeds the result back', async () => {
+  it("offers the discovered MCP tools as functions, executes the model's tool call and feeds the result back", async () => {
     const endpoint = await scriptedChatEndpoint([
-      { role: 'assistant', content: null, tool_calls: [{ id: 'tc-1', type: 'function', function: { name: 'search_documents', arguments: '{"query":"default deny","top_k":2}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          {
+            id: 'tc-1',
+            type: 'function',
+            function: { name: 'search_documents', arguments: '{"query":"default deny","top_k":2}' },
+          },
+        ],
+      },
       { role: 'assistant', content: 'Start from default deny [opa-001].' },
     ]);
     server = endpoint.server;
@@ -43,7 +59,12 @@ describe('agent with the OpenAI-compatible planner', () => {
     await Promise.all([mcp.connect(b), client.connect(a)]);
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'agent-')), 'transcript.jsonl');
 
-    const answer = await runAgent({ client, planner: createOpenAIPlanner({ baseUrl: endpoint.url, model: 'scripted', apiKey: 'sk-local' }), task: 'How should policies start?', transcript: new Transcript(file) });
+    const answer = await runAgent({
+      client,
+      planner: createOpenAIPlanner({ baseUrl: endpoint.url, model: 'scripted', apiKey: 'sk-local' }),
+      task: 'How should policies start?',
+      transcript: new Transcript(file),
+    });
 
     expect(answer).toBe('Start from default deny [opa-001].');
     const [first, second] = endpoint.requests;
@@ -51,12 +72,23 @@ describe('agent with the OpenAI-compatible planner', () => {
     expect(first.auth).toBe('Bearer sk-local');
     expect(first.body.model).toBe('scripted');
     expect(first.body.tools.map((t: any) => t.function.name).sort()).toEqual(['get_document', 'search_documents']);
-    expect(first.body.tools.find((t: any) => t.function.name === 'search_documents').function.parameters.required).toEqual(['query']);
+    expect(
+      first.body.tools.find((t: any) => t.function.name === 'search_documents').function.parameters.required,
+    ).toEqual(['query']);
     const toolMessage = second.body.messages.find((m: any) => m.role === 'tool');
     expect(toolMessage.tool_call_id).toBe('tc-1');
     expect(toolMessage.content).toContain('[opa-001]');
-    const events = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(events.map((e) => e.type)).toEqual(['connected', 'tools_listed', 'tool_selected', 'tool_called', 'finished']);
+    const events = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.map((e) => e.type)).toEqual([
+      'connected',
+      'tools_listed',
+      'tool_selected',
+      'tool_called',
+      'finished',
+    ]);
     expect(events[3]).toMatchObject({ tool: 'search_documents', isError: false, resultIds: ['opa-001'] });
     await client.close();
   });

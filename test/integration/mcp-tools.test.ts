@@ -32,21 +32,32 @@ describe('the reference MCP tools, in process with a real SDK client', () => {
 
   it("advertises the index's search limits in the search tool's schema and refuses a longer query", async () => {
     const { tools } = await client.listTools();
-    const properties = tools.find((t) => t.name === 'search_documents')!.inputSchema.properties as Record<string, { maxLength?: number; maximum?: number; description?: string }>;
+    const properties = tools.find((t) => t.name === 'search_documents')!.inputSchema.properties as Record<
+      string,
+      { maxLength?: number; maximum?: number; description?: string }
+    >;
     expect(properties.query!.maxLength).toBe(SEARCH_LIMITS.maxQueryLength);
     expect(properties.query!.description).toContain(`${SEARCH_LIMITS.maxQueryTerms} words`);
     expect(properties.top_k!.maximum).toBe(SEARCH_LIMITS.maxTopK);
-    const result = (await client.callTool({ name: 'search_documents', arguments: { query: 'x'.repeat(SEARCH_LIMITS.maxQueryLength + 1) } })) as CallToolResult;
+    const result = (await client.callTool({
+      name: 'search_documents',
+      arguments: { query: 'x'.repeat(SEARCH_LIMITS.maxQueryLength + 1) },
+    })) as CallToolResult;
     expect(result.isError).toBe(true);
     expect(index.searches).toEqual([]);
   });
 
   it('passes query, top_k and collection to the index and returns ids in text and structured form', async () => {
-    const result = (await client.callTool({ name: 'search_documents', arguments: { query: 'key rotation', top_k: 2, collection: 'internal' } })) as CallToolResult;
+    const result = (await client.callTool({
+      name: 'search_documents',
+      arguments: { query: 'key rotation', top_k: 2, collection: 'internal' },
+    })) as CallToolResult;
     expect(index.searches).toEqual([{ query: 'key rotation', topK: 2, collection: 'internal' }]);
     expect(result.isError).toBeFalsy();
     expect((result.content[0] as { text: string }).text).toContain('[platform-009]');
-    expect((result.structuredContent as { results: Array<{ id: string }> }).results.map((r) => r.id)).toEqual(['platform-009']);
+    expect((result.structuredContent as { results: Array<{ id: string }> }).results.map((r) => r.id)).toEqual([
+      'platform-009',
+    ]);
   });
 
   it('returns a whole document, and an isError result naming an unknown id', async () => {
@@ -58,7 +69,10 @@ describe('the reference MCP tools, in process with a real SDK client', () => {
   });
 
   it('rejects out-of-range arguments as an isError result, without calling the index', async () => {
-    const result = (await client.callTool({ name: 'search_documents', arguments: { query: 'x', top_k: 500 } })) as CallToolResult;
+    const result = (await client.callTool({
+      name: 'search_documents',
+      arguments: { query: 'x', top_k: 500 },
+    })) as CallToolResult;
     expect(result.isError).toBe(true);
     expect(index.searches).toHaveLength(0);
   });

@@ -71,13 +71,19 @@ function get(url: string, tlsOptions: https.RequestOptions): Promise<Answer> {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, serverSerial, peerSerial: String(res.headers['x-peer-serial']) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body, serverSerial, peerSerial: String(res.headers['x-peer-serial']) }),
+      );
     });
     request.on('error', reject);
   });
 }
 
-const asClient = (svid: X509Svid | undefined, bundlePem: string, check = spiffeServerCheck(SERVER_ID)): https.RequestOptions => ({
+const asClient = (
+  svid: X509Svid | undefined,
+  bundlePem: string,
+  check = spiffeServerCheck(SERVER_ID),
+): https.RequestOptions => ({
   ...(svid ? { cert: svid.certChainPem, key: svid.keyPem } : {}),
   ca: bundlePem,
   checkServerIdentity: check,
@@ -105,7 +111,7 @@ afterAll(async () => {
 });
 
 describe('mTLS server: identity only from a verified client certificate', () => {
-  it('answers a client with an SVID from the trusted CA with that SVID\'s SPIFFE ID', async () => {
+  it("answers a client with an SVID from the trusted CA with that SVID's SPIFFE ID", async () => {
     const answer = await get(url, asClient(agentSvid, ca.certPem));
     expect(answer.status).toBe(200);
     expect(answer.body).toBe(AGENT_ID);
@@ -114,7 +120,10 @@ describe('mTLS server: identity only from a verified client certificate', () => 
   it('refuses a client without a certificate: a TLS error, no HTTP response', async () => {
     // TLS 1.3: the client's handshake finishes before the server has checked it, so the refusal arrives as
     // an alert while the request is in flight (certificate required), not as a handshake failure.
-    const error = await get(url, asClient(undefined, ca.certPem)).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    const error = await get(url, asClient(undefined, ca.certPem)).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
     expect(error, 'no HTTP response').toBeInstanceOf(Error);
     expect(error!.code).toMatch(/ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED|ECONNRESET/);
   });
@@ -124,15 +133,24 @@ describe('mTLS server: identity only from a verified client certificate', () => 
     const impostor = await mint(foreign, AGENT_ID, 'client');
     // Node's server verifies the client chain after OpenSSL's handshake and then destroys the socket without
     // an alert, so the client sees a reset ("socket hang up"), not an "unknown ca" alert.
-    const error = await get(url, asClient(impostor, ca.certPem)).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    const error = await get(url, asClient(impostor, ca.certPem)).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
     expect(error, 'no HTTP response').toBeInstanceOf(Error);
     expect(error!.code).toBe('ECONNRESET');
   });
 });
 
-describe('mTLS client: the server\'s SPIFFE ID is checked', () => {
+describe("mTLS client: the server's SPIFFE ID is checked", () => {
   it('refuses a server with another SPIFFE ID, saying which was expected and which it got', async () => {
-    const error = await get(url, asClient(agentSvid, ca.certPem, spiffeServerCheck('spiffe://lab.test/rag-index'))).then(() => undefined, (e: Error) => e);
+    const error = await get(
+      url,
+      asClient(agentSvid, ca.certPem, spiffeServerCheck('spiffe://lab.test/rag-index')),
+    ).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error?.message).toContain('expected SPIFFE ID spiffe://lab.test/rag-index');
     expect(error?.message).toContain(`got ${SERVER_ID}`);
     expect((error as NodeJS.ErrnoException).code).toBe('ERR_SPIFFE_ID_MISMATCH');
@@ -143,9 +161,12 @@ describe('mTLS client: the server\'s SPIFFE ID is checked', () => {
     expect((await get(url, asClient(agentSvid, ca.certPem, spiffeServerCheck(sameDomain)))).body).toBe(AGENT_ID);
   });
 
-  it('fails with Node\'s default checkServerIdentity, which ignores URI SANs (why the custom check exists)', async () => {
+  it("fails with Node's default checkServerIdentity, which ignores URI SANs (why the custom check exists)", async () => {
     const { checkServerIdentity: _custom, ...defaults } = asClient(agentSvid, ca.certPem);
-    const error = await get(url, defaults).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    const error = await get(url, defaults).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
     expect(error?.code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
   });
 });
@@ -166,14 +187,22 @@ describe('rotation without restart', () => {
     expect(after.serverSerial).not.toBe(before.serverSerial);
     // Only the new CA can vouch for it now: a client still trusting just the old CA refuses it. (The server
     // sends the new root along, as OpenSSL completes its chain from `ca`, hence "self-signed ... in chain".)
-    const stale = await get(rotatingUrl, asClient(agentSvid, ca.certPem)).then(() => undefined, (e: NodeJS.ErrnoException) => e);
+    const stale = await get(rotatingUrl, asClient(agentSvid, ca.certPem)).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
     expect(stale?.code).toMatch(/SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
   });
 
   it('mtlsFetch presents the client SVID current at request time', async () => {
     const clientSource = SvidSource.fixed(agentSvid);
     sources.push(clientSource);
-    const fetchMtls = mtlsFetch(clientSource, (svid) => ({ cert: svid.certChainPem, key: svid.keyPem, ca: svid.bundlePem, checkServerIdentity: spiffeServerCheck(SERVER_ID) }));
+    const fetchMtls = mtlsFetch(clientSource, (svid) => ({
+      cert: svid.certChainPem,
+      key: svid.keyPem,
+      ca: svid.bundlePem,
+      checkServerIdentity: spiffeServerCheck(SERVER_ID),
+    }));
     fetches.push(fetchMtls);
 
     const first = await fetchMtls(url);
@@ -186,24 +215,34 @@ describe('rotation without restart', () => {
     expect(first.headers.get('x-peer-serial')).toBe(agentSvid.certificates[0]!.serialNumber);
   });
 
-  it('mtlsFetch surfaces a wrong server as fetch\'s TypeError with the SPIFFE mismatch as cause', async () => {
+  it("mtlsFetch surfaces a wrong server as fetch's TypeError with the SPIFFE mismatch as cause", async () => {
     const source = SvidSource.fixed(agentSvid);
     sources.push(source);
-    const fetchMtls = mtlsFetch(source, (svid) => ({ cert: svid.certChainPem, key: svid.keyPem, ca: svid.bundlePem, checkServerIdentity: spiffeServerCheck('spiffe://lab.test/rag-index') }));
+    const fetchMtls = mtlsFetch(source, (svid) => ({
+      cert: svid.certChainPem,
+      key: svid.keyPem,
+      ca: svid.bundlePem,
+      checkServerIdentity: spiffeServerCheck('spiffe://lab.test/rag-index'),
+    }));
     fetches.push(fetchMtls);
-    const error = await fetchMtls(url).then(() => undefined, (e: Error & { cause?: Error }) => e);
+    const error = await fetchMtls(url).then(
+      () => undefined,
+      (e: Error & { cause?: Error }) => e,
+    );
     expect(error?.message).toBe('fetch failed');
     expect(error?.cause?.message).toContain(`expected SPIFFE ID spiffe://lab.test/rag-index, got ${SERVER_ID}`);
   });
 });
 
-describe('mtlsFetch as the MCP SDK transport\'s fetch', () => {
-  it('carries a real MCP client, and the server\'s tool sees the agent\'s verified SPIFFE ID', async () => {
+describe("mtlsFetch as the MCP SDK transport's fetch", () => {
+  it("carries a real MCP client, and the server's tool sees the agent's verified SPIFFE ID", async () => {
     // Stateless Streamable HTTP: one McpServer per request, the caller's identity read off the TLS socket.
     const mcp: RequestListener = async (req: IncomingMessage, res) => {
       const caller = peerSpiffeId(req.socket as TLSSocket);
       const server = new McpServer({ name: 'whoami', version: '0.0.0' });
-      server.registerTool('whoami', { description: 'the caller\'s SPIFFE ID' }, async () => ({ content: [{ type: 'text', text: caller ?? 'anonymous' }] }));
+      server.registerTool('whoami', { description: "the caller's SPIFFE ID" }, async () => ({
+        content: [{ type: 'text', text: caller ?? 'anonymous' }],
+      }));
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       res.on('close', () => void server.close());
       await server.connect(transport);
@@ -212,7 +251,12 @@ describe('mtlsFetch as the MCP SDK transport\'s fetch', () => {
     const mcpUrl = await serve(SvidSource.fixed(await mint(ca, SERVER_ID, 'server')), mcp);
     const source = SvidSource.fixed(agentSvid);
     sources.push(source);
-    const fetchMtls = mtlsFetch(source, (svid) => ({ cert: svid.certChainPem, key: svid.keyPem, ca: svid.bundlePem, checkServerIdentity: spiffeServerCheck(SERVER_ID) }));
+    const fetchMtls = mtlsFetch(source, (svid) => ({
+      cert: svid.certChainPem,
+      key: svid.keyPem,
+      ca: svid.bundlePem,
+      checkServerIdentity: spiffeServerCheck(SERVER_ID),
+    }));
     fetches.push(fetchMtls);
     const fetchLike: FetchLike = fetchMtls; // compiles: the SDK's FetchLike accepts it without a cast
 
@@ -229,8 +273,13 @@ describe('SvidSource', () => {
     const lines: string[] = [];
     const source = SvidSource.fromWorkloadApi('/nonexistent/agent.sock', (line) => lines.push(line));
     sources.push(source);
-    const error = await source.ready(1_500).then(() => undefined, (e: Error) => e);
-    expect(error?.message).toMatch(/no X\.509-SVID from the Workload API at \/nonexistent\/agent\.sock within 1\.5 s: .*Unavailable.*SPIRE agent running/);
+    const error = await source.ready(1_500).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(
+      /no X\.509-SVID from the Workload API at \/nonexistent\/agent\.sock within 1\.5 s: .*Unavailable.*SPIRE agent running/,
+    );
     expect(lines.length, 'each distinct error logged once, not on every retry').toBe(1);
   });
 
@@ -253,7 +302,9 @@ describe('spiffeIdOf', () => {
 
   it('reads the one spiffe:// URI SAN', () => {
     expect(spiffeIdOf(cert('URI:spiffe://lab.test/agent'))).toBe('spiffe://lab.test/agent');
-    expect(spiffeIdOf(cert('DNS:mcp.local, URI:spiffe://lab.test/agent, IP Address:127.0.0.1'))).toBe('spiffe://lab.test/agent');
+    expect(spiffeIdOf(cert('DNS:mcp.local, URI:spiffe://lab.test/agent, IP Address:127.0.0.1'))).toBe(
+      'spiffe://lab.test/agent',
+    );
     expect(spiffeIdOf(agentSvid.certificates[0])).toBe(AGENT_ID);
   });
 

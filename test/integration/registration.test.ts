@@ -17,7 +17,14 @@ function workspaceWith(entries: string): string {
 }
 
 /** A SPIRE server that holds entries in memory and answers the three CLI calls the sync makes. */
-function fakeSpire(existing: Array<{ id: string; spiffe_id: string; parent_id: string; selectors: Array<{ type: string; value: string }> }>) {
+function fakeSpire(
+  existing: Array<{
+    id: string;
+    spiffe_id: string;
+    parent_id: string;
+    selectors: Array<{ type: string; value: string }>;
+  }>,
+) {
   const calls: string[][] = [];
   const split = (id: string) => ({ trust_domain: 'lab.ai-infra-labs.dev', path: id.slice(TD.length) });
   const control: LabControl = {
@@ -26,7 +33,13 @@ function fakeSpire(existing: Array<{ id: string; spiffe_id: string; parent_id: s
     url: () => new URL('http://127.0.0.1:1'),
     exec: async (_service, argv, options): Promise<JobResult> => {
       calls.push(argv);
-      if (argv.includes('show')) return { exitCode: 0, output: JSON.stringify({ entries: existing.map((e) => ({ ...e, spiffe_id: split(e.spiffe_id), parent_id: split(e.parent_id) })) }) };
+      if (argv.includes('show'))
+        return {
+          exitCode: 0,
+          output: JSON.stringify({
+            entries: existing.map((e) => ({ ...e, spiffe_id: split(e.spiffe_id), parent_id: split(e.parent_id) })),
+          }),
+        };
       if (argv.includes('delete')) return { exitCode: 0, output: '' };
       if (argv.includes('create')) return { exitCode: 0, output: options?.input ?? '' };
       return { exitCode: 1, output: 'unexpected' };
@@ -37,7 +50,9 @@ function fakeSpire(existing: Array<{ id: string; spiffe_id: string; parent_id: s
 
 describe('registration entries (lab 2 sync)', () => {
   it('explains an invalid entries file by index and field', async () => {
-    const dir = workspaceWith(`[{ spiffe_id: 'spiffe://elsewhere/x', parent_id: '${AGENT}', selectors: [{ type: 'docker', value: 'label:a:b' }] }]`);
+    const dir = workspaceWith(
+      `[{ spiffe_id: 'spiffe://elsewhere/x', parent_id: '${AGENT}', selectors: [{ type: 'docker', value: 'label:a:b' }] }]`,
+    );
     await expect(loadEntries(dir)).rejects.toThrow(/entries\[0\.spiffe_id\].*trust domain/);
     const empty = workspaceWith(`[{ spiffe_id: '${TD}/x', parent_id: '${AGENT}', selectors: [] }]`);
     await expect(loadEntries(empty)).rejects.toThrow(/selector/);
@@ -45,9 +60,21 @@ describe('registration entries (lab 2 sync)', () => {
   }, 60_000);
 
   it('creates what is missing, deletes what is no longer listed, keeps what matches', async () => {
-    const keep = { spiffe_id: `${TD}/mcp-server`, parent_id: AGENT, selectors: [{ type: 'docker', value: 'label:dev.ai-infra-labs.workload:mcp-server' }] };
-    const dir = workspaceWith(JSON.stringify([keep, { ...keep, spiffe_id: `${TD}/agent/research`, selectors: [{ type: 'docker', value: 'label:w:research' }] }]));
-    const { control, calls } = fakeSpire([{ id: 'keep-1', ...keep }, { id: 'stale-1', ...keep, spiffe_id: `${TD}/old` }]);
+    const keep = {
+      spiffe_id: `${TD}/mcp-server`,
+      parent_id: AGENT,
+      selectors: [{ type: 'docker', value: 'label:dev.ai-infra-labs.workload:mcp-server' }],
+    };
+    const dir = workspaceWith(
+      JSON.stringify([
+        keep,
+        { ...keep, spiffe_id: `${TD}/agent/research`, selectors: [{ type: 'docker', value: 'label:w:research' }] },
+      ]),
+    );
+    const { control, calls } = fakeSpire([
+      { id: 'keep-1', ...keep },
+      { id: 'stale-1', ...keep, spiffe_id: `${TD}/old` },
+    ]);
     const problems = await applyRegistrations({ ...control, workspaceDir: dir });
     expect(problems).toEqual([]);
     expect(calls.filter((c) => c.includes('delete')).map((c) => c.at(-1))).toEqual(['stale-1']);
@@ -57,7 +84,12 @@ describe('registration entries (lab 2 sync)', () => {
 
   it('reports, never throws, when the server cannot be reached', async () => {
     const dir = workspaceWith('[]');
-    const control: LabControl = { workspaceDir: dir, secretsDir: '/nonexistent', url: () => new URL('http://127.0.0.1:1'), exec: async () => ({ exitCode: 1, output: 'connection refused' }) };
+    const control: LabControl = {
+      workspaceDir: dir,
+      secretsDir: '/nonexistent',
+      url: () => new URL('http://127.0.0.1:1'),
+      exec: async () => ({ exitCode: 1, output: 'connection refused' }),
+    };
     const problems = await applyRegistrations(control);
     expect(problems[0]?.message).toMatch(/did not list its entries: connection refused/);
   }, 60_000);
@@ -65,7 +97,8 @@ describe('registration entries (lab 2 sync)', () => {
 
 describe('learner code runs outside the grader', () => {
   it('loads entries.ts in a child process: what the module does to its process never reaches lab check', async () => {
-    const dir = workspaceWith(`[{ spiffe_id: '${TD}/mcp-server', parent_id: '${AGENT}', selectors: [{ type: 'docker', value: 'label:a:b' }] }];
+    const dir =
+      workspaceWith(`[{ spiffe_id: '${TD}/mcp-server', parent_id: '${AGENT}', selectors: [{ type: 'docker', value: 'label:a:b' }] }];
 process.exitCode = 0; process.on('exit', () => { process.exitCode = 0; }); JSON.parse = () => ({ entries: [] }); (globalThis as Record<string, unknown>).graderPatched = true`);
     const before = process.exitCode;
     const entries = await loadEntries(dir);

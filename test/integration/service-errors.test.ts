@@ -31,7 +31,8 @@ const letters = (n: number) => Array.from({ length: n }, (_, i) => 'abcdefghijkl
 describe('auth-server', () => {
   it('answers request targets that are no URL with JSON instead of crashing on "Invalid URL"', async () => {
     expect(await raw(lab.auth, '//x:y')).toEqual({ status: 404, json: { error: 'not_found' } });
-    for (const target of ['http://[', 'http://[::1', 'http://x:99999/token', 'http://[zz]/']) expect((await raw(lab.auth, target)).status, target).toBe(400);
+    for (const target of ['http://[', 'http://[::1', 'http://x:99999/token', 'http://[zz]/'])
+      expect((await raw(lab.auth, target)).status, target).toBe(400);
     expect(await healthy(lab.auth)).toBe(true);
   });
 
@@ -39,7 +40,10 @@ describe('auth-server', () => {
     for (const credentials of ['%zz:secret', 'client:%E0%A4%A', 'no-colon']) {
       const answer = await raw(lab.auth, '/token', {
         method: 'POST',
-        headers: { Authorization: `Basic ${Buffer.from(credentials).toString('base64')}`, 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers: {
+          Authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
         body: 'grant_type=client_credentials',
       });
       expect(answer, credentials).toMatchObject({ status: 400, json: { error: 'invalid_request' } });
@@ -58,29 +62,54 @@ describe('rag-index', () => {
     expect(answer.status).toBe(400);
     expect(answer.json.error).toContain(`at most ${SEARCH_LIMITS.maxQueryLength}`);
     const terms = await raw(lab.index, `/search?q=${encodeURIComponent(letters(200))}`);
-    expect(terms).toMatchObject({ status: 400, json: { error: expect.stringContaining(`at most ${SEARCH_LIMITS.maxQueryTerms}`) } });
+    expect(terms).toMatchObject({
+      status: 400,
+      json: { error: expect.stringContaining(`at most ${SEARCH_LIMITS.maxQueryTerms}`) },
+    });
     expect((await raw(lab.index, '/stats')).json.limits).toEqual(SEARCH_LIMITS);
   });
 });
 
 describe('MCP server', () => {
   it('answers invalid JSON on /mcp with a JSON-RPC parse error and no stack trace, before authentication', async () => {
-    const answer = await sendRaw(mcp.port, request('invalid JSON', { method: 'POST', target: '/mcp', headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":' }));
+    const answer = await sendRaw(
+      mcp.port,
+      request('invalid JSON', {
+        method: 'POST',
+        target: '/mcp',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' },
+        body: '{"jsonrpc":',
+      }),
+    );
     expect(answer.status).toBe(400);
-    expect(JSON.parse(answer.body)).toEqual({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error: the request body is not valid JSON' }, id: null });
+    expect(JSON.parse(answer.body)).toEqual({
+      jsonrpc: '2.0',
+      error: { code: -32700, message: 'Parse error: the request body is not valid JSON' },
+      id: null,
+    });
   });
 
   it('answers unknown paths and unparseable targets with JSON, not an HTML page', async () => {
-    for (const target of ['/nowhere', 'http://[::1']) expect(await raw(mcp, target), target).toMatchObject({ status: 404, json: { jsonrpc: '2.0', id: null } });
+    for (const target of ['/nowhere', 'http://[::1'])
+      expect(await raw(mcp, target), target).toMatchObject({ status: 404, json: { jsonrpc: '2.0', id: null } });
   });
 
   it("turns a search past the index's limits into a tool error naming the bound", async () => {
     const client = new Client({ name: 't', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${mcp.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${await lab.token()}` } } }));
-    const result = (await client.callTool({ name: 'search_documents', arguments: { query: letters(250) } })) as CallToolResult;
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${mcp.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${await lab.token()}` } },
+      }),
+    );
+    const result = (await client.callTool({
+      name: 'search_documents',
+      arguments: { query: letters(250) },
+    })) as CallToolResult;
     await client.close();
     expect(result.isError).toBe(true);
-    expect((result.content[0] as { text: string }).text).toContain(`at most ${SEARCH_LIMITS.maxQueryTerms} are allowed`);
+    expect((result.content[0] as { text: string }).text).toContain(
+      `at most ${SEARCH_LIMITS.maxQueryTerms} are allowed`,
+    );
     expect(await healthy(lab.index)).toBe(true);
   });
 });
@@ -90,7 +119,9 @@ describe('every lab 1 service', () => {
     const stalled = (service: Service) =>
       new Promise<number>((resolve) => {
         const started = Date.now();
-        const socket = connect(service.port, '127.0.0.1', () => socket.write('POST /token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{'));
+        const socket = connect(service.port, '127.0.0.1', () =>
+          socket.write('POST /token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{'),
+        );
         socket.on('data', () => undefined);
         socket.on('error', () => undefined);
         socket.on('close', () => resolve(Date.now() - started));

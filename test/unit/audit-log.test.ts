@@ -1,4 +1,13 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -6,7 +15,15 @@ import { main } from '../../src/cli/main.js';
 import { filterEntries, formatAuditTable } from '../../src/commands/audit.js';
 import { writeActive } from '../../src/core/lab-session.js';
 import { workspacePaths } from '../../src/core/paths.js';
-import { digestArguments, entryHash, newTraceId, traceIdFrom, traceparent, type AuditEntry, type AuditEvent } from '../../src/services/audit/audit-entry.js';
+import {
+  digestArguments,
+  entryHash,
+  newTraceId,
+  traceIdFrom,
+  traceparent,
+  type AuditEntry,
+  type AuditEvent,
+} from '../../src/services/audit/audit-entry.js';
 import { formatProblem, readAudit, verifyAudit } from '../../src/services/audit/audit-verify.js';
 import { AuditLog } from '../../src/services/audit/audit-log.js';
 import { fakeContext } from '../helpers/fake-context.js';
@@ -77,7 +94,11 @@ describe('AuditLog', () => {
   it('takes the time from its clock and writes only the known fields, no secrets', async () => {
     const file = auditFile();
     const log = AuditLog.open(file, () => new Date('2030-01-02T03:04:05.678Z'));
-    const sneaky = { ...event(1), arguments: { password: 'hunter2' }, reason: 'upstream said: Bearer abc.def-123 and eyJhbGciOi.eyJzdWIiOiJ4In0.c2ln' } as AuditEvent;
+    const sneaky = {
+      ...event(1),
+      arguments: { password: 'hunter2' },
+      reason: 'upstream said: Bearer abc.def-123 and eyJhbGciOi.eyJzdWIiOiJ4In0.c2ln',
+    } as AuditEvent;
     const entry = await log.append(sneaky);
     await log.close();
     const text = readFileSync(file, 'utf8');
@@ -86,7 +107,21 @@ describe('AuditLog', () => {
     expect(text).not.toContain('abc.def-123');
     expect(text).not.toContain('eyJhbGciOi');
     expect(Object.keys(JSON.parse(text) as object).sort()).toEqual(
-      ['arguments_sha256', 'decision', 'decision_id', 'duration_ms', 'hash', 'outcome', 'prev_hash', 'reason', 'seq', 'spiffe_id', 'time', 'tool', 'trace_id'].sort(),
+      [
+        'arguments_sha256',
+        'decision',
+        'decision_id',
+        'duration_ms',
+        'hash',
+        'outcome',
+        'prev_hash',
+        'reason',
+        'seq',
+        'spiffe_id',
+        'time',
+        'tool',
+        'trace_id',
+      ].sort(),
     );
     expect(verifyAudit(file).ok).toBe(true);
   });
@@ -122,7 +157,9 @@ describe('verifyAudit', () => {
     const result = verifyAudit(file);
     expect(result.ok).toBe(false);
     expect(result.problems).toHaveLength(1);
-    expect(formatProblem(result.problems[0]!)).toBe('line 7: hash does not match its content: the entry was edited after it was written');
+    expect(formatProblem(result.problems[0]!)).toBe(
+      'line 7: hash does not match its content: the entry was edited after it was written',
+    );
   });
 
   it('finds an edit whose hash was recomputed at the next line', async () => {
@@ -132,7 +169,9 @@ describe('verifyAudit', () => {
     const edited = { ...(JSON.parse(content[6]!) as AuditEntry), reason: 'nothing to see' };
     content[6] = JSON.stringify({ ...edited, hash: entryHash(edited) });
     rewrite(file, content);
-    expect(verifyAudit(file).problems).toEqual([{ line: 8, message: 'prev_hash is not the hash of line 7: an entry before it was rewritten, removed or moved' }]);
+    expect(verifyAudit(file).problems).toEqual([
+      { line: 8, message: 'prev_hash is not the hash of line 7: an entry before it was rewritten, removed or moved' },
+    ]);
   });
 
   it('finds a deleted line where the gap is', async () => {
@@ -141,9 +180,16 @@ describe('verifyAudit', () => {
     const content = lines(file);
     content.splice(4, 1);
     rewrite(file, content);
-    expect(verifyAudit(file)).toMatchObject({ ok: false, entries: 9, problems: [{ line: 5, message: expect.stringContaining('seq 6 where 5 was expected') }] });
+    expect(verifyAudit(file)).toMatchObject({
+      ok: false,
+      entries: 9,
+      problems: [{ line: 5, message: expect.stringContaining('seq 6 where 5 was expected') }],
+    });
     rewrite(file, lines(file).slice(1));
-    expect(verifyAudit(file).problems[0]).toEqual({ line: 1, message: 'the log starts at seq 2, not 1: its beginning was removed' });
+    expect(verifyAudit(file).problems[0]).toEqual({
+      line: 1,
+      message: 'the log starts at seq 2, not 1: its beginning was removed',
+    });
   });
 
   it('finds two swapped lines at the first of them', async () => {
@@ -178,7 +224,9 @@ describe('torn last line', () => {
     expect(verifyAudit(file).ok).toBe(false);
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const log = AuditLog.open(file, () => new Date('2030-01-01T00:00:00.000Z'));
-    expect(String(stderr.mock.calls[0]?.[0])).toMatch(/incomplete line .* moved it to .*audit\.jsonl\.torn-2030-01-01T00-00-00-000Z and continued after entry 5/);
+    expect(String(stderr.mock.calls[0]?.[0])).toMatch(
+      /incomplete line .* moved it to .*audit\.jsonl\.torn-2030-01-01T00-00-00-000Z and continued after entry 5/,
+    );
     const aside = `${file}.torn-2030-01-01T00-00-00-000Z`;
     expect(readFileSync(aside, 'utf8')).toBe(torn);
     expect(verifyAudit(file)).toMatchObject({ ok: true, entries: 5 });
@@ -213,7 +261,9 @@ describe('digestArguments and trace ids', () => {
     const b = digestArguments({ limit: 3, filters: { tags: ['a', 'b'], lang: 'en' }, query: 'spire' });
     expect(a).toBe(b);
     expect(a).toMatch(/^[0-9a-f]{64}$/);
-    expect(digestArguments({ filters: { tags: ['b', 'a'] } })).not.toBe(digestArguments({ filters: { tags: ['a', 'b'] } }));
+    expect(digestArguments({ filters: { tags: ['b', 'a'] } })).not.toBe(
+      digestArguments({ filters: { tags: ['a', 'b'] } }),
+    );
     expect(digestArguments({ q: 1 })).not.toBe(digestArguments({ q: '1' }));
     expect(digestArguments(undefined)).toBe(digestArguments(null));
   });
@@ -226,7 +276,14 @@ describe('digestArguments and trace ids', () => {
 });
 
 describe('lab audit', () => {
-  const entry = (n: number, overrides: Partial<AuditEntry> = {}): AuditEntry => ({ ...event(n), seq: n, time: '2030-01-02T03:04:05.678Z', prev_hash: '0'.repeat(64), hash: 'f'.repeat(64), ...overrides });
+  const entry = (n: number, overrides: Partial<AuditEntry> = {}): AuditEntry => ({
+    ...event(n),
+    seq: n,
+    time: '2030-01-02T03:04:05.678Z',
+    prev_hash: '0'.repeat(64),
+    hash: 'f'.repeat(64),
+    ...overrides,
+  });
 
   it('formats a table and filters by agent and denial', () => {
     const entries = [entry(1), entry(3), entry(4, { spiffe_id: null, reason: 'x'.repeat(80) })];
@@ -265,7 +322,12 @@ describe('lab audit', () => {
   it('without a log: shows exit 0, verify exit 1 with a fix', async () => {
     const audit = await lab();
     const shown = await audit();
-    expect(shown).toMatchObject({ code: 0, stdout: expect.stringContaining('No audit entries yet: the MCP server writes one per tool call once step 4 is done') });
+    expect(shown).toMatchObject({
+      code: 0,
+      stdout: expect.stringContaining(
+        'No audit entries yet: the MCP server writes one per tool call once step 4 is done',
+      ),
+    });
     const verified = await audit('--verify');
     expect(verified.code).toBe(1);
     expect(verified.stderr).toContain('Fix: The MCP server writes one entry per tool call once step 4 is done');
@@ -278,11 +340,18 @@ describe('lab audit', () => {
     expect(table.stdout).toContain('20 of 30 entries, newest last');
     expect(table.stdout.split('\n')).toHaveLength(22);
     const json = await audit('--json', '--denied');
-    expect(json.stdout.split('\n').map((l) => (JSON.parse(l) as AuditEntry).seq)).toEqual([3, 6, 9, 12, 15, 18, 21, 24, 27, 30]);
+    expect(json.stdout.split('\n').map((l) => (JSON.parse(l) as AuditEntry).seq)).toEqual([
+      3, 6, 9, 12, 15, 18, 21, 24, 27, 30,
+    ]);
     const tail = await audit('--json', '-n', '2', '--agent', 'reader');
     expect(tail.stdout.split('\n').map((l) => (JSON.parse(l) as AuditEntry).seq)).toEqual([28, 29]);
     const ok = await audit('--verify');
-    expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/^audit chain verified: 30 entries, each signed by spiffe:\/\/lab\.ai-infra-labs\.dev\/mcp-server, last hash [0-9a-f]{12}$/) });
+    expect(ok).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(
+        /^audit chain verified: 30 entries, each signed by spiffe:\/\/lab\.ai-infra-labs\.dev\/mcp-server, last hash [0-9a-f]{12}$/,
+      ),
+    });
     // No running lab here: the head cannot be compared with the server's record, and it says so.
     expect(ok.stderr).toContain('Warning: the head was not compared');
   });

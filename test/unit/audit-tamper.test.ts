@@ -2,11 +2,26 @@
  * The audit trail against whoever can write its file: entries signed by the MCP server's SVID, the head anchored
  * outside the file, and a writer that notices its file replaced, moved or cut, and then refuses to go on.
  */
-import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { digestArguments, entryHash, newTraceId, type AuditEntry, type AuditEvent } from '../../src/services/audit/audit-entry.js';
+import {
+  digestArguments,
+  entryHash,
+  newTraceId,
+  type AuditEntry,
+  type AuditEvent,
+} from '../../src/services/audit/audit-entry.js';
 import { AuditLog, type AuditLogOptions } from '../../src/services/audit/audit-log.js';
 import type { AuditAnchor } from '../../src/services/audit/audit-signature.js';
 import { verifyAudit } from '../../src/services/audit/audit-verify.js';
@@ -34,7 +49,10 @@ async function setup(count: number) {
   const log = AuditLog.open(file, undefined, options);
   for (let i = 1; i <= count; i++) await log.append(event(i));
   const verify = (anchor = true) =>
-    verifyAudit(file, { signatures: { roots: [signer.root], signerId: IDS.mcpServer }, ...(anchor ? { anchor: JSON.parse(readFileSync(anchorFile, 'utf8')) as AuditAnchor } : {}) });
+    verifyAudit(file, {
+      signatures: { roots: [signer.root], signerId: IDS.mcpServer },
+      ...(anchor ? { anchor: JSON.parse(readFileSync(anchorFile, 'utf8')) as AuditAnchor } : {}),
+    });
   return { dir, file, anchorFile, signer, log, options, tampered, verify };
 }
 
@@ -50,7 +68,11 @@ describe('signed, anchored audit log', () => {
     const entries = lines(file).map((l) => JSON.parse(l) as AuditEntry);
     expect(entries.every((e) => typeof e.sig === 'string' && e.signer === entries[0]!.signer)).toBe(true);
     expect(entries.map((e) => e.signer_chain !== undefined)).toEqual([true, false, false, false]);
-    expect(JSON.parse(readFileSync(anchorFile, 'utf8'))).toMatchObject({ seq: 4, hash: entries[3]!.hash, sig: entries[3]!.sig });
+    expect(JSON.parse(readFileSync(anchorFile, 'utf8'))).toMatchObject({
+      seq: 4,
+      hash: entries[3]!.hash,
+      sig: entries[3]!.sig,
+    });
     expect(verify()).toMatchObject({ ok: true, entries: 4, problems: [] });
   });
 
@@ -71,7 +93,10 @@ describe('signed, anchored audit log', () => {
     const original = lines(file);
     write(file, rechain(false));
     expect(verifyAudit(file).ok).toBe(true); // the chain alone is fooled
-    expect(verify(false).problems[0]).toEqual({ line: 2, message: expect.stringContaining('signature does not match') });
+    expect(verify(false).problems[0]).toEqual({
+      line: 2,
+      message: expect.stringContaining('signature does not match'),
+    });
     write(file, original);
     write(file, rechain(true));
     expect(verify(false).problems[0]).toEqual({ line: 1, message: expect.stringContaining('not signed') });
@@ -81,13 +106,17 @@ describe('signed, anchored audit log', () => {
     const { file, log } = await setup(2);
     await log.close();
     const other = await testSigner(IDS.research);
-    expect(verifyAudit(file, { signatures: { roots: [other.root], signerId: IDS.mcpServer } }).problems[0]!.message).toMatch(/does not chain to the lab's trust roots/);
+    expect(
+      verifyAudit(file, { signatures: { roots: [other.root], signerId: IDS.mcpServer } }).problems[0]!.message,
+    ).toMatch(/does not chain to the lab's trust roots/);
     const dir = mkdtempSync(path.join(tmpdir(), 'audit-tamper-'));
     const byAgent = path.join(dir, 'audit.jsonl');
     const agentLog = AuditLog.open(byAgent, undefined, { signer: () => other.svid });
     await agentLog.append(event(1));
     await agentLog.close();
-    expect(verifyAudit(byAgent, { signatures: { roots: [other.root], signerId: IDS.mcpServer } }).problems[0]!.message).toMatch(/not by the MCP server/);
+    expect(
+      verifyAudit(byAgent, { signatures: { roots: [other.root], signerId: IDS.mcpServer } }).problems[0]!.message,
+    ).toMatch(/not by the MCP server/);
   });
 
   it('--verify with the anchor finds entries cut off the end, which leave a valid chain', async () => {
@@ -95,30 +124,43 @@ describe('signed, anchored audit log', () => {
     await log.close();
     write(file, lines(file).slice(0, 3));
     expect(verifyAudit(file).ok).toBe(true);
-    expect(verify().problems).toEqual([{ line: 4, message: expect.stringContaining('the log ends at seq 3, but its writer recorded seq 5') }]);
+    expect(verify().problems).toEqual([
+      { line: 4, message: expect.stringContaining('the log ends at seq 3, but its writer recorded seq 5') },
+    ]);
   });
 
   it.each([
     ['truncated', (file: string) => truncateSync(file, statSync(file).size - 10), /truncated/],
-    ['replaced by a renamed copy', (file: string) => {
+    [
+      'replaced by a renamed copy',
+      (file: string) => {
         renameSync(file, `${file}.old`);
         copyFileSync(`${file}.old`, file);
-      }, /replaced/],
+      },
+      /replaced/,
+    ],
     ['moved away', (file: string) => renameSync(file, `${file}.old`), /moved or deleted/],
-    ['appended to by someone else', (file: string) => writeFileSync(file, '{"forged":true}\n', { flag: 'a' }), /written by someone else/],
-  ])('a writer whose file was %s refuses every later append, says why once, and problem() reports it', async (_what, tamper, reason) => {
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const { file, log, tampered } = await setup(3);
-    const size = statSync(file).size;
-    tamper(file);
-    expect(log.problem()).toMatch(reason);
-    await expect(log.append(event(4))).rejects.toThrow(reason);
-    await expect(log.append(event(5))).rejects.toThrow(/refusing to write/);
-    expect(tampered).toHaveBeenCalledTimes(1);
-    expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(/TAMPERING DETECTED/);
-    if (_what === 'replaced by a renamed copy') expect(statSync(`${file}.old`).size).toBe(size);
-    await log.close();
-  });
+    [
+      'appended to by someone else',
+      (file: string) => writeFileSync(file, '{"forged":true}\n', { flag: 'a' }),
+      /written by someone else/,
+    ],
+  ])(
+    'a writer whose file was %s refuses every later append, says why once, and problem() reports it',
+    async (_what, tamper, reason) => {
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      const { file, log, tampered } = await setup(3);
+      const size = statSync(file).size;
+      tamper(file);
+      expect(log.problem()).toMatch(reason);
+      await expect(log.append(event(4))).rejects.toThrow(reason);
+      await expect(log.append(event(5))).rejects.toThrow(/refusing to write/);
+      expect(tampered).toHaveBeenCalledTimes(1);
+      expect(stderr.mock.calls.map((c) => String(c[0])).join('')).toMatch(/TAMPERING DETECTED/);
+      if (_what === 'replaced by a renamed copy') expect(statSync(`${file}.old`).size).toBe(size);
+      await log.close();
+    },
+  );
 
   it('on restart, compares the file with the anchored head: a cut file is refused, an intact one continues', async () => {
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);

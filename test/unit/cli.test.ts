@@ -13,7 +13,12 @@ const run = async (...args: string[]) => {
   const writeOut = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   try {
     const code = await main(['node', 'lab', ...args], ctx);
-    return { code, stdout: stdout.join('\n'), stderr: stderr.join('\n'), commander: write.mock.calls.map((c) => String(c[0])).join('') };
+    return {
+      code,
+      stdout: stdout.join('\n'),
+      stderr: stderr.join('\n'),
+      commander: write.mock.calls.map((c) => String(c[0])).join(''),
+    };
   } finally {
     write.mockRestore();
     writeOut.mockRestore();
@@ -47,7 +52,10 @@ describe('command line parsing', () => {
   });
 
   it('parses --port pins and rejects bad ones with the list of services', () => {
-    expect(parsePorts(['mcp-server=8100', 'rag-index=8101'], ['mcp-server', 'rag-index'])).toEqual({ 'mcp-server': 8100, 'rag-index': 8101 });
+    expect(parsePorts(['mcp-server=8100', 'rag-index=8101'], ['mcp-server', 'rag-index'])).toEqual({
+      'mcp-server': 8100,
+      'rag-index': 8101,
+    });
     for (const bad of ['mcp-server', 'mcp-server=80', 'mcp-server=70000', 'ghost=8100']) {
       expect(() => parsePorts([bad], ['mcp-server', 'rag-index'])).toThrow(UsageError);
     }

@@ -45,9 +45,13 @@ describe('toJUnit', () => {
   it('writes one suite per step and one case per check, failures with message and fix', () => {
     const xml = toJUnit(report());
     expect(xml).toContain('<testsuites name="demo" tests="2" failures="1" time="1.500">');
-    expect(xml).toContain('<testsuite name="1. Build &lt;it&gt; &amp; &quot;ship&quot;" tests="2" failures="1" time="1.500">');
+    expect(xml).toContain(
+      '<testsuite name="1. Build &lt;it&gt; &amp; &quot;ship&quot;" tests="2" failures="1" time="1.500">',
+    );
     expect(xml).toContain('<testcase classname="demo.build" name="ok-check" time="0.250"/>');
-    expect(xml).toContain('<failure type="fail" message="got &lt;b&gt; &amp; &quot;c&quot;">got &lt;b&gt; &amp; &quot;c&quot;\nFix: use &apos;d&apos;</failure>');
+    expect(xml).toContain(
+      '<failure type="fail" message="got &lt;b&gt; &amp; &quot;c&quot;">got &lt;b&gt; &amp; &quot;c&quot;\nFix: use &apos;d&apos;</failure>',
+    );
     expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n')).toBe(true);
   });
 
@@ -61,20 +65,36 @@ describe('toJUnit', () => {
   });
 });
 
-const service = (name: string, dependsOn?: string[]): ServiceDefinition => ({ name, role: 'lab', env: () => ({}), dependsOn });
+const service = (name: string, dependsOn?: string[]): ServiceDefinition => ({
+  name,
+  role: 'lab',
+  env: () => ({}),
+  dependsOn,
+});
 
 describe('startOrder', () => {
   it('puts every service after the ones it depends on, keeping the given order otherwise', () => {
-    const order = startOrder([service('agent', ['mcp']), service('mcp', ['index', 'auth']), service('index'), service('auth')]);
+    const order = startOrder([
+      service('agent', ['mcp']),
+      service('mcp', ['index', 'auth']),
+      service('index'),
+      service('auth'),
+    ]);
     expect(order.map((s) => s.name)).toEqual(['index', 'auth', 'mcp', 'agent']);
   });
 
   it('lists a shared dependency once', () => {
-    expect(startOrder([service('a', ['c']), service('b', ['c']), service('c')]).map((s) => s.name)).toEqual(['c', 'a', 'b']);
+    expect(startOrder([service('a', ['c']), service('b', ['c']), service('c')]).map((s) => s.name)).toEqual([
+      'c',
+      'a',
+      'b',
+    ]);
   });
 
   it('names the whole cycle', () => {
-    expect(() => startOrder([service('a', ['b']), service('b', ['c']), service('c', ['a'])])).toThrow('dependency cycle: a -> b -> c -> a');
+    expect(() => startOrder([service('a', ['b']), service('b', ['c']), service('c', ['a'])])).toThrow(
+      'dependency cycle: a -> b -> c -> a',
+    );
     expect(() => startOrder([service('self', ['self'])])).toThrow('dependency cycle: self -> self');
   });
 });
@@ -98,7 +118,7 @@ describe('planSolve', () => {
     }
   });
 
-  it('tells the learner\'s own edits from the starter, and a file already solved from both', async () => {
+  it("tells the learner's own edits from the starter, and a file already solved from both", async () => {
     const { lab, paths } = await setup();
     const [first] = planSolve(lab, paths, 1).files;
     const target = path.join(paths.dir, first!.path);
@@ -119,28 +139,61 @@ describe('chooseRuntime', () => {
   const lab = (runtimes: Array<'local' | 'docker'>): LoadedLab => ({
     dir: '/labs/demo',
     file: '/labs/demo/lab.ts',
-    definition: { id: 'demo', title: 'Demo', summary: '', minutes: 1, runtimes, files: [], services: [], steps: [], dockerOnly: runtimes.includes('local') ? undefined : 'it needs SPIRE.' },
+    definition: {
+      id: 'demo',
+      title: 'Demo',
+      summary: '',
+      minutes: 1,
+      runtimes,
+      files: [],
+      services: [],
+      steps: [],
+      dockerOnly: runtimes.includes('local') ? undefined : 'it needs SPIRE.',
+    },
   });
   const compose: ComposeTool = { flavour: 'v1', version: '1.29.2', run: async () => ({ exitCode: 0, output: '' }) };
-  const host = (engineUp: boolean, withCompose: boolean) => ({ engine: fakeEngine({ up: engineUp }), compose: async () => (withCompose ? compose : undefined) });
+  const host = (engineUp: boolean, withCompose: boolean) => ({
+    engine: fakeEngine({ up: engineUp }),
+    compose: async () => (withCompose ? compose : undefined),
+  });
 
   it('picks docker on auto when the engine answers and compose is installed, saying why', async () => {
-    expect(await chooseRuntime(host(true, true), undefined, lab(['local', 'docker']))).toEqual({ kind: 'docker', reason: 'the Docker engine answers and docker-compose 1.29.2 is installed' });
+    expect(await chooseRuntime(host(true, true), undefined, lab(['local', 'docker']))).toEqual({
+      kind: 'docker',
+      reason: 'the Docker engine answers and docker-compose 1.29.2 is installed',
+    });
   });
 
   it('falls back to local on auto, naming what is missing', async () => {
-    expect(await chooseRuntime(host(false, true), 'auto', lab(['local', 'docker']))).toEqual({ kind: 'local', reason: 'no Docker engine answers, so the embedded local runtime is used' });
-    expect((await chooseRuntime(host(true, false), 'auto', lab(['local', 'docker']))).reason).toBe('no compose is installed, so the embedded local runtime is used');
-    expect((await chooseRuntime(host(true, true), 'auto', lab(['local']))).reason).toBe('lab demo has no compose setup yet, so the embedded local runtime is used');
+    expect(await chooseRuntime(host(false, true), 'auto', lab(['local', 'docker']))).toEqual({
+      kind: 'local',
+      reason: 'no Docker engine answers, so the embedded local runtime is used',
+    });
+    expect((await chooseRuntime(host(true, false), 'auto', lab(['local', 'docker']))).reason).toBe(
+      'no compose is installed, so the embedded local runtime is used',
+    );
+    expect((await chooseRuntime(host(true, true), 'auto', lab(['local']))).reason).toBe(
+      'lab demo has no compose setup yet, so the embedded local runtime is used',
+    );
   });
 
   it('honours --runtime, and refuses what the lab or the machine cannot do', async () => {
     expect((await chooseRuntime(host(true, true), 'local', lab(['local', 'docker']))).kind).toBe('local');
     await expect(chooseRuntime(host(true, true), 'local', lab(['docker']))).rejects.toThrow(UsageError);
-    await expect(chooseRuntime(host(true, true), 'local', lab(['docker']))).rejects.toThrow('cannot run on the local runtime. it needs SPIRE.');
-    await expect(chooseRuntime(host(false, true), 'docker', lab(['local', 'docker']))).rejects.toThrow(EnvironmentError);
-    await expect(chooseRuntime(host(true, false), 'docker', lab(['local', 'docker']))).rejects.toThrow(/Neither `docker compose`/);
-    await expect(chooseRuntime(host(true, true), 'docker', lab(['local']))).rejects.toThrow('has no Docker compose setup');
-    await expect(chooseRuntime(host(false, false), 'auto', lab(['docker']))).rejects.toThrow('Lab demo needs Docker, and the Docker engine is not answering.');
+    await expect(chooseRuntime(host(true, true), 'local', lab(['docker']))).rejects.toThrow(
+      'cannot run on the local runtime. it needs SPIRE.',
+    );
+    await expect(chooseRuntime(host(false, true), 'docker', lab(['local', 'docker']))).rejects.toThrow(
+      EnvironmentError,
+    );
+    await expect(chooseRuntime(host(true, false), 'docker', lab(['local', 'docker']))).rejects.toThrow(
+      /Neither `docker compose`/,
+    );
+    await expect(chooseRuntime(host(true, true), 'docker', lab(['local']))).rejects.toThrow(
+      'has no Docker compose setup',
+    );
+    await expect(chooseRuntime(host(false, false), 'auto', lab(['docker']))).rejects.toThrow(
+      'Lab demo needs Docker, and the Docker engine is not answering.',
+    );
   });
 });

@@ -8,7 +8,9 @@ import { allCollections } from '../helpers/all-collections.js';
 
 const corpusDir = path.join(fixturesDir, 'corpus');
 const docs = loadCollections(corpusDir, allCollections(corpusDir));
-const { queries } = JSON.parse(readFileSync(path.join(fixturesDir, 'queries.json'), 'utf8')) as { queries: Array<{ id: string; query: string; relevant: string[] }> };
+const { queries } = JSON.parse(readFileSync(path.join(fixturesDir, 'queries.json'), 'utf8')) as {
+  queries: Array<{ id: string; query: string; relevant: string[] }>;
+};
 
 describe('the course corpus and graded queries', () => {
   it('has at least 60 documents over the course topics, in public and internal collections', () => {

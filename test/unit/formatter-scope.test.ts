@@ -11,7 +11,8 @@ it('keeps the formatter off every TypeScript file a lab hands to learners', asyn
   const parsed = JSON.parse(config) as { overrides: Array<{ includes: string[]; formatter?: { enabled: boolean } }> };
   const unformatted = parsed.overrides.filter((o) => o.formatter?.enabled === false).flatMap((o) => o.includes);
   const sources = [];
-  for (const id of listLabIds()) sources.push(...(await loadLab(id)).definition.files.map((f) => f.source).filter((s) => s.endsWith('.ts')));
+  for (const id of listLabIds())
+    sources.push(...(await loadLab(id)).definition.files.map((f) => f.source).filter((s) => s.endsWith('.ts')));
   expect(sources.length).toBeGreaterThan(5);
   expect([...unformatted].sort()).toEqual([...new Set(sources)].sort());
 });

@@ -5,7 +5,9 @@ import { attributeRootCause } from '../../src/core/grade.js';
 import { currentLogSection, logSectionMarker } from '../../src/core/log-sections.js';
 
 const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', typ: 'at+jwt' })).toString('base64url');
-const payload = Buffer.from(JSON.stringify({ sub: 'agent-1234', scope: 'docs:read', exp: 1_900_000_000 })).toString('base64url');
+const payload = Buffer.from(JSON.stringify({ sub: 'agent-1234', scope: 'docs:read', exp: 1_900_000_000 })).toString(
+  'base64url',
+);
 const signature = 'q3Z8mN1vR4tY7uI0oP2aS5dF8gH1jK4lZ7xC0vB3nM6qW9eR2tY5uI8oP1aS4dF7gH0jK3lZ6xC9vB2nM5qW8e';
 const token = `${header}.${payload}.${signature}`;
 
@@ -22,7 +24,8 @@ describe('token leak detection', () => {
   });
 
   it('does not flag ordinary log lines', () => {
-    const log = 'mcp-server listening on http://127.0.0.1:41234/mcp (auth required)\ntoken issued to agent-1a2b3c4d for http://127.0.0.1:41234/mcp (scope docs:read)\n';
+    const log =
+      'mcp-server listening on http://127.0.0.1:41234/mcp (auth required)\ntoken issued to agent-1a2b3c4d for http://127.0.0.1:41234/mcp (scope docs:read)\n';
     expect(findLeak(log, [signature])).toBeUndefined();
   });
 });
@@ -36,11 +39,21 @@ describe('per-run log sections', () => {
 });
 
 describe('root-cause verdicts', () => {
-  const result = (id: string, status: CheckResult['status'], message: string): CheckResult => ({ id, title: id, step: 1, stepId: 's', status, message, durationMs: 1 });
+  const result = (id: string, status: CheckResult['status'], message: string): CheckResult => ({
+    id,
+    title: id,
+    step: 1,
+    stepId: 's',
+    status,
+    message,
+    durationMs: 1,
+  });
 
   it('names the crashed service and its log tail in every check that did not pass, keeping the symptom', () => {
     const results = [result('a', 'pass', 'fine'), result('b', 'error', 'fetch failed'), result('c', 'timeout', 'slow')];
-    const out = attributeRootCause(results, [{ service: 'mcp-server', message: 'mcp-server exited during startup', logTail: 'SyntaxError: Unexpected token' }]);
+    const out = attributeRootCause(results, [
+      { service: 'mcp-server', message: 'mcp-server exited during startup', logTail: 'SyntaxError: Unexpected token' },
+    ]);
     expect(out[0]).toEqual(results[0]);
     for (const r of out.slice(1)) {
       expect(r.status).toBe('fail');

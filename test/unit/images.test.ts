@@ -15,7 +15,10 @@ const file = (name: string, text: string) => {
 
 describe('apt mirror discovery for debootstrap', () => {
   it('reads deb822 .sources stanzas', () => {
-    const f = file('a.sources', 'Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n\nTypes: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n');
+    const f = file(
+      'a.sources',
+      'Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n\nTypes: deb\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n',
+    );
     expect(aptMirror('bookworm', [f])).toBe('http://mirror.example/debian');
   });
 
@@ -42,7 +45,9 @@ describe('image selection', () => {
 
   it('prefers the override, then a local build, then the pinned upstream', async () => {
     const opa = imageSpec('opa');
-    expect(await selectImage(opa, { LAB_OPA_IMAGE: 'mirror.example/opa:1' }, engineWith([]))).toBe('mirror.example/opa:1');
+    expect(await selectImage(opa, { LAB_OPA_IMAGE: 'mirror.example/opa:1' }, engineWith([]))).toBe(
+      'mirror.example/opa:1',
+    );
     expect(await selectImage(opa, {}, engineWith([opa.local]))).toBe(opa.local);
     expect(await selectImage(opa, {}, engineWith([]))).toBe(opa.upstream);
     expect(await selectImage(imageSpec('services'), {}, engineWith([]))).toBe(imageSpec('services').local);

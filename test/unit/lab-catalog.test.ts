@@ -30,11 +30,23 @@ describe('lab definitions', () => {
     ['a wrong type', (d: any) => (d.minutes = 'ten'), 'minutes'],
     ['a step without checks', (d: any) => (d.steps[0].checks = []), 'steps[0].checks'],
     ['a bad check id', (d: any) => (d.steps[0].checks[0].id = 'Not Kebab'), 'steps[0].checks[0].id'],
-    ['a missing instructions file', (d: any) => (d.steps[0].instructions = 'steps/missing.md'), 'steps[0].instructions'],
+    [
+      'a missing instructions file',
+      (d: any) => (d.steps[0].instructions = 'steps/missing.md'),
+      'steps[0].instructions',
+    ],
     ['an unknown dependency', (d: any) => (d.services[0].dependsOn = ['ghost']), 'services[0].dependsOn[0]'],
     ['a workspace file outside the workspace', (d: any) => (d.files[0].path = '../escape.ts'), 'files[0].path'],
-    ['a duplicate check id', (d: any) => d.steps.push({ ...d.steps[0], id: 'two', checks: [makeCheck()] }), 'steps[1].checks[0].id'],
-    ['an image-only service in a lab that lists the local runtime', (d: any) => delete d.services[0].entry, 'services[0].entry'],
+    [
+      'a duplicate check id',
+      (d: any) => d.steps.push({ ...d.steps[0], id: 'two', checks: [makeCheck()] }),
+      'steps[1].checks[0].id',
+    ],
+    [
+      'an image-only service in a lab that lists the local runtime',
+      (d: any) => delete d.services[0].entry,
+      'services[0].entry',
+    ],
   ])('names the file and field for %s', (_name, mutate, field) => {
     const def = valid();
     mutate(def);
@@ -63,7 +75,12 @@ describe('lab definitions', () => {
 
   it('loads the real mcp-integration lab, whose starter files differ from their solutions', async () => {
     const lab = await loadLab('mcp-integration');
-    expect(lab.definition.steps.map((s) => s.id)).toEqual(['build-server', 'connect-agent', 'tool-execution', 'authentication']);
+    expect(lab.definition.steps.map((s) => s.id)).toEqual([
+      'build-server',
+      'connect-agent',
+      'tool-execution',
+      'authentication',
+    ]);
     for (const f of lab.definition.files.filter((f) => !f.source.endsWith('index-client.ts'))) {
       const source = readFileSync(path.join(repoDir, f.source), 'utf8');
       expect(renderRegions(source, 0), f.source).not.toBe(renderRegions(source, 4));

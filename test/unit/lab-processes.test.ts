@@ -23,7 +23,7 @@ describe('process identity', () => {
     expect(verifyRecorded(control, 100, { startTime: undefined, runId: RUN })).toBeUndefined(); // record of an older runner
   });
 
-  it('finds the workspace\'s processes by their workspace and home markers, nothing else', () => {
+  it("finds the workspace's processes by their workspace and home markers, nothing else", () => {
     const { control } = fakeProcesses([
       { pid: 100, startTime: '1', markers: ours },
       { pid: 200, startTime: '1', markers: { LAB_RUN_ID: RUN } },

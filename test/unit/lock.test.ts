@@ -12,7 +12,10 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(home, { recursive: true, force: true }));
 
-const realSleep = { now: () => new Date(), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))) };
+const realSleep = {
+  now: () => new Date(),
+  sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 5))),
+};
 
 function deps(control: LockDeps['processes'], pid: number, timeoutMs = 1_000, waiting: string[] = []): LockDeps {
   return { home, processes: control, clock: realSleep, timeoutMs, waiting: (m) => void waiting.push(m), self: { pid } };
@@ -22,7 +25,11 @@ describe('the home lock', () => {
   it('records pid and start time while held, and is gone afterwards; nested use does not deadlock', async () => {
     const { control } = fakeProcesses([{ pid: 10, startTime: '111' }]);
     await withLock(deps(control, 10), 'check', async () => {
-      expect(JSON.parse(readFileSync(lockFile(home), 'utf8'))).toMatchObject({ pid: 10, startTime: '111', command: 'check' });
+      expect(JSON.parse(readFileSync(lockFile(home), 'utf8'))).toMatchObject({
+        pid: 10,
+        startTime: '111',
+        command: 'check',
+      });
       await withLock(deps(control, 10), 'hint', async () => undefined);
       expect(existsSync(lockFile(home))).toBe(true);
     });
@@ -30,7 +37,10 @@ describe('the home lock', () => {
   });
 
   it('makes a second run wait, saying for what, and runs them one after the other', async () => {
-    const { control } = fakeProcesses([{ pid: 10, startTime: '1' }, { pid: 20, startTime: '2' }]);
+    const { control } = fakeProcesses([
+      { pid: 10, startTime: '1' },
+      { pid: 20, startTime: '2' },
+    ]);
     const order: string[] = [];
     const waiting: string[] = [];
     let release!: () => void;
@@ -50,7 +60,10 @@ describe('the home lock', () => {
   });
 
   it('gives up after the bound with an error naming the holder', async () => {
-    const { control } = fakeProcesses([{ pid: 10, startTime: '1' }, { pid: 20, startTime: '2' }]);
+    const { control } = fakeProcesses([
+      { pid: 10, startTime: '1' },
+      { pid: 20, startTime: '2' },
+    ]);
     let release!: () => void;
     const first = withLock(deps(control, 10), 'start', () => new Promise<void>((r) => (release = r)));
     await new Promise((r) => setTimeout(r, 20));
@@ -62,8 +75,14 @@ describe('the home lock', () => {
   });
 
   it('takes over a lock whose owner is dead, or whose pid now belongs to another process', async () => {
-    const { control } = fakeProcesses([{ pid: 20, startTime: '2' }, { pid: 30, startTime: '999' }]);
-    for (const owner of [{ pid: 12345, startTime: '1' }, { pid: 30, startTime: '5' }]) {
+    const { control } = fakeProcesses([
+      { pid: 20, startTime: '2' },
+      { pid: 30, startTime: '999' },
+    ]);
+    for (const owner of [
+      { pid: 12345, startTime: '1' },
+      { pid: 30, startTime: '5' },
+    ]) {
       writeFileSync(lockFile(home), JSON.stringify({ ...owner, command: 'check', since: '2026-01-01T00:00:00Z' }));
       const waiting: string[] = [];
       expect(await withLock(deps(control, 20, 1_000, waiting), 'check', async () => 'ran')).toBe('ran');
@@ -72,8 +91,11 @@ describe('the home lock', () => {
     }
   });
 
-  it('takes over a lock file that is not a lock (garbage), and never removes another run\'s lock on release', async () => {
-    const { control } = fakeProcesses([{ pid: 20, startTime: '2' }, { pid: 30, startTime: '3' }]);
+  it("takes over a lock file that is not a lock (garbage), and never removes another run's lock on release", async () => {
+    const { control } = fakeProcesses([
+      { pid: 20, startTime: '2' },
+      { pid: 30, startTime: '3' },
+    ]);
     writeFileSync(lockFile(home), 'garbage');
     await withLock(deps(control, 20), 'check', async () => {
       // Someone replaced our lock meanwhile (a takeover gone wrong): ours to release no more.

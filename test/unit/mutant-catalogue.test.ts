@@ -10,7 +10,16 @@ import { repoDir } from '../../src/core/paths.js';
 import { renderRegions } from '../../src/core/solution-regions.js';
 
 const original = ['one', 'two', 'three', 'four', 'five', ''].join('\n');
-const diff = ['--- a/dir/file.ts', '+++ b/dir/file.ts', '@@ -2,3 +2,3 @@', ' two', '-three', '+THREE', ' four', ''].join('\n');
+const diff = [
+  '--- a/dir/file.ts',
+  '+++ b/dir/file.ts',
+  '@@ -2,3 +2,3 @@',
+  ' two',
+  '-three',
+  '+THREE',
+  ' four',
+  '',
+].join('\n');
 const entryText = (header: string, body = diff) => `${header}\n---\n${body}`;
 
 describe('unified diff', () => {
@@ -22,7 +31,9 @@ describe('unified diff', () => {
 
   it('refuses a hunk whose context drifted, naming file, hunk and line', () => {
     const [file] = parseUnifiedDiff(diff);
-    expect(() => applyFilePatch(original.replace('two', 'deux'), file!)).toThrow(/dir\/file.ts: hunk 1 .*line 2: expected "two", found "deux"/);
+    expect(() => applyFilePatch(original.replace('two', 'deux'), file!)).toThrow(
+      /dir\/file.ts: hunk 1 .*line 2: expected "two", found "deux"/,
+    );
   });
 
   it('creates and deletes files, and refuses paths that leave the workspace', () => {
@@ -55,8 +66,24 @@ describe('catalogue entries', () => {
 
   it('judges mutants by their named checks and variants by every check', () => {
     const mutant = parseEntry('m', entryText('kind: mutant\ncatches: a\nwhy: x'));
-    expect(judge(mutant, new Map([['a', 'fail'], ['b', 'pass']])).ok).toBe(true);
-    expect(judge(mutant, new Map([['a', 'pass'], ['b', 'fail']])).detail).toMatch(/not caught by a/);
+    expect(
+      judge(
+        mutant,
+        new Map([
+          ['a', 'fail'],
+          ['b', 'pass'],
+        ]),
+      ).ok,
+    ).toBe(true);
+    expect(
+      judge(
+        mutant,
+        new Map([
+          ['a', 'pass'],
+          ['b', 'fail'],
+        ]),
+      ).detail,
+    ).toMatch(/not caught by a/);
     expect(judge(mutant, new Map([['a', 'pass']])).detail).toMatch(/SURVIVED/);
     const variant = parseEntry('v', entryText('kind: variant\nwhy: x'));
     expect(judge(variant, new Map([['a', 'pass']])).ok).toBe(true);
@@ -68,7 +95,10 @@ describe('catalogue entries', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mutant-apply-'));
     mkdirSync(path.join(dir, 'dir'));
     writeFileSync(path.join(dir, 'dir', 'file.ts'), original);
-    const entry = parseEntry('m', entryText('kind: mutant\ncatches: a\nwhy: x', `${diff}--- /dev/null\n+++ b/extra.ts\n@@ -0,0 +1 @@\n+x\n`));
+    const entry = parseEntry(
+      'm',
+      entryText('kind: mutant\ncatches: a\nwhy: x', `${diff}--- /dev/null\n+++ b/extra.ts\n@@ -0,0 +1 @@\n+x\n`),
+    );
     const restore = applyEntry(dir, entry);
     expect(readFileSync(path.join(dir, 'dir', 'file.ts'), 'utf8')).toContain('THREE');
     expect(existsSync(path.join(dir, 'extra.ts'))).toBe(true);
@@ -78,16 +108,25 @@ describe('catalogue entries', () => {
   });
 });
 
-describe('the labs\' catalogues', async () => {
+describe("the labs' catalogues", async () => {
   for (const lab of await loadAllLabs()) {
     it(`${lab.definition.id}: every entry parses, names real checks and applies to the solved workspace`, () => {
       const { entries, broken } = loadCatalogue(lab.dir);
       expect(broken).toEqual([]);
       const checkIds = new Set(lab.definition.steps.flatMap((s) => s.checks.map((c) => c.id)));
-      const solved = new Map(lab.definition.files.map((f) => [f.path, renderRegions(readFileSync(path.join(repoDir, f.source), 'utf8'), lab.definition.steps.length)]));
+      const solved = new Map(
+        lab.definition.files.map((f) => [
+          f.path,
+          renderRegions(readFileSync(path.join(repoDir, f.source), 'utf8'), lab.definition.steps.length),
+        ]),
+      );
       for (const entry of entries) {
         expect(unknownChecks(entry, checkIds), entry.id).toEqual([]);
-        for (const file of entry.files) expect(() => applyFilePatch(file.oldPath ? solved.get(file.oldPath) : undefined, file), entry.id).not.toThrow();
+        for (const file of entry.files)
+          expect(
+            () => applyFilePatch(file.oldPath ? solved.get(file.oldPath) : undefined, file),
+            entry.id,
+          ).not.toThrow();
       }
     });
   }

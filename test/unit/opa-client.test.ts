@@ -7,18 +7,25 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opaClient, type PolicyInput } from '../../src/services/policy/opa-client.js';
 
-const input: PolicyInput = { spiffe_id: 'spiffe://lab.ai-infra-labs.dev/agent/research', tool: 'search_documents', arguments: { query: 'q' }, collection: 'public' };
+const input: PolicyInput = {
+  spiffe_id: 'spiffe://lab.ai-infra-labs.dev/agent/research',
+  tool: 'search_documents',
+  arguments: { query: 'q' },
+  collection: 'public',
+};
 const received: unknown[] = [];
 let server: Server;
 let baseUrl: string;
 
 const routes: Record<string, (reply: (status: number, body: string) => void, res: ServerResponse) => void> = {
-  '/v1/data/ok': (reply) => reply(200, JSON.stringify({ result: { allow: true, reason: 'allowed' }, decision_id: 'd-1' })),
+  '/v1/data/ok': (reply) =>
+    reply(200, JSON.stringify({ result: { allow: true, reason: 'allowed' }, decision_id: 'd-1' })),
   '/v1/data/no-result': (reply) => reply(200, '{}'),
   '/v1/data/error': (reply) => reply(500, JSON.stringify({ code: 'internal_error', message: 'boom' })),
   '/v1/data/non-boolean': (reply) => reply(200, JSON.stringify({ result: { allow: 'yes', reason: 'allowed' } })),
   '/v1/data/not-json': (reply) => reply(200, '<html>proxy error</html>'),
-  '/v1/data/slow': (reply) => void setTimeout(() => reply(200, JSON.stringify({ result: { allow: true } })), 2_000).unref(),
+  '/v1/data/slow': (reply) =>
+    void setTimeout(() => reply(200, JSON.stringify({ result: { allow: true } })), 2_000).unref(),
   // Headers arrive in time, the body never does: the timeout must cover reading the body as well.
   '/v1/data/stalled-body': (_reply, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -32,7 +39,8 @@ beforeAll(async () => {
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       received.push(JSON.parse(body));
-      const reply = (status: number, text: string) => res.writeHead(status, { 'content-type': 'application/json' }).end(text);
+      const reply = (status: number, text: string) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(text);
       (routes[req.url ?? ''] ?? ((r) => r(404, '{}')))(reply, res);
     });
   });
@@ -68,7 +76,11 @@ describe('opaClient', () => {
   it.each(['slow', 'stalled-body'])('fails closed when OPA is too slow (%s) instead of waiting', async (path) => {
     const started = Date.now();
     const decision = await opaClient(baseUrl, { path, timeoutMs: 200 }).decide(input);
-    expect(decision).toMatchObject({ allow: false, source: 'fail-closed', reason: 'policy unavailable: no answer from OPA within 200 ms' });
+    expect(decision).toMatchObject({
+      allow: false,
+      source: 'fail-closed',
+      reason: 'policy unavailable: no answer from OPA within 200 ms',
+    });
     expect(Date.now() - started).toBeLessThan(1_500);
   });
 });

@@ -22,7 +22,11 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
 });
 
-const service = (name: string, role: ServiceDefinition['role'], more: Partial<ServiceDefinition> = {}): ServiceDefinition => ({
+const service = (
+  name: string,
+  role: ServiceDefinition['role'],
+  more: Partial<ServiceDefinition> = {},
+): ServiceDefinition => ({
   name,
   role,
   entry: `repo:src/services/${name}/main.ts`,
@@ -34,7 +38,16 @@ const service = (name: string, role: ServiceDefinition['role'], more: Partial<Se
 const lab = (services: ServiceDefinition[]): LoadedLab => ({
   dir: '/labs/demo',
   file: '/labs/demo/lab.ts',
-  definition: { id: 'demo', title: 'Demo', summary: '', minutes: 1, runtimes: ['local', 'docker'], files: [], services, steps: [] },
+  definition: {
+    id: 'demo',
+    title: 'Demo',
+    summary: '',
+    minutes: 1,
+    runtimes: ['local', 'docker'],
+    files: [],
+    services,
+    steps: [],
+  },
 });
 
 const scratchPaths = () => {
@@ -54,7 +67,15 @@ function localWorld(dies: string[] = []) {
     const name = path.basename(path.dirname(request.args.at(-1)!));
     writeFileSync(request.logFile, `${name} starting\n${dies.includes(name) ? 'Error: cannot read config\n' : ''}`);
     if (!dies.includes(name)) {
-      world.add({ pid, startTime: String(pid), markers: { LAB_RUN_ID: request.env.LAB_RUN_ID!, LAB_WORKSPACE: request.env.LAB_WORKSPACE!, LAB_HOME: request.env.LAB_HOME! } });
+      world.add({
+        pid,
+        startTime: String(pid),
+        markers: {
+          LAB_RUN_ID: request.env.LAB_RUN_ID!,
+          LAB_WORKSPACE: request.env.LAB_WORKSPACE!,
+          LAB_HOME: request.env.LAB_HOME!,
+        },
+      });
       const server = createServer((_req, res) => res.end('ok')).listen(Number(request.env.PORT), '127.0.0.1');
       servers.push(server);
     }
@@ -67,7 +88,12 @@ describe('LocalRuntime (fake processes, fake clock)', () => {
   it('starts services in dependency order on free ports, passes their URLs, and records them', async () => {
     const world = localWorld();
     const paths = scratchPaths();
-    const runtime = new LocalRuntime(lab([service('api', 'learner', { dependsOn: ['index'] }), service('index', 'lab')]), paths, world.control, fakeClock());
+    const runtime = new LocalRuntime(
+      lab([service('api', 'learner', { dependsOn: ['index'] }), service('index', 'lab')]),
+      paths,
+      world.control,
+      fakeClock(),
+    );
     const events: string[] = [];
     const problems = await runtime.up({ ports: {}, onProgress: (e) => events.push(`${e.service}:${e.phase}`) });
     expect(problems).toEqual([]);
@@ -97,11 +123,21 @@ describe('LocalRuntime (fake processes, fake clock)', () => {
 
   it('reports a learner service that exits during startup with its log, and fails on a lab service that does', async () => {
     const paths = scratchPaths();
-    const learner = new LocalRuntime(lab([service('api', 'learner', { env: () => ({}) })]), paths, localWorld(['api']).control, fakeClock());
+    const learner = new LocalRuntime(
+      lab([service('api', 'learner', { env: () => ({}) })]),
+      paths,
+      localWorld(['api']).control,
+      fakeClock(),
+    );
     const [problem] = await learner.up({ ports: {} });
     expect(problem).toMatchObject({ service: 'api', message: 'api exited during startup' });
     expect(problem!.logTail).toContain('Error: cannot read config');
-    const labService = new LocalRuntime(lab([service('index', 'lab')]), scratchPaths(), localWorld(['index']).control, fakeClock());
+    const labService = new LocalRuntime(
+      lab([service('index', 'lab')]),
+      scratchPaths(),
+      localWorld(['index']).control,
+      fakeClock(),
+    );
     await expect(labService.up({ ports: {} })).rejects.toThrow(EnvironmentError);
   });
 
@@ -134,7 +170,14 @@ function dockerWorld(unhealthy: string[] = []) {
         for (const name of args.slice(5).filter((a) => !a.startsWith('-'))) {
           if (containers.some((c) => c.service === name)) continue;
           const health = unhealthy.includes(name) ? 'unhealthy' : 'healthy';
-          containers.push({ id: `id-${name}`, name: `${project}-${name}-1`, service: name, state: 'running', health, labels: { 'com.docker.compose.project': project } });
+          containers.push({
+            id: `id-${name}`,
+            name: `${project}-${name}-1`,
+            service: name,
+            state: 'running',
+            health,
+            labels: { 'com.docker.compose.project': project },
+          });
         }
       }
       if (command === 'down') containers.splice(0);
@@ -155,12 +198,23 @@ describe('DockerRuntime (fake engine and compose)', () => {
   it('brings the services up through compose with every image and port, then waits until they are healthy', async () => {
     const world = dockerWorld();
     const paths = scratchPaths();
-    const runtime = new DockerRuntime(lab([service('index', 'lab'), service('api', 'learner', { dependsOn: ['index'] })]), paths, world.engine, world.compose, fakeClock(), IMAGES);
+    const runtime = new DockerRuntime(
+      lab([service('index', 'lab'), service('api', 'learner', { dependsOn: ['index'] })]),
+      paths,
+      world.engine,
+      world.compose,
+      fakeClock(),
+      IMAGES,
+    );
     const events: string[] = [];
     expect(await runtime.up({ ports: {}, onProgress: (e) => events.push(`${e.service}:${e.phase}`) })).toEqual([]);
     const [up] = world.calls;
     expect(up!.args.slice(4)).toEqual(['up', '-d', '--remove-orphans', 'index', 'api']);
-    expect(up!.env).toMatchObject({ LAB_SERVICES_IMAGE: 'ai-infra-labs/services:test', LAB_OPA_IMAGE: 'openpolicyagent/opa:test', LAB_WORKSPACE: paths.dir });
+    expect(up!.env).toMatchObject({
+      LAB_SERVICES_IMAGE: 'ai-infra-labs/services:test',
+      LAB_OPA_IMAGE: 'openpolicyagent/opa:test',
+      LAB_WORKSPACE: paths.dir,
+    });
     expect(Number(up!.env.LAB_PORT_API)).toBe(runtime.url('api').port === '' ? NaN : Number(runtime.url('api').port));
     expect(events).toEqual(['index:starting', 'api:starting', 'index:healthy', 'api:healthy']);
     expect(runtime.serviceUrl('index').href).toBe('http://index:8080/');
@@ -170,23 +224,49 @@ describe('DockerRuntime (fake engine and compose)', () => {
 
   it('returns an unhealthy learner service as a problem with its log, and refuses an unhealthy lab service', async () => {
     const learner = dockerWorld(['api']);
-    const runtime = new DockerRuntime(lab([service('api', 'learner')]), scratchPaths(), learner.engine, learner.compose, fakeClock(), IMAGES);
-    expect(await runtime.up({ ports: {} })).toEqual([{ service: 'api', message: 'api is unhealthy', logTail: 'log of id-api\nlast line' }]);
+    const runtime = new DockerRuntime(
+      lab([service('api', 'learner')]),
+      scratchPaths(),
+      learner.engine,
+      learner.compose,
+      fakeClock(),
+      IMAGES,
+    );
+    expect(await runtime.up({ ports: {} })).toEqual([
+      { service: 'api', message: 'api is unhealthy', logTail: 'log of id-api\nlast line' },
+    ]);
     const labWorld = dockerWorld(['index']);
-    const labRuntime = new DockerRuntime(lab([service('index', 'lab')]), scratchPaths(), labWorld.engine, labWorld.compose, fakeClock(), IMAGES);
+    const labRuntime = new DockerRuntime(
+      lab([service('index', 'lab')]),
+      scratchPaths(),
+      labWorld.engine,
+      labWorld.compose,
+      fakeClock(),
+      IMAGES,
+    );
     await expect(labRuntime.up({ ports: {} })).rejects.toThrow('Service index did not start: index is unhealthy');
   });
 
   it('does nothing on refresh when nothing changed, and takes everything down by project on down', async () => {
     const world = dockerWorld();
     const paths = scratchPaths();
-    const runtime = new DockerRuntime(lab([service('index', 'lab')]), paths, world.engine, world.compose, fakeClock(), IMAGES);
+    const runtime = new DockerRuntime(
+      lab([service('index', 'lab')]),
+      paths,
+      world.engine,
+      world.compose,
+      fakeClock(),
+      IMAGES,
+    );
     await runtime.up({ ports: {} });
     const events: string[] = [];
     expect(await runtime.refresh({ onProgress: (e) => events.push(e.phase) })).toEqual([]);
     expect(events).toEqual(['kept']);
     expect(world.calls).toHaveLength(1);
-    expect(await runtime.down()).toEqual({ stopped: [expect.stringMatching(/^container lab-demo-[0-9a-f]{8}-index-1$/)], left: [] });
+    expect(await runtime.down()).toEqual({
+      stopped: [expect.stringMatching(/^container lab-demo-[0-9a-f]{8}-index-1$/)],
+      left: [],
+    });
     expect(world.calls.at(-1)!.args.slice(4)).toEqual(['down', '-v', '--remove-orphans', '-t', '5']);
     expect(existsSync(paths.runtime)).toBe(false);
   });

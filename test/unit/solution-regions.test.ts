@@ -19,12 +19,18 @@ const source = [
 
 describe('solution regions', () => {
   it('renders the starter with TODOs in place of every region', () => {
-    expect(renderRegions(source, 0)).toBe(['const a = 1;', '  // TODO: write b', '// TODO (step 2)', 'export {};'].join('\n'));
+    expect(renderRegions(source, 0)).toBe(
+      ['const a = 1;', '  // TODO: write b', '// TODO (step 2)', 'export {};'].join('\n'),
+    );
   });
 
   it('keeps solved regions without markers and leaves nested later steps as TODOs', () => {
-    expect(renderRegions(source, 1)).toBe(['const a = 1;', '  const b = 2;', '  // TODO: write c', '// TODO (step 2)', 'export {};'].join('\n'));
-    expect(renderRegions(source, 3)).toBe(['const a = 1;', '  const b = 2;', '  const c = 3;', 'const d = 4;', 'export {};'].join('\n'));
+    expect(renderRegions(source, 1)).toBe(
+      ['const a = 1;', '  const b = 2;', '  // TODO: write c', '// TODO (step 2)', 'export {};'].join('\n'),
+    );
+    expect(renderRegions(source, 3)).toBe(
+      ['const a = 1;', '  const b = 2;', '  const c = 3;', 'const d = 4;', 'export {};'].join('\n'),
+    );
   });
 
   it('lists the steps a source touches', () => {
@@ -36,7 +42,17 @@ describe('solution regions', () => {
     expect(() => parseRegions('x\n// @lab-end')).toThrow(/line 2/);
   });
   it('supports # comments (Rego, HCL) and uses the region marker for the default TODO', () => {
-    const rego = ['package p', '# @lab-step 3', '# TODO: write allow', 'allow if true', '# @lab-end', '# @lab-step 4', 'x := 1', '# @lab-end', ''].join('\n');
+    const rego = [
+      'package p',
+      '# @lab-step 3',
+      '# TODO: write allow',
+      'allow if true',
+      '# @lab-end',
+      '# @lab-step 4',
+      'x := 1',
+      '# @lab-end',
+      '',
+    ].join('\n');
     expect(renderRegions(rego, 0)).toBe(['package p', '# TODO: write allow', '# TODO (step 4)', ''].join('\n'));
     expect(renderRegions(rego, 4)).toBe(['package p', 'allow if true', 'x := 1', ''].join('\n'));
   });

@@ -5,8 +5,12 @@ import type { Transcript } from './transcript.js';
 
 /** Ids the result names: structured `results[].id` / `document.id` when present, else `[id]` markers in text. */
 export function resultIds(result: CallToolResult): string[] {
-  const structured = result.structuredContent as { results?: Array<{ id?: unknown }>; document?: { id?: unknown } } | undefined;
-  const ids = [...(structured?.results ?? []).map((r) => r.id), structured?.document?.id].filter((id): id is string => typeof id === 'string');
+  const structured = result.structuredContent as
+    | { results?: Array<{ id?: unknown }>; document?: { id?: unknown } }
+    | undefined;
+  const ids = [...(structured?.results ?? []).map((r) => r.id), structured?.document?.id].filter(
+    (id): id is string => typeof id === 'string',
+  );
   if (ids.length > 0) return ids;
   return [...resultText(result).matchAll(/\[([A-Za-z0-9][\w.-]*)\]/g)].map((m) => m[1]!);
 }
@@ -16,9 +20,19 @@ export function resultText(result: CallToolResult): string {
 }
 
 /** Discovery, then plan/act until the planner answers or the step budget runs out. Every move goes to the transcript. */
-export async function runAgent(options: { client: Client; planner: Planner; task: string; transcript: Transcript; maxSteps?: number }): Promise<string> {
+export async function runAgent(options: {
+  client: Client;
+  planner: Planner;
+  task: string;
+  transcript: Transcript;
+  maxSteps?: number;
+}): Promise<string> {
   const { client, planner, task, transcript } = options;
-  transcript.write({ type: 'connected', server: client.getServerVersion() ?? null, capabilities: (client.getServerCapabilities() as Record<string, unknown>) ?? null });
+  transcript.write({
+    type: 'connected',
+    server: client.getServerVersion() ?? null,
+    capabilities: (client.getServerCapabilities() as Record<string, unknown>) ?? null,
+  });
   const { tools } = await client.listTools();
   transcript.write({ type: 'tools_listed', tools: tools.map((t) => ({ name: t.name, description: t.description })) });
   const history: ToolOutcome[] = [];
@@ -31,7 +45,12 @@ export async function runAgent(options: { client: Client; planner: Planner; task
     transcript.write({ type: 'tool_selected', tool: action.tool, reason: action.reason, arguments: action.arguments });
     const started = performance.now();
     const result = (await client.callTool({ name: action.tool, arguments: action.arguments })) as CallToolResult;
-    const outcome: ToolOutcome = { ...action, isError: result.isError === true, text: resultText(result), resultIds: resultIds(result) };
+    const outcome: ToolOutcome = {
+      ...action,
+      isError: result.isError === true,
+      text: resultText(result),
+      resultIds: resultIds(result),
+    };
     transcript.write({
       type: 'tool_called',
       tool: action.tool,

@@ -20,7 +20,11 @@ const DEFAULT_TASK = 'How does a SPIRE agent attest a workload and hand it an X.
 
 function choosePlanner(): Planner {
   if (process.env.OPENAI_BASE_URL) {
-    return createOpenAIPlanner({ baseUrl: process.env.OPENAI_BASE_URL, model: env('OPENAI_MODEL', 'gpt-4o-mini'), apiKey: process.env.OPENAI_API_KEY });
+    return createOpenAIPlanner({
+      baseUrl: process.env.OPENAI_BASE_URL,
+      model: env('OPENAI_MODEL', 'gpt-4o-mini'),
+      apiKey: process.env.OPENAI_API_KEY,
+    });
   }
   return createDeterministicPlanner();
 }
@@ -34,13 +38,22 @@ let stage = 'connect';
 let client: Client | undefined;
 try {
   const serverUrl = new URL(env('MCP_SERVER_URL'));
-  const credentials = JSON.parse(readFileSync(env('AGENT_CREDENTIALS_FILE'), 'utf8')) as { client_id: string; client_secret: string };
-  const getAccessToken = clientCredentialsTokenSource({ issuer: env('AUTH_ISSUER'), clientId: credentials.client_id, clientSecret: credentials.client_secret, resource: serverUrl.href });
-  const { connect } = await importModule<{ connect: (o: { serverUrl: URL; getAccessToken: () => Promise<string> }) => Promise<Client> }>(
-    env('CONNECT_MODULE', path.join(repoDir, 'src', 'services', 'agent', 'connect.ts')),
-  );
+  const credentials = JSON.parse(readFileSync(env('AGENT_CREDENTIALS_FILE'), 'utf8')) as {
+    client_id: string;
+    client_secret: string;
+  };
+  const getAccessToken = clientCredentialsTokenSource({
+    issuer: env('AUTH_ISSUER'),
+    clientId: credentials.client_id,
+    clientSecret: credentials.client_secret,
+    resource: serverUrl.href,
+  });
+  const { connect } = await importModule<{
+    connect: (o: { serverUrl: URL; getAccessToken: () => Promise<string> }) => Promise<Client>;
+  }>(env('CONNECT_MODULE', path.join(repoDir, 'src', 'services', 'agent', 'connect.ts')));
   client = await connect({ serverUrl, getAccessToken });
-  if (!client.getServerVersion()) throw new Error('connect() returned a client that has not connected (no initialize handshake happened)');
+  if (!client.getServerVersion())
+    throw new Error('connect() returned a client that has not connected (no initialize handshake happened)');
   stage = 'run';
   const answer = await runAgent({ client, planner, task, transcript });
   console.log(`agent finished: ${answer.slice(0, 200)}`);

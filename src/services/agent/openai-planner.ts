@@ -32,7 +32,9 @@ function replay(task: string, history: ToolOutcome[]): ChatMessage[] {
     messages.push({
       role: 'assistant',
       content: null,
-      tool_calls: [{ id: h.callId, type: 'function', function: { name: h.tool, arguments: JSON.stringify(h.arguments) } }],
+      tool_calls: [
+        { id: h.callId, type: 'function', function: { name: h.tool, arguments: JSON.stringify(h.arguments) } },
+      ],
     });
     messages.push({ role: 'tool', tool_call_id: h.callId, content: h.isError ? `ERROR: ${h.text}` : h.text });
   }
@@ -46,16 +48,25 @@ export function createOpenAIPlanner(config: OpenAIPlannerConfig): Planner {
     async next({ task, tools, history }) {
       const response = await fetch(endpoint, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(config.apiKey ? { authorization: `Bearer ${config.apiKey}` } : {}),
+        },
         body: JSON.stringify({
           model: config.model,
           messages: replay(task, history),
-          tools: tools.map((t) => ({ type: 'function', function: { name: t.name, description: t.description ?? '', parameters: t.inputSchema } })),
+          tools: tools.map((t) => ({
+            type: 'function',
+            function: { name: t.name, description: t.description ?? '', parameters: t.inputSchema },
+          })),
           tool_choice: 'auto',
         }),
         signal: AbortSignal.timeout(config.timeoutMs ?? 60_000),
       });
-      if (!response.ok) throw new Error(`chat completions at ${endpoint} answered HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`);
+      if (!response.ok)
+        throw new Error(
+          `chat completions at ${endpoint} answered HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`,
+        );
       const body = (await response.json()) as { choices?: Array<{ message?: ChatMessage }> };
       const message = body.choices?.[0]?.message;
       if (!message) throw new Error(`chat completions at ${endpoint} returned no choices`);
@@ -67,7 +78,13 @@ export function createOpenAIPlanner(config: OpenAIPlannerConfig): Planner {
       } catch {
         throw new Error(`the model sent invalid JSON arguments for ${call.function.name}`);
       }
-      return { type: 'call', tool: call.function.name, arguments: args, reason: `chosen by ${config.model}`, callId: call.id };
+      return {
+        type: 'call',
+        tool: call.function.name,
+        arguments: args,
+        reason: `chosen by ${config.model}`,
+        callId: call.id,
+      };
     },
   };
 }

@@ -38,7 +38,10 @@ function describe(tool: Tool): string {
 
 /** An agent that only reads must never pick a tool that changes things, whatever its parameters look like. */
 function mutates(tool: Tool): boolean {
-  return tool.annotations?.destructiveHint === true || /\b(delete|remove|drop|write|update|create|send|post)/.test(describe(tool));
+  return (
+    tool.annotations?.destructiveHint === true ||
+    /\b(delete|remove|drop|write|update|create|send|post)/.test(describe(tool))
+  );
 }
 
 /** Scores tools for "search by text": a required free-text parameter and search wording. */
@@ -78,11 +81,14 @@ export function createDeterministicPlanner(): Planner {
     name: 'deterministic',
     async next({ task, tools, history }) {
       const search = chooseSearchTool(tools);
-      if (!search) return { type: 'finish', answer: 'No tool on this server can search by text, so the task cannot be done.' };
+      if (!search)
+        return { type: 'finish', answer: 'No tool on this server can search by text, so the task cannot be done.' };
       const searched = history.find((h) => h.tool === search.tool.name);
       if (!searched) {
         const props = (search.tool.inputSchema.properties ?? {}) as Properties;
-        const limit = Object.keys(props).find((p) => /^(top_?k|limit|k|max_?results)$/i.test(p) && props[p]?.type === 'integer');
+        const limit = Object.keys(props).find(
+          (p) => /^(top_?k|limit|k|max_?results)$/i.test(p) && props[p]?.type === 'integer',
+        );
         return {
           type: 'call',
           tool: search.tool.name,

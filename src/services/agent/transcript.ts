@@ -4,7 +4,11 @@ import path from 'node:path';
 /** What the agent did, one JSON object per line; graders read it. Never holds a token or a secret. */
 export type TranscriptEvent =
   | { type: 'session_started'; task: string; planner: string }
-  | { type: 'connected'; server: { name: string; version: string } | null; capabilities: Record<string, unknown> | null }
+  | {
+      type: 'connected';
+      server: { name: string; version: string } | null;
+      capabilities: Record<string, unknown> | null;
+    }
   | { type: 'tools_listed'; tools: Array<{ name: string; description?: string }> }
   | { type: 'tool_selected'; tool: string; reason: string; arguments: Record<string, unknown> }
   | { type: 'tool_called'; tool: string; isError: boolean; durationMs: number; preview: string; resultIds: string[] }

@@ -52,14 +52,14 @@ const MAX_TOOL = 128;
 // A reason is for a human reading the log; a long one is more likely something (arguments, a token) pasted in.
 const MAX_REASON = 300;
 
-
 /** JSON with object keys sorted at every depth, so equal values always give the same text (and digest). */
 function canonicalJSON(value: unknown): string {
   if (value === undefined) return 'null';
   if (value !== null && typeof value === 'object') {
     const withToJSON = value as { toJSON?: () => unknown };
     if (typeof withToJSON.toJSON === 'function') return canonicalJSON(withToJSON.toJSON());
-    if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJSON(v))).join(',')}]`;
+    if (Array.isArray(value))
+      return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJSON(v))).join(',')}]`;
     const keys = Object.keys(value).sort();
     const parts: string[] = [];
     for (const key of keys) {
@@ -92,7 +92,8 @@ export function newTraceId(): string {
 export const traceparent = (traceId: string) => `00-${traceId}-${'0'.repeat(15)}1-01`;
 
 /** The trace id of a W3C traceparent header, undefined when the header is absent or malformed. */
-export const traceIdFrom = (header: unknown) => /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(String(header ?? ''))?.[1];
+export const traceIdFrom = (header: unknown) =>
+  /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(String(header ?? ''))?.[1];
 
 export function entryHash(entry: Omit<AuditEntry, 'hash'> & { hash?: string }): string {
   const { hash: _hash, sig: _sig, signer: _signer, signer_chain: _chain, ...rest } = entry;
@@ -116,15 +117,23 @@ export function cleanEvent(event: AuditEvent): AuditEvent {
   const fail = (what: string) => {
     throw new TypeError(`audit event: ${what}`);
   };
-  if (event.spiffe_id !== null && (typeof event.spiffe_id !== 'string' || !event.spiffe_id.startsWith('spiffe://'))) fail('spiffe_id must be a spiffe:// URI or null');
-  if (typeof event.tool !== 'string' || event.tool === '' || event.tool.length > MAX_TOOL) fail(`tool must be a name of 1 to ${MAX_TOOL} characters`);
-  if (typeof event.arguments_sha256 !== 'string' || !HEX64.test(event.arguments_sha256)) fail('arguments_sha256 must be a sha256 hex digest (use digestArguments)');
+  if (event.spiffe_id !== null && (typeof event.spiffe_id !== 'string' || !event.spiffe_id.startsWith('spiffe://')))
+    fail('spiffe_id must be a spiffe:// URI or null');
+  if (typeof event.tool !== 'string' || event.tool === '' || event.tool.length > MAX_TOOL)
+    fail(`tool must be a name of 1 to ${MAX_TOOL} characters`);
+  if (typeof event.arguments_sha256 !== 'string' || !HEX64.test(event.arguments_sha256))
+    fail('arguments_sha256 must be a sha256 hex digest (use digestArguments)');
   if (!DECISIONS.includes(event.decision)) fail(`decision must be one of ${DECISIONS.join(', ')}`);
   if (event.decision_id !== null && typeof event.decision_id !== 'string') fail('decision_id must be a string or null');
   if (typeof event.reason !== 'string') fail('reason must be a string');
-  if (typeof event.trace_id !== 'string' || !TRACE_ID.test(event.trace_id)) fail('trace_id must be 32 lowercase hex digits (use newTraceId)');
+  if (typeof event.trace_id !== 'string' || !TRACE_ID.test(event.trace_id))
+    fail('trace_id must be 32 lowercase hex digits (use newTraceId)');
   if (!OUTCOMES.includes(event.outcome)) fail(`outcome must be one of ${OUTCOMES.join(', ')}`);
-  if (event.duration_ms !== undefined && (typeof event.duration_ms !== 'number' || !Number.isFinite(event.duration_ms) || event.duration_ms < 0)) fail('duration_ms must be a number >= 0');
+  if (
+    event.duration_ms !== undefined &&
+    (typeof event.duration_ms !== 'number' || !Number.isFinite(event.duration_ms) || event.duration_ms < 0)
+  )
+    fail('duration_ms must be a number >= 0');
   const clean: AuditEvent = {
     spiffe_id: event.spiffe_id,
     tool: event.tool,
@@ -141,13 +150,17 @@ export function cleanEvent(event: AuditEvent): AuditEvent {
 
 /** Whether a parsed line has the shape of an entry; the problem if not. */
 export function shapeProblem(value: unknown): string | undefined {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not an audit entry (not a JSON object)';
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return 'not an audit entry (not a JSON object)';
   const e = value as Record<string, unknown>;
-  if (!Number.isInteger(e.seq) || (e.seq as number) < 1) return 'not an audit entry: seq is missing or not a positive integer';
+  if (!Number.isInteger(e.seq) || (e.seq as number) < 1)
+    return 'not an audit entry: seq is missing or not a positive integer';
   for (const field of ['time', 'tool', 'reason', 'trace_id', 'decision', 'outcome', 'arguments_sha256'] as const) {
     if (typeof e[field] !== 'string') return `not an audit entry: ${field} is missing or not a string`;
   }
-  if (typeof e.prev_hash !== 'string' || !HEX64.test(e.prev_hash)) return 'not an audit entry: prev_hash is missing or not a sha256 hex digest';
-  if (typeof e.hash !== 'string' || !HEX64.test(e.hash)) return 'not an audit entry: hash is missing or not a sha256 hex digest';
+  if (typeof e.prev_hash !== 'string' || !HEX64.test(e.prev_hash))
+    return 'not an audit entry: prev_hash is missing or not a sha256 hex digest';
+  if (typeof e.hash !== 'string' || !HEX64.test(e.hash))
+    return 'not an audit entry: hash is missing or not a sha256 hex digest';
   return undefined;
 }

@@ -10,7 +10,25 @@
  * is refused with the reason (problem() tells callers to refuse the call first), until the lab is reset.
  */
 import { fileStamp } from '../../core/file-stamp.js';
-import { chmodSync, closeSync, existsSync, fchmodSync, fdatasync, fstatSync, fsyncSync, ftruncate, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, type Stats, statSync, write, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fdatasync,
+  fstatSync,
+  fsyncSync,
+  ftruncate,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  type Stats,
+  statSync,
+  write,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { cleanEvent, entryHash, GENESIS_HASH, shapeProblem, type AuditEntry, type AuditEvent } from './audit-entry.js';
@@ -85,7 +103,9 @@ export class AuditLog {
       } finally {
         closeSync(fdTrunc);
       }
-      process.stderr.write(`audit: ${file} ended with an incomplete line (${torn.length} bytes, a write cut off by a crash); moved it to ${aside} and continued after entry ${countLines(intact)}.\n`);
+      process.stderr.write(
+        `audit: ${file} ended with an incomplete line (${torn.length} bytes, a write cut off by a crash); moved it to ${aside} and continued after entry ${countLines(intact)}.\n`,
+      );
     }
     let seq = 0;
     let lastHash = GENESIS_HASH;
@@ -101,7 +121,10 @@ export class AuditLog {
         problem = 'not valid JSON';
       }
       // Refusing is better than guessing: an entry chained to a guessed hash would hide the damage.
-      if (problem) throw new Error(`audit: the last line of ${file} (line ${lines.length - 1}) is ${problem}, so the chain cannot continue from it. Move the file aside (keep it: it is evidence); a new log then starts.`);
+      if (problem)
+        throw new Error(
+          `audit: the last line of ${file} (line ${lines.length - 1}) is ${problem}, so the chain cannot continue from it. Move the file aside (keep it: it is evidence); a new log then starts.`,
+        );
       seq = (parsed as AuditEntry).seq;
       lastHash = (parsed as AuditEntry).hash;
     }
@@ -128,13 +151,33 @@ export class AuditLog {
         this.markTampered(`the anchored head ${anchorFile} is unreadable (${(error as Error).message})`);
         return;
       }
-      if (this.seq > 0) process.stderr.write(`audit: no anchored head yet (a new lab run); anchoring ${this.file} at seq ${this.seq}.\n`);
+      if (this.seq > 0)
+        process.stderr.write(
+          `audit: no anchored head yet (a new lab run); anchoring ${this.file} at seq ${this.seq}.\n`,
+        );
       return;
     }
-    const entry = lines.map((line) => { try { return JSON.parse(line) as AuditEntry; } catch { return undefined; } }).find((e) => e?.seq === anchor.seq);
-    if (this.seq < anchor.seq) this.markTampered(`${this.file} ends at seq ${this.seq}, but the writer last recorded seq ${anchor.seq}: entries were cut off or the file was replaced`);
-    else if (entry?.hash !== anchor.hash) this.markTampered(`entry ${anchor.seq} of ${this.file} is not the one the writer recorded: the log was rewritten`);
-    else if (this.seq > anchor.seq) this.markTampered(`${this.file} holds entries after seq ${anchor.seq} that the writer did not record: someone else appended`);
+    const entry = lines
+      .map((line) => {
+        try {
+          return JSON.parse(line) as AuditEntry;
+        } catch {
+          return undefined;
+        }
+      })
+      .find((e) => e?.seq === anchor.seq);
+    if (this.seq < anchor.seq)
+      this.markTampered(
+        `${this.file} ends at seq ${this.seq}, but the writer last recorded seq ${anchor.seq}: entries were cut off or the file was replaced`,
+      );
+    else if (entry?.hash !== anchor.hash)
+      this.markTampered(
+        `entry ${anchor.seq} of ${this.file} is not the one the writer recorded: the log was rewritten`,
+      );
+    else if (this.seq > anchor.seq)
+      this.markTampered(
+        `${this.file} holds entries after seq ${anchor.seq} that the writer did not record: someone else appended`,
+      );
   }
 
   private fileProblem(): string | undefined {
@@ -145,17 +188,24 @@ export class AuditLog {
       return `${this.file} was moved or deleted while the server held it open`;
     }
     const held = fstatSync(this.fd);
-    if (this.writing) return onDisk.ino !== held.ino || onDisk.dev !== held.dev ? `${this.file} was replaced: the path names another file than the one the server writes` : undefined;
-    if (onDisk.ino !== held.ino || onDisk.dev !== held.dev) return `${this.file} was replaced: the path names another file than the one the server writes`;
+    if (this.writing)
+      return onDisk.ino !== held.ino || onDisk.dev !== held.dev
+        ? `${this.file} was replaced: the path names another file than the one the server writes`
+        : undefined;
+    if (onDisk.ino !== held.ino || onDisk.dev !== held.dev)
+      return `${this.file} was replaced: the path names another file than the one the server writes`;
     if (held.size < this.size) return `${this.file} was truncated (${held.size} bytes; the server wrote ${this.size})`;
-    if (held.size > this.size) return `${this.file} was written by someone else (${held.size} bytes; the server wrote ${this.size})`;
+    if (held.size > this.size)
+      return `${this.file} was written by someone else (${held.size} bytes; the server wrote ${this.size})`;
     return undefined;
   }
 
   private markTampered(reason: string): void {
     if (this.tampered) return;
     this.tampered = reason;
-    process.stderr.write(`audit: TAMPERING DETECTED: ${reason}. Every tool call is refused until the lab is reset (\`lab reset\` keeps this log as evidence).\n`);
+    process.stderr.write(
+      `audit: TAMPERING DETECTED: ${reason}. Every tool call is refused until the lab is reset (\`lab reset\` keeps this log as evidence).\n`,
+    );
     this.options.onTamper?.(reason);
   }
 
@@ -183,7 +233,8 @@ export class AuditLog {
   }
 
   private async write(clean: AuditEvent): Promise<AuditEntry> {
-    if (this.broken) throw new Error(`audit: the log is unusable after an earlier write failed: ${this.broken.message}`);
+    if (this.broken)
+      throw new Error(`audit: the log is unusable after an earlier write failed: ${this.broken.message}`);
     const tampered = this.problem();
     if (tampered) throw new Error(`audit: refusing to write: ${tampered}`);
     const unhashed = { seq: this.seq + 1, time: this.clock().toISOString(), ...clean, prev_hash: this.lastHash };
@@ -206,7 +257,8 @@ export class AuditLog {
     try {
       // One write call for the whole line; a regular file takes it whole, the loop is for the rare short write.
       let written = 0;
-      while (written < line.length) written += (await writeAsync(this.fd, line, written, line.length - written)).bytesWritten;
+      while (written < line.length)
+        written += (await writeAsync(this.fd, line, written, line.length - written)).bytesWritten;
       await datasyncAsync(this.fd);
     } catch (error) {
       // Undo a partial line, so the next entry does not start in the middle of it.
@@ -241,13 +293,19 @@ export class AuditLog {
   private recordHead(entry: AuditEntry, chain: string[]): void {
     const anchorFile = this.options.anchorFile;
     if (!anchorFile) return;
-    const anchor: AuditAnchor = { seq: entry.seq, hash: entry.hash, time: entry.time, sig: entry.sig!, signer: entry.signer!, signer_chain: chain };
+    const anchor: AuditAnchor = {
+      seq: entry.seq,
+      hash: entry.hash,
+      time: entry.time,
+      sig: entry.sig!,
+      signer: entry.signer!,
+      signer_chain: chain,
+    };
     const temporary = `${anchorFile}.${process.pid}.tmp`;
     writeFileSync(temporary, JSON.stringify(anchor), { mode: 0o600 });
     renameSync(temporary, anchorFile);
   }
 }
-
 
 function tryChmod(change: () => void): void {
   try {

@@ -51,7 +51,11 @@ export function signHash(hash: string, signer: AuditSigner): { sig: string; sign
 
 /** Certificates (PEM, any number per text) to X509Certificate objects. */
 export function certificatesFromPem(texts: string[]): X509Certificate[] {
-  return texts.flatMap((text) => (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((pem) => new X509Certificate(pem)));
+  return texts.flatMap((text) =>
+    (text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(
+      (pem) => new X509Certificate(pem),
+    ),
+  );
 }
 
 /**
@@ -70,21 +74,23 @@ export class SignatureVerifier {
 
   /** Remembers a chain that came with an entry or an anchor; a problem when it is not what it says. */
   learn(signer: string, chain: unknown): string | undefined {
-    if (!Array.isArray(chain) || chain.length === 0 || !chain.every((c) => typeof c === 'string')) return 'signer_chain is not a list of base64 certificates';
+    if (!Array.isArray(chain) || chain.length === 0 || !chain.every((c) => typeof c === 'string'))
+      return 'signer_chain is not a list of base64 certificates';
     let certificates: X509Certificate[];
     try {
       certificates = chain.map((c: string) => new X509Certificate(Buffer.from(c, 'base64')));
     } catch {
       return 'signer_chain holds something that is not a certificate';
     }
-    if (fingerprintOf(certificates[0]!) !== signer) return 'signer_chain does not start with the signer\'s certificate';
+    if (fingerprintOf(certificates[0]!) !== signer) return "signer_chain does not start with the signer's certificate";
     this.chains.set(signer, certificates);
     return undefined;
   }
 
   /** undefined when `sig` is the signer's signature of `hash`, by a certificate that chains to the roots. */
   check(hash: string, signature: { sig?: unknown; signer?: unknown }): string | undefined {
-    if (typeof signature.sig !== 'string' || typeof signature.signer !== 'string') return 'not signed: the MCP server signs every entry, so this one was written by someone else';
+    if (typeof signature.sig !== 'string' || typeof signature.signer !== 'string')
+      return 'not signed: the MCP server signs every entry, so this one was written by someone else';
     const chain = this.chains.get(signature.signer);
     if (!chain) return 'signed by an unknown certificate (no signer_chain for it earlier in the log)';
     const trusted = this.trust(signature.signer, chain);
@@ -101,11 +107,17 @@ export class SignatureVerifier {
 
 function chainProblem(chain: X509Certificate[], roots: X509Certificate[], signerId: string): string | undefined {
   const id = spiffeIdOf(chain[0]!);
-  if (id !== signerId) return `signed by ${id ?? 'a certificate without a SPIFFE ID'}, not by the MCP server (${signerId})`;
+  if (id !== signerId)
+    return `signed by ${id ?? 'a certificate without a SPIFFE ID'}, not by the MCP server (${signerId})`;
   for (let i = 0; i + 1 < chain.length; i++) {
-    if (!chain[i + 1]!.ca || !chain[i]!.checkIssued(chain[i + 1]!) || !chain[i]!.verify(chain[i + 1]!.publicKey)) return 'signer_chain is not a certificate chain';
+    if (!chain[i + 1]!.ca || !chain[i]!.checkIssued(chain[i + 1]!) || !chain[i]!.verify(chain[i + 1]!.publicKey))
+      return 'signer_chain is not a certificate chain';
   }
   const top = chain[chain.length - 1]!;
-  const anchored = roots.some((root) => top.fingerprint256 === root.fingerprint256 || (top.checkIssued(root) && top.verify(root.publicKey)));
-  return anchored ? undefined : 'signed by a certificate that does not chain to the lab\'s trust roots (.lab/secrets/audit-trust)';
+  const anchored = roots.some(
+    (root) => top.fingerprint256 === root.fingerprint256 || (top.checkIssued(root) && top.verify(root.publicKey)),
+  );
+  return anchored
+    ? undefined
+    : "signed by a certificate that does not chain to the lab's trust roots (.lab/secrets/audit-trust)";
 }

@@ -39,10 +39,17 @@ export const auditTrustDir = (secretsDir: string) => path.join(secretsDir, 'audi
 function loadTrustRoots(secretsDir: string): X509Certificate[] {
   const dir = auditTrustDir(secretsDir);
   if (!existsSync(dir)) return [];
-  return certificatesFromPem(readdirSync(dir).filter((f) => f.endsWith('.pem')).map((f) => readFileSync(path.join(dir, f), 'utf8')));
+  return certificatesFromPem(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.pem'))
+      .map((f) => readFileSync(path.join(dir, f), 'utf8')),
+  );
 }
 
-export type AnchorRead = { status: 'found'; anchor: AuditAnchor } | { status: 'none' } | { status: 'unreachable'; why: string };
+export type AnchorRead =
+  | { status: 'found'; anchor: AuditAnchor }
+  | { status: 'none' }
+  | { status: 'unreachable'; why: string };
 
 /** The anchored head, read in the writer's container. `none`: the writer has recorded nothing (this run). */
 async function readAnchor(exec: (service: string, argv: string[]) => Promise<JobResult>): Promise<AnchorRead> {
@@ -52,7 +59,10 @@ async function readAnchor(exec: (service: string, argv: string[]) => Promise<Job
   } catch (error) {
     return { status: 'unreachable', why: (error as Error).message.split('\n')[0]! };
   }
-  if (result.exitCode !== 0) return /No such file/.test(result.output) ? { status: 'none' } : { status: 'unreachable', why: result.output.trim().slice(0, 200) };
+  if (result.exitCode !== 0)
+    return /No such file/.test(result.output)
+      ? { status: 'none' }
+      : { status: 'unreachable', why: result.output.trim().slice(0, 200) };
   try {
     return { status: 'found', anchor: JSON.parse(result.output) as AuditAnchor };
   } catch {
@@ -77,13 +87,26 @@ export async function verifyLabAudit(
   // The anchor first: the server may append between the two reads, so the file can only be ahead of it.
   const read = await readAnchor((service, argv) => control.exec(service, argv));
   const roots = loadTrustRoots(control.secretsDir);
-  const options: VerifyOptions = { signatures: { roots, signerId }, ...(read.status === 'found' ? { anchor: read.anchor } : {}) };
+  const options: VerifyOptions = {
+    signatures: { roots, signerId },
+    ...(read.status === 'found' ? { anchor: read.anchor } : {}),
+  };
   const verdict = verifyAudit(file, options);
-  if (roots.length === 0) verdict.problems.unshift({ line: 0, message: `no trust roots in ${auditTrustDir(control.secretsDir)}: signatures cannot be checked (start the lab to provision them)` });
+  if (roots.length === 0)
+    verdict.problems.unshift({
+      line: 0,
+      message: `no trust roots in ${auditTrustDir(control.secretsDir)}: signatures cannot be checked (start the lab to provision them)`,
+    });
   verdict.ok = verdict.problems.length === 0;
   const anchor: LabAuditVerdict['anchor'] =
     read.status === 'found'
       ? { checked: true, seq: read.anchor.seq }
-      : { checked: false, why: read.status === 'none' ? 'the MCP server has recorded no head in this run yet' : `the MCP server's anchored head could not be read (${read.why})` };
+      : {
+          checked: false,
+          why:
+            read.status === 'none'
+              ? 'the MCP server has recorded no head in this run yet'
+              : `the MCP server's anchored head could not be read (${read.why})`,
+        };
   return { ...verdict, anchor };
 }

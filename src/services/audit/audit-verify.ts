@@ -43,9 +43,15 @@ function parseLines(content: string): ParsedLine[] {
   return texts.map((text, i) => {
     const line = i + 1;
     if (!complete && i === texts.length - 1) {
-      return { line, text, problem: 'incomplete last line (no newline at its end): a write was cut off, e.g. by a crash; the MCP server moves it aside to <file>.torn-<time> when it next starts' };
+      return {
+        line,
+        text,
+        problem:
+          'incomplete last line (no newline at its end): a write was cut off, e.g. by a crash; the MCP server moves it aside to <file>.torn-<time> when it next starts',
+      };
     }
-    if (text.trim() === '') return { line, text, problem: 'empty line: the server never writes one, so the file was edited' };
+    if (text.trim() === '')
+      return { line, text, problem: 'empty line: the server never writes one, so the file was edited' };
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -62,9 +68,14 @@ function parseLines(content: string): ParsedLine[] {
  * before, each hash matches its content. One problem per damaged line, the first one being where it breaks;
  * after a damaged line the check continues from that line's own values, so one edit is reported once.
  */
-export function verifyAudit(file: string, options: VerifyOptions = {}): { ok: boolean; entries: number; problems: AuditProblem[]; lastHash?: string } {
+export function verifyAudit(
+  file: string,
+  options: VerifyOptions = {},
+): { ok: boolean; entries: number; problems: AuditProblem[]; lastHash?: string } {
   const problems: AuditProblem[] = [];
-  const signatures = options.signatures ? new SignatureVerifier(options.signatures.roots, options.signatures.signerId) : undefined;
+  const signatures = options.signatures
+    ? new SignatureVerifier(options.signatures.roots, options.signatures.signerId)
+    : undefined;
   const hashes = new Map<number, string>();
   let lastLine = 0;
   let entries = 0;
@@ -84,7 +95,10 @@ export function verifyAudit(file: string, options: VerifyOptions = {}): { ok: bo
     entries++;
     lastLine = line;
     hashes.set(value.seq, value.hash);
-    const chainProblem = signatures && value.signer_chain !== undefined && typeof value.signer === 'string' ? signatures.learn(value.signer, value.signer_chain) : undefined;
+    const chainProblem =
+      signatures && value.signer_chain !== undefined && typeof value.signer === 'string'
+        ? signatures.learn(value.signer, value.signer_chain)
+        : undefined;
     const message =
       entryHash(value) !== value.hash
         ? 'hash does not match its content: the entry was edited after it was written'
@@ -109,21 +123,29 @@ export function verifyAudit(file: string, options: VerifyOptions = {}): { ok: bo
 }
 
 /** Why the file does not hold the anchored head, or undefined. */
-function anchorMismatch(anchor: AuditAnchor, hashes: Map<number, string>, signatures: SignatureVerifier | undefined): string | undefined {
-  const forged = signatures ? (signatures.learn(anchor.signer, anchor.signer_chain) ?? signatures.check(anchor.hash, anchor)) : undefined;
+function anchorMismatch(
+  anchor: AuditAnchor,
+  hashes: Map<number, string>,
+  signatures: SignatureVerifier | undefined,
+): string | undefined {
+  const forged = signatures
+    ? (signatures.learn(anchor.signer, anchor.signer_chain) ?? signatures.check(anchor.hash, anchor))
+    : undefined;
   if (forged) return `the anchored head is not the MCP server's: ${forged}`;
   const held = hashes.get(anchor.seq);
   if (held === undefined) {
     const last = Math.max(0, ...hashes.keys());
     return `the log ends at seq ${last}, but its writer recorded seq ${anchor.seq} outside the file: entries were cut off, or the file was replaced`;
   }
-  if (held !== anchor.hash) return `entry ${anchor.seq} is not the one its writer recorded outside the file: the log was rewritten (hashes recomputed)`;
+  if (held !== anchor.hash)
+    return `entry ${anchor.seq} is not the one its writer recorded outside the file: the log was rewritten (hashes recomputed)`;
   return undefined;
 }
 
 function seqMessage(seq: number, expected: number, line: number): string {
   if (line === 1) return `the log starts at seq ${seq}, not 1: its beginning was removed`;
-  if (seq > expected) return `seq ${seq} where ${expected} was expected: an entry was removed here, or lines were moved`;
+  if (seq > expected)
+    return `seq ${seq} where ${expected} was expected: an entry was removed here, or lines were moved`;
   return `seq ${seq} comes after seq ${expected - 1}: lines were moved or an entry was copied`;
 }
 

@@ -25,17 +25,31 @@ export interface ClientCredentials {
   client_secret: string;
 }
 
-export async function provisionCredentials(secretsDir: string, agents: Array<{ name: string; scopes: string[] }>): Promise<void> {
+export async function provisionCredentials(
+  secretsDir: string,
+  agents: Array<{ name: string; scopes: string[] }>,
+): Promise<void> {
   mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
   const { exportJWK, generateKeyPair } = await import('jose');
   const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const jwk = await exportJWK(privateKey);
-  writeJsonAtomic(path.join(secretsDir, SIGNING_KEY_FILE), { ...jwk, alg: 'EdDSA', kid: randomBytes(8).toString('hex') }, 0o600);
+  writeJsonAtomic(
+    path.join(secretsDir, SIGNING_KEY_FILE),
+    { ...jwk, alg: 'EdDSA', kid: randomBytes(8).toString('hex') },
+    0o600,
+  );
   const clients: RegisteredClient[] = [];
   for (const agent of agents) {
-    const credentials: ClientCredentials = { client_id: `${agent.name}-${randomBytes(4).toString('hex')}`, client_secret: randomBytes(32).toString('base64url') };
+    const credentials: ClientCredentials = {
+      client_id: `${agent.name}-${randomBytes(4).toString('hex')}`,
+      client_secret: randomBytes(32).toString('base64url'),
+    };
     writeJsonAtomic(path.join(secretsDir, agentCredentialsFile(agent.name)), credentials, 0o600);
-    clients.push({ client_id: credentials.client_id, secret_sha256: sha256(credentials.client_secret), scopes: agent.scopes });
+    clients.push({
+      client_id: credentials.client_id,
+      secret_sha256: sha256(credentials.client_secret),
+      scopes: agent.scopes,
+    });
   }
   writeJsonAtomic(path.join(secretsDir, CLIENTS_FILE), clients, 0o600);
 }
@@ -93,7 +107,11 @@ export async function signAccessToken(secretsDir: string, claims: TokenClaims): 
 const ISSUED_TOKENS_FILE = 'issued-tokens.jsonl';
 
 export function recordIssued(secretsDir: string, clientId: string, token: string): void {
-  appendFileSync(path.join(secretsDir, ISSUED_TOKENS_FILE), `${JSON.stringify({ at: new Date().toISOString(), client_id: clientId, signature: token.split('.')[2] })}\n`, { mode: 0o600 });
+  appendFileSync(
+    path.join(secretsDir, ISSUED_TOKENS_FILE),
+    `${JSON.stringify({ at: new Date().toISOString(), client_id: clientId, signature: token.split('.')[2] })}\n`,
+    { mode: 0o600 },
+  );
 }
 
 export function issuedSignatures(secretsDir: string): Array<{ at: string; client_id: string; signature: string }> {

@@ -9,7 +9,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import type { JWK } from 'jose';
 import { createJsonServer, decodeComponent, HttpError, jsonListener, readBody, sendJson } from '../http/json-http.js';
-import { CLIENTS_FILE, publicJwk, recordIssued, readJson, secretMatches, signAccessToken, SIGNING_KEY_FILE, type RegisteredClient } from './credentials.js';
+import {
+  CLIENTS_FILE,
+  publicJwk,
+  recordIssued,
+  readJson,
+  secretMatches,
+  signAccessToken,
+  SIGNING_KEY_FILE,
+  type RegisteredClient,
+} from './credentials.js';
 import { serviceEnv } from '../env.js';
 
 const env = serviceEnv('auth-server');
@@ -18,7 +27,9 @@ const host = env('HOST', '127.0.0.1');
 const port = Number(env('PORT'));
 const issuer = env('PUBLIC_URL', `http://127.0.0.1:${port}`).replace(/\/$/, '');
 const secretsDir = env('SECRETS_DIR');
-const resources = env('ALLOWED_RESOURCES').split(',').map((r) => r.trim());
+const resources = env('ALLOWED_RESOURCES')
+  .split(',')
+  .map((r) => r.trim());
 const ttlSeconds = Number(env('TOKEN_TTL_SECONDS', '600'));
 const clients = readJson<RegisteredClient[]>(path.join(secretsDir, CLIENTS_FILE));
 const jwks = { keys: [publicJwk(readJson<JWK>(path.join(secretsDir, SIGNING_KEY_FILE)))] };
@@ -34,7 +45,11 @@ const metadata = {
 };
 
 class OAuthError extends HttpError {
-  constructor(status: number, readonly code: string, description: string) {
+  constructor(
+    status: number,
+    readonly code: string,
+    description: string,
+  ) {
     super(status, description);
   }
 }
@@ -45,7 +60,11 @@ const FORM_LIMIT_BYTES = 16_384;
 function basicCredentials(header: string | undefined): { clientId: string; secret: string } | undefined {
   const scheme = /^Basic(?: +(.*))?$/is.exec(header ?? '');
   if (!scheme) return undefined;
-  const malformed = new OAuthError(400, 'invalid_request', 'the Basic credentials must be base64 of "<client_id>:<client_secret>", each form-encoded');
+  const malformed = new OAuthError(
+    400,
+    'invalid_request',
+    'the Basic credentials must be base64 of "<client_id>:<client_secret>", each form-encoded',
+  );
   const token = scheme[1]?.trim() ?? '';
   if (!/^[A-Za-z0-9+/_-]+=*$/.test(token)) throw malformed;
   const decoded = Buffer.from(token, 'base64').toString('utf8');
@@ -63,14 +82,24 @@ async function issueToken(req: IncomingMessage) {
   const clientId = basic ? basic.clientId : form.get('client_id');
   const secret = basic ? basic.secret : form.get('client_secret');
   const client = clients.find((c) => c.client_id === clientId);
-  if (!client || !secret || !secretMatches(secret, client.secret_sha256)) throw new OAuthError(401, 'invalid_client', 'unknown client or wrong secret');
-  if (form.get('grant_type') !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', 'only client_credentials is supported');
+  if (!client || !secret || !secretMatches(secret, client.secret_sha256))
+    throw new OAuthError(401, 'invalid_client', 'unknown client or wrong secret');
+  if (form.get('grant_type') !== 'client_credentials')
+    throw new OAuthError(400, 'unsupported_grant_type', 'only client_credentials is supported');
   const resource = form.get('resource');
-  if (!resource || !resources.includes(resource)) throw new OAuthError(400, 'invalid_target', `resource must be one of: ${resources.join(', ')}`);
+  if (!resource || !resources.includes(resource))
+    throw new OAuthError(400, 'invalid_target', `resource must be one of: ${resources.join(', ')}`);
   const requested = (form.get('scope') ?? client.scopes.join(' ')).split(' ').filter(Boolean);
-  if (requested.some((s) => !client.scopes.includes(s))) throw new OAuthError(400, 'invalid_scope', `this client may request: ${client.scopes.join(' ')}`);
+  if (requested.some((s) => !client.scopes.includes(s)))
+    throw new OAuthError(400, 'invalid_scope', `this client may request: ${client.scopes.join(' ')}`);
   const scope = requested.join(' ');
-  const accessToken = await signAccessToken(secretsDir, { issuer, audience: resource, subject: client.client_id, scope, ttlSeconds });
+  const accessToken = await signAccessToken(secretsDir, {
+    issuer,
+    audience: resource,
+    subject: client.client_id,
+    scope,
+    ttlSeconds,
+  });
   try {
     recordIssued(secretsDir, client.client_id, accessToken);
   } catch (error) {
@@ -88,23 +117,41 @@ function refuse(res: ServerResponse, error: unknown): void {
   sendJson(res, e.status, { error: e.code, error_description: e.message });
 }
 
-const routes: Record<string, { method: string; answer: (req: IncomingMessage, res: ServerResponse) => void | Promise<void> }> = {
+const routes: Record<
+  string,
+  { method: string; answer: (req: IncomingMessage, res: ServerResponse) => void | Promise<void> }
+> = {
   '/health': { method: 'GET', answer: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
   '/.well-known/oauth-authorization-server': { method: 'GET', answer: (_req, res) => sendJson(res, 200, metadata) },
   '/jwks.json': { method: 'GET', answer: (_req, res) => sendJson(res, 200, jwks) },
-  '/token': { method: 'POST', answer: (req, res) => issueToken(req).then((token) => sendJson(res, 200, token), (error: unknown) => refuse(res, error)) },
+  '/token': {
+    method: 'POST',
+    answer: (req, res) =>
+      issueToken(req).then(
+        (token) => sendJson(res, 200, token),
+        (error: unknown) => refuse(res, error),
+      ),
+  },
 };
 
 const server = createJsonServer(
   jsonListener('auth-server', (req, res, url) => {
     const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname]! : undefined;
     if (!route) return sendJson(res, 404, { error: 'not_found' });
-    if (req.method !== route.method) return sendJson(res, 405, { error: 'method_not_allowed', error_description: `use ${route.method}` }, { allow: route.method });
+    if (req.method !== route.method)
+      return sendJson(
+        res,
+        405,
+        { error: 'method_not_allowed', error_description: `use ${route.method}` },
+        { allow: route.method },
+      );
     return route.answer(req, res);
   }),
 );
 
-server.listen(port, host, () => console.log(`auth-server listening on ${issuer} (bound to ${host}:${port}; ${clients.length} clients)`));
+server.listen(port, host, () =>
+  console.log(`auth-server listening on ${issuer} (bound to ${host}:${port}; ${clients.length} clients)`),
+);
 const shutdown = () => server.close(() => process.exit(0));
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);

@@ -21,12 +21,19 @@ export class HttpError extends Error {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers })
+    .end(JSON.stringify(body));
 }
 
 /**
@@ -56,7 +63,10 @@ export function decodeComponent(value: string): string | undefined {
  * A request listener that answers every request: the handler may throw (or reject with) an HttpError for a bad
  * request; anything else is our fault, logged by its message only and answered with a bare 500.
  */
-export function jsonListener(service: string, handler: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>): RequestListener {
+export function jsonListener(
+  service: string,
+  handler: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>,
+): RequestListener {
   const fail = (res: ServerResponse, error: unknown) => {
     if (error instanceof HttpError) return sendJson(res, error.status, { error: error.message }, error.headers);
     console.error(`${service}: internal error: ${error instanceof Error ? error.message : String(error)}`);

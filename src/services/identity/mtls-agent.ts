@@ -8,7 +8,10 @@ import type { ConnectionOptions } from 'node:tls';
 import type { SvidSource } from './svid-source.js';
 import type { X509Svid } from './workload-api-client.js';
 
-export function mtlsAgent(source: SvidSource, connectOptions: (svid: X509Svid) => ConnectionOptions): () => https.Agent {
+export function mtlsAgent(
+  source: SvidSource,
+  connectOptions: (svid: X509Svid) => ConnectionOptions,
+): () => https.Agent {
   let current: { svid: X509Svid; agent: https.Agent } | undefined;
   return () => {
     const svid = source.current();

@@ -20,7 +20,10 @@ type UndiciInit = NonNullable<Parameters<typeof undiciFetch>[1]>;
  * undici's fetch only recognises its own Request class: a global Request would be stringified into
  * "[object Request]" ("Failed to parse URL"). Unpack one into URL + init; init given alongside wins.
  */
-function undiciArguments(input: string | URL | Request, init: RequestInit | undefined): [string | URL | UndiciRequest, UndiciInit] {
+function undiciArguments(
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+): [string | URL | UndiciRequest, UndiciInit] {
   const given = (init ?? {}) as UndiciInit;
   if (typeof input === 'string' || input instanceof URL || input instanceof UndiciRequest) return [input, given];
   const fromRequest: UndiciInit = {

@@ -15,7 +15,11 @@ export interface MtlsServerOptions {
 }
 
 /** Waits for the first SVID, then listens. Resolves once listening; rejects on e.g. EADDRINUSE. */
-export async function listenMtls(handler: RequestListener, source: SvidSource, options: MtlsServerOptions): Promise<https.Server> {
+export async function listenMtls(
+  handler: RequestListener,
+  source: SvidSource,
+  options: MtlsServerOptions,
+): Promise<https.Server> {
   const svid = await source.ready();
   const server = https.createServer(options.tlsOptions(svid), handler);
   await new Promise<void>((resolve, reject) => {

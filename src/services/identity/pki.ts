@@ -49,7 +49,9 @@ function generateKeys(): Promise<CryptoKeyPair> {
 
 async function pkcs8Pem(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key as webcrypto.CryptoKey));
-  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+    .export({ format: 'pem', type: 'pkcs8' })
+    .toString();
 }
 
 async function importSigningKey(keyPem: string): Promise<CryptoKey> {
@@ -94,8 +96,12 @@ const USAGES: Record<IssueOptions['usage'], string[]> = {
 export async function issueCertificate(ca: Issued, options: IssueOptions): Promise<Issued> {
   const keys = await generateKeys();
   const caCert = new x509.X509Certificate(ca.certPem);
-  const names = [...(options.uris ?? []).map((value) => ({ type: 'url' as const, value })), ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value }))];
-  if (!options.commonName && names.length === 0) throw new Error('issueCertificate: give a commonName or at least one URI or DNS name');
+  const names = [
+    ...(options.uris ?? []).map((value) => ({ type: 'url' as const, value })),
+    ...(options.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+  ];
+  if (!options.commonName && names.length === 0)
+    throw new Error('issueCertificate: give a commonName or at least one URI or DNS name');
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),

@@ -64,7 +64,9 @@ export function spiffeIdOf(cert: { subjectaltname?: string } | X509Certificate |
   if (!altNames) return undefined;
   let uris: string[];
   try {
-    uris = splitAltNames(altNames).filter((entry) => entry.startsWith('URI:')).map((entry) => entry.slice('URI:'.length));
+    uris = splitAltNames(altNames)
+      .filter((entry) => entry.startsWith('URI:'))
+      .map((entry) => entry.slice('URI:'.length));
   } catch {
     return undefined;
   }
@@ -86,18 +88,23 @@ export function peerSpiffeId(socket: TLSSocket): string | undefined {
  * and IP SANs and ignores URI SANs, so an SVID (URI SAN only) fails it with ERR_TLS_CERT_ALTNAME_INVALID.
  * This compares the server's SPIFFE ID instead. Node calls it only after the chain verified against `ca`.
  */
-export function spiffeServerCheck(expected: string | ((id: string) => boolean)): (host: string, cert: PeerCertificate) => Error | undefined {
+export function spiffeServerCheck(
+  expected: string | ((id: string) => boolean),
+): (host: string, cert: PeerCertificate) => Error | undefined {
   const accepts = typeof expected === 'string' ? (id: string) => id === expected : expected;
   const wanted = typeof expected === 'string' ? expected : `an ID accepted by ${expected.name || 'the given check'}`;
   return (host, cert) => {
     const id = spiffeIdOf(cert);
     if (id && accepts(id)) return undefined;
     const got = id ?? `no SPIFFE ID (subjectAltName: ${cert.subjectaltname || 'none'})`;
-    return Object.assign(new Error(`server ${host || '(no name)'} is not the expected workload: expected SPIFFE ID ${wanted}, got ${got}`), {
-      code: 'ERR_SPIFFE_ID_MISMATCH',
-      expected: wanted,
-      got: id,
-    });
+    return Object.assign(
+      new Error(`server ${host || '(no name)'} is not the expected workload: expected SPIFFE ID ${wanted}, got ${got}`),
+      {
+        code: 'ERR_SPIFFE_ID_MISMATCH',
+        expected: wanted,
+        got: id,
+      },
+    );
   };
 }
 

@@ -27,7 +27,10 @@ export function svidFromPem(certChainPem: string, keyPem: string, bundlePem: str
   const bundle = certificatesIn(bundlePem, 'trust bundle');
   const leaf = certificates[0]!;
   const spiffeId = spiffeIdOf(leaf);
-  if (!spiffeId) throw new Error(`SVID certificate chain: the leaf has no single spiffe:// URI SAN (subjectAltName: ${leaf.subjectAltName ?? 'none'})`);
+  if (!spiffeId)
+    throw new Error(
+      `SVID certificate chain: the leaf has no single spiffe:// URI SAN (subjectAltName: ${leaf.subjectAltName ?? 'none'})`,
+    );
   const key = createPrivateKey(keyPem);
   // A mismatched pair only fails later, deep inside a handshake; say so here instead.
   if (!leaf.checkPrivateKey(key)) throw new Error(`SVID key does not belong to the certificate for ${spiffeId}`);
@@ -85,7 +88,10 @@ export class SvidSource {
       (svids) => {
         const [svid] = svids;
         if (!svid) return source.failed('the agent answered with no SVID');
-        if (svids.length > 1) log(`${svids.length} SVIDs issued to this workload; using the first (${svids.map((s) => s.spiffeId).join(', ')})`);
+        if (svids.length > 1)
+          log(
+            `${svids.length} SVIDs issued to this workload; using the first (${svids.map((s) => s.spiffeId).join(', ')})`,
+          );
         try {
           source.update(svid);
         } catch (error) {
@@ -122,7 +128,8 @@ export class SvidSource {
         reject: (error: Error) => settle(() => reject(error)),
       };
       const timer = setTimeout(() => {
-        const why = this.lastError ?? 'no answer and no error (is the SPIRE agent running, and its socket mounted here?)';
+        const why =
+          this.lastError ?? 'no answer and no error (is the SPIRE agent running, and its socket mounted here?)';
         waiter.reject(new Error(`no X.509-SVID from ${this.origin} within ${timeoutMs / 1000} s: ${why}`));
       }, timeoutMs);
       const settle = (done: () => void) => {
@@ -167,21 +174,27 @@ export class SvidSource {
     this.closed = true;
     this.stop?.();
     this.listeners.clear();
-    for (const waiter of [...this.waiters]) waiter.reject(new Error(`SVID source for ${this.origin} was closed before an SVID arrived`));
+    for (const waiter of [...this.waiters])
+      waiter.reject(new Error(`SVID source for ${this.origin} was closed before an SVID arrived`));
   }
 
   private failed(message: string): void {
     // The client retries every few seconds: say each distinct problem once, not on every retry.
     if (message !== this.lastError) {
-      this.log(`${this.origin}: ${message}${this.svid ? ` (keeping ${this.svid.spiffeId}, ${summary(this.svid)})` : ''}`);
+      this.log(
+        `${this.origin}: ${message}${this.svid ? ` (keeping ${this.svid.spiffeId}, ${summary(this.svid)})` : ''}`,
+      );
     }
     this.lastError = message;
   }
 
   private describeChange(previous: X509Svid | undefined, next: X509Svid): void {
     if (!previous) this.log(`identity ${next.spiffeId} from ${this.origin} (${summary(next)})`);
-    else if (previous.spiffeId !== next.spiffeId) this.log(`identity changed: ${previous.spiffeId} -> ${next.spiffeId} (${summary(next)})`);
-    else if (previous.certChainPem !== next.certChainPem) this.log(`SVID rotated for ${next.spiffeId} (${summary(next)})`);
-    if (previous && previous.bundlePem !== next.bundlePem) this.log(`trust bundle updated: ${next.bundle.length} CA certificate(s)`);
+    else if (previous.spiffeId !== next.spiffeId)
+      this.log(`identity changed: ${previous.spiffeId} -> ${next.spiffeId} (${summary(next)})`);
+    else if (previous.certChainPem !== next.certChainPem)
+      this.log(`SVID rotated for ${next.spiffeId} (${summary(next)})`);
+    if (previous && previous.bundlePem !== next.bundlePem)
+      this.log(`trust bundle updated: ${next.bundle.length} CA certificate(s)`);
   }
 }

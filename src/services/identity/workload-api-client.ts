@@ -57,7 +57,9 @@ function toSvid(raw: RawSvid): X509Svid {
     spiffeId: raw.spiffe_id,
     certificates,
     certChainPem: certificates.map((c) => c.toString()).join(''),
-    keyPem: createPrivateKey({ key: raw.x509_svid_key, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString(),
+    keyPem: createPrivateKey({ key: raw.x509_svid_key, format: 'der', type: 'pkcs8' })
+      .export({ format: 'pem', type: 'pkcs8' })
+      .toString(),
     bundle,
     bundlePem: bundle.map((c) => c.toString()).join(''),
   };
@@ -71,11 +73,17 @@ export class WorkloadApiClient {
 
   constructor(socketPath: string) {
     const definition = protoLoader.loadSync(PROTO, { keepCase: true, longs: String, defaults: true });
-    const Service = (grpc.loadPackageDefinition(definition) as unknown as { SpiffeWorkloadAPI: grpc.ServiceClientConstructor }).SpiffeWorkloadAPI;
+    const Service = (
+      grpc.loadPackageDefinition(definition) as unknown as { SpiffeWorkloadAPI: grpc.ServiceClientConstructor }
+    ).SpiffeWorkloadAPI;
     // grpc-js backs off reconnecting up to 120 s by default: a service started before its SPIRE agent (or across
     // an agent restart) would then get its SVID up to two minutes after the agent could give it. 2 s at most.
     const channel = { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': 2_000 };
-    this.client = new Service(`unix://${socketPath}`, grpc.credentials.createInsecure(), channel) as unknown as ServiceClient;
+    this.client = new Service(
+      `unix://${socketPath}`,
+      grpc.credentials.createInsecure(),
+      channel,
+    ) as unknown as ServiceClient;
   }
 
   /** Every call must carry this header, or the agent refuses it ("security header missing"). */
@@ -89,7 +97,10 @@ export class WorkloadApiClient {
    * Calls onUpdate with the workload's SVIDs now and on every rotation; reconnects after errors (reported to
    * onError, e.g. PermissionDenied "no identity issued" until a registration entry matches). Returns a stop function.
    */
-  watchX509(onUpdate: (svids: X509Svid[]) => void, onError: (error: grpc.ServiceError) => void = () => undefined): () => void {
+  watchX509(
+    onUpdate: (svids: X509Svid[]) => void,
+    onError: (error: grpc.ServiceError) => void = () => undefined,
+  ): () => void {
     let stopped = false;
     let stream: Stream | undefined;
     let delay = 200;
@@ -120,7 +131,11 @@ export class WorkloadApiClient {
       let last: grpc.ServiceError | undefined;
       const timer = setTimeout(() => {
         stop();
-        reject(new Error(`no X.509-SVID from the Workload API within ${timeoutMs / 1000} s${last ? `: ${last.details || last.message}` : ''}`));
+        reject(
+          new Error(
+            `no X.509-SVID from the Workload API within ${timeoutMs / 1000} s${last ? `: ${last.details || last.message}` : ''}`,
+          ),
+        );
       }, timeoutMs);
       const stop = this.watchX509(
         (svids) => {

@@ -33,7 +33,9 @@ export async function awaitIdentity(service: string, source: SvidSource): Promis
 export function serveHealth(source: SvidSource, port: number): void {
   createServer((_req, res) => {
     const svid = source.current();
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', spiffe_id: svid?.spiffeId ?? null }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ status: 'ok', spiffe_id: svid?.spiffeId ?? null }));
   }).listen(port, '127.0.0.1');
 }
 

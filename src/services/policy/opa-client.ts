@@ -37,8 +37,13 @@ const DEFAULT_POLICY_TIMEOUT_MS = 1500;
  * `token`: the bearer token OPA's --authentication=token expects (lab 2: a per-run secret only the MCP server
  * holds; OPA's system.authz policy lets it ask for this one decision and nothing else).
  */
-export function opaClient(baseUrl: string, options: { path?: string; timeoutMs?: number; token?: string } = {}): PolicyClient {
-  const url = new URL(`${baseUrl.replace(/\/+$/, '')}/v1/data/${(options.path ?? DEFAULT_POLICY_PATH).replace(/^\/+/, '')}`);
+export function opaClient(
+  baseUrl: string,
+  options: { path?: string; timeoutMs?: number; token?: string } = {},
+): PolicyClient {
+  const url = new URL(
+    `${baseUrl.replace(/\/+$/, '')}/v1/data/${(options.path ?? DEFAULT_POLICY_PATH).replace(/^\/+/, '')}`,
+  );
   const timeoutMs = options.timeoutMs ?? DEFAULT_POLICY_TIMEOUT_MS;
   // node:http over kept-alive connections, not fetch(): every tool call waits for this answer, and fetch costs
   // about half a millisecond more per call here (measured from the MCP server's container: bench/secure-agents.ts).
@@ -57,22 +62,31 @@ export function opaClient(baseUrl: string, options: { path?: string; timeoutMs?:
           clearTimeout(timer);
           resolve(decision);
         };
-        const request = httpRequest(url, { method: 'POST', agent, headers: { ...auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
-          let text = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (text += chunk));
-          response.on('error', (error) => settle(failClosed(describe(error))));
-          response.on('end', () => {
-            if (response.statusCode !== 200) return settle(failClosed(`OPA answered HTTP ${response.statusCode}${snippet(text)}`));
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              return settle(failClosed('OPA answered invalid JSON'));
-            }
-            settle(interpret(parsed));
-          });
-        });
+        const request = httpRequest(
+          url,
+          {
+            method: 'POST',
+            agent,
+            headers: { ...auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (text += chunk));
+            response.on('error', (error) => settle(failClosed(describe(error))));
+            response.on('end', () => {
+              if (response.statusCode !== 200)
+                return settle(failClosed(`OPA answered HTTP ${response.statusCode}${snippet(text)}`));
+              let parsed: unknown;
+              try {
+                parsed = JSON.parse(text);
+              } catch {
+                return settle(failClosed('OPA answered invalid JSON'));
+              }
+              settle(interpret(parsed));
+            });
+          },
+        );
         request.on('error', (error) => settle(failClosed(describe(error))));
         request.end(body);
       });
@@ -84,8 +98,10 @@ function interpret(body: unknown): PolicyDecision {
   if (!isObject(body)) return failClosed('OPA answered something other than a JSON object');
   const { result } = body;
   // OPA answers 200 without `result` when the rule is undefined (a wrong path, or a policy not loaded).
-  if (result === undefined) return failClosed('the policy decision is undefined (is the policy loaded, is the path right?)');
-  if (!isObject(result) || typeof result.allow !== 'boolean') return failClosed('the policy decision has no boolean "allow"');
+  if (result === undefined)
+    return failClosed('the policy decision is undefined (is the policy loaded, is the path right?)');
+  if (!isObject(result) || typeof result.allow !== 'boolean')
+    return failClosed('the policy decision has no boolean "allow"');
   return {
     allow: result.allow,
     reason: typeof result.reason === 'string' ? result.reason : result.allow ? 'allowed' : 'denied',

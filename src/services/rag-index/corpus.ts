@@ -26,8 +26,18 @@ function parseDocument(text: string, file: string): CorpusDocument {
     if (!value) throw new Error(`${file}: front matter has no "${key}"`);
     return value;
   };
-  const tags = (fields.get('tags') ?? '').replace(/^\[|\]$/g, '').split(',').map((t) => t.trim()).filter(Boolean);
-  return { id: required('id'), title: required('title'), collection: required('collection'), tags, body: match[2]!.trim() };
+  const tags = (fields.get('tags') ?? '')
+    .replace(/^\[|\]$/g, '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  return {
+    id: required('id'),
+    title: required('title'),
+    collection: required('collection'),
+    tags,
+    body: match[2]!.trim(),
+  };
 }
 
 export function loadCollections(corpusDir: string, sources: CollectionSource[]): CorpusDocument[] {
@@ -36,6 +46,9 @@ export function loadCollections(corpusDir: string, sources: CollectionSource[]):
     return readdirSync(dir)
       .filter((f) => f.endsWith('.md'))
       .sort()
-      .map((f) => ({ ...parseDocument(readFileSync(path.join(dir, f), 'utf8'), path.join(dir, f)), collection: source.name }));
+      .map((f) => ({
+        ...parseDocument(readFileSync(path.join(dir, f), 'utf8'), path.join(dir, f)),
+        collection: source.name,
+      }));
   });
 }

@@ -9,14 +9,16 @@ import { MAX_TOP_K, SearchRejected, type SearchIndex } from './search-index.js';
 export function indexApi(index: SearchIndex): RequestListener {
   return jsonListener('rag-index', (req, res, url) => {
     const send = (status: number, body: unknown) => sendJson(res, status, body);
-    if (req.method !== 'GET') throw new HttpError(405, 'method not allowed: the index answers GET only', { allow: 'GET' });
+    if (req.method !== 'GET')
+      throw new HttpError(405, 'method not allowed: the index answers GET only', { allow: 'GET' });
     if (url.pathname === '/health') return send(200, { status: 'ok', documents: index.stats().documents });
     if (url.pathname === '/stats') return send(200, { ...index.stats(), limits: SEARCH_LIMITS });
     if (url.pathname === '/search') {
       const q = url.searchParams.get('q')?.trim();
       const k = Number(url.searchParams.get('k') ?? 5);
       if (!q) throw new HttpError(400, 'query parameter q is required');
-      if (!Number.isInteger(k) || k < 1 || k > MAX_TOP_K) throw new HttpError(400, `k must be an integer from 1 to ${MAX_TOP_K}`);
+      if (!Number.isInteger(k) || k < 1 || k > MAX_TOP_K)
+        throw new HttpError(400, `k must be an integer from 1 to ${MAX_TOP_K}`);
       const collection = url.searchParams.get('collection') ?? undefined;
       try {
         return send(200, { query: q, hits: index.search(q, { topK: k, collection }) });

@@ -30,7 +30,9 @@ const server = createJsonServer((req, res) => {
   // Health probes (every second under compose) would bury the requests that matter.
   if (req.url !== '/health' || carried.length > 0) {
     res.on('finish', () => {
-      console.log(`rag-index request at ${new Date().toISOString()}: ${req.method} ${JSON.stringify((req.url ?? '').slice(0, 300))} -> ${res.statusCode}${carried.length > 0 ? ` CREDENTIALS FORWARDED: ${carried.join(', ')}` : ''}`);
+      console.log(
+        `rag-index request at ${new Date().toISOString()}: ${req.method} ${JSON.stringify((req.url ?? '').slice(0, 300))} -> ${res.statusCode}${carried.length > 0 ? ` CREDENTIALS FORWARDED: ${carried.join(', ')}` : ''}`,
+      );
     });
   }
   api(req, res);

@@ -19,9 +19,11 @@ const tokenize = MiniSearch.getDefault('tokenize') as (text: string) => string[]
 /** Refuses a query beyond SEARCH_LIMITS before any work: its length first, so that counting terms is cheap too. */
 export function checkQuery(query: string): void {
   const { maxQueryLength, maxQueryTerms } = SEARCH_LIMITS;
-  if (query.length > maxQueryLength) throw new SearchRejected(`the query has ${query.length} characters; at most ${maxQueryLength} are allowed`);
+  if (query.length > maxQueryLength)
+    throw new SearchRejected(`the query has ${query.length} characters; at most ${maxQueryLength} are allowed`);
   const terms = tokenize(query).filter(Boolean).length;
-  if (terms > maxQueryTerms) throw new SearchRejected(`the query has ${terms} terms; at most ${maxQueryTerms} are allowed`);
+  if (terms > maxQueryTerms)
+    throw new SearchRejected(`the query has ${terms} terms; at most ${maxQueryTerms} are allowed`);
 }
 
 /** BM25 ranking by MiniSearch; titles and tags weigh more than body text, prefixes and small typos still match. */
@@ -31,7 +33,8 @@ export function createMiniSearch(): MiniSearch<CorpusDocument> {
   return new MiniSearch<CorpusDocument>({
     fields: ['title', 'body', 'tags'],
     storeFields: ['title', 'collection'],
-    extractField: (doc, field) => (field === 'tags' ? doc.tags.join(' ') : (doc as unknown as Record<string, string>)[field]!),
+    extractField: (doc, field) =>
+      field === 'tags' ? doc.tags.join(' ') : (doc as unknown as Record<string, string>)[field]!,
     searchOptions: SEARCH_OPTIONS,
   });
 }
@@ -48,7 +51,10 @@ export class SearchIndex {
     const mini = this.mini as unknown as { executeQuerySpec: (...args: unknown[]) => unknown };
     const searchTerm = mini.executeQuerySpec.bind(mini);
     mini.executeQuerySpec = (...args) => {
-      if (performance.now() > this.deadline) throw new SearchRejected(`the search ran past its deadline (${SEARCH_LIMITS.deadlineMs} ms) and was stopped; use fewer or more specific terms`);
+      if (performance.now() > this.deadline)
+        throw new SearchRejected(
+          `the search ran past its deadline (${SEARCH_LIMITS.deadlineMs} ms) and was stopped; use fewer or more specific terms`,
+        );
       return searchTerm(...args);
     };
     for (const doc of documents) {
@@ -60,7 +66,9 @@ export class SearchIndex {
 
   search(query: string, options: SearchOptions = {}): SearchHit[] {
     const topK = Math.min(Math.max(options.topK ?? 5, 1), MAX_TOP_K);
-    const filter = options.collection ? (r: { [key: string]: unknown }) => r.collection === options.collection : undefined;
+    const filter = options.collection
+      ? (r: { [key: string]: unknown }) => r.collection === options.collection
+      : undefined;
     checkQuery(query);
     this.deadline = performance.now() + (options.deadlineMs ?? SEARCH_LIMITS.deadlineMs);
     let results: ReturnType<MiniSearch['search']>;
@@ -69,12 +77,16 @@ export class SearchIndex {
     } finally {
       this.deadline = Infinity;
     }
-    return results
-      .slice(0, topK)
-      .map((r) => {
-        const doc = this.byId.get(r.id as string)!;
-        return { id: doc.id, title: doc.title, collection: doc.collection, score: Number(r.score.toFixed(4)), snippet: snippet(doc.body, r.terms) };
-      });
+    return results.slice(0, topK).map((r) => {
+      const doc = this.byId.get(r.id as string)!;
+      return {
+        id: doc.id,
+        title: doc.title,
+        collection: doc.collection,
+        score: Number(r.score.toFixed(4)),
+        snippet: snippet(doc.body, r.terms),
+      };
+    });
   }
 
   get(id: string): CorpusDocument | undefined {
@@ -92,7 +104,11 @@ export class SearchIndex {
 function snippet(body: string, terms: string[], width = 220): string {
   const text = body.replace(/\s+/g, ' ');
   const lower = text.toLowerCase();
-  const at = terms.map((t) => lower.indexOf(t.toLowerCase())).filter((i) => i >= 0).sort((a, b) => a - b)[0] ?? 0;
+  const at =
+    terms
+      .map((t) => lower.indexOf(t.toLowerCase()))
+      .filter((i) => i >= 0)
+      .sort((a, b) => a - b)[0] ?? 0;
   const start = Math.max(0, at - 60);
   return `${start > 0 ? '…' : ''}${text.slice(start, start + width).trim()}${start + width < text.length ? '…' : ''}`;
 }

@@ -34,10 +34,16 @@ const server = await listenMtls(
     api(req, res);
   },
   source,
-  { host: requiredEnv(SERVICE, 'HOST', '0.0.0.0'), port: Number(requiredEnv(SERVICE, 'TLS_PORT', '8443')), tlsOptions: (svid) => tls.serverTlsOptions(svid) },
+  {
+    host: requiredEnv(SERVICE, 'HOST', '0.0.0.0'),
+    port: Number(requiredEnv(SERVICE, 'TLS_PORT', '8443')),
+    tlsOptions: (svid) => tls.serverTlsOptions(svid),
+  },
 );
 applyRequestTimeouts(server);
-console.log(`${SERVICE}: mTLS on ${JSON.stringify(server.address())}, ${index.stats().documents} documents, callers: ${[...allowed].join(', ')}`);
+console.log(
+  `${SERVICE}: mTLS on ${JSON.stringify(server.address())}, ${index.stats().documents} documents, callers: ${[...allowed].join(', ')}`,
+);
 const shutdown = () => server.close(() => process.exit(0));
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);

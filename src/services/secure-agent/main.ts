@@ -37,7 +37,14 @@ interface CallResult {
   detail: string;
 }
 
-const result: { role: string; spiffe_id: string | null; connected: boolean; tools: string[]; calls: CallResult[]; error?: string } = {
+const result: {
+  role: string;
+  spiffe_id: string | null;
+  connected: boolean;
+  tools: string[];
+  calls: CallResult[];
+  error?: string;
+} = {
   role,
   spiffe_id: null,
   connected: false,
@@ -57,11 +64,14 @@ try {
   const client = new Client({ name: `agent-${role}`, version: '2.0.0' });
   let traceId = newTraceId();
   // Every request carries a W3C traceparent: the server's audit entry for a call is found by its trace id.
-  const traced: typeof fetch = Object.assign((input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-    const headers = new Headers(init?.headers);
-    headers.set('traceparent', traceparent(traceId));
-    return fetch(input, { ...init, headers });
-  }, { close: fetch.close });
+  const traced: typeof fetch = Object.assign(
+    (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+      const headers = new Headers(init?.headers);
+      headers.set('traceparent', traceparent(traceId));
+      return fetch(input, { ...init, headers });
+    },
+    { close: fetch.close },
+  );
   await client.connect(new StreamableHTTPClientTransport(serverUrl, { fetch: traced }));
   result.connected = true;
   result.tools = (await client.listTools()).tools.map((t) => t.name);
@@ -72,7 +82,13 @@ try {
     const answer = await client.callTool({ name: 'search_documents', arguments: args });
     const text = (answer.content as Array<{ type: string; text?: string }>).map((c) => c.text ?? '').join(' ');
     const outcome = !answer.isError ? 'ok' : /permission denied/i.test(text) ? 'denied' : 'error';
-    result.calls.push({ query: task.query, collection: task.collection ?? null, trace_id: traceId, outcome, detail: text.slice(0, 200) });
+    result.calls.push({
+      query: task.query,
+      collection: task.collection ?? null,
+      trace_id: traceId,
+      outcome,
+      detail: text.slice(0, 200),
+    });
     console.log(`search_documents ${JSON.stringify(args)} -> ${outcome}: ${text.split('\n')[0]}`);
   }
   await client.close();

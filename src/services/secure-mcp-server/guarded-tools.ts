@@ -27,13 +27,23 @@ type Handler = (args: Record<string, unknown>, extra: unknown) => Promise<CallTo
 
 /** The collection a call touches, for the policy: a search names it (or means all), a document has one. */
 async function collectionOf(tool: string, args: Record<string, unknown>, index: IndexClient): Promise<string> {
-  if (tool === 'search_documents') return typeof args.collection === 'string' && args.collection !== '' ? args.collection : '*';
-  if (tool === 'get_document' && typeof args.id === 'string') return (await index.getDocument(args.id).catch(() => undefined))?.collection ?? '*';
+  if (tool === 'search_documents')
+    return typeof args.collection === 'string' && args.collection !== '' ? args.collection : '*';
+  if (tool === 'get_document' && typeof args.id === 'string')
+    return (await index.getDocument(args.id).catch(() => undefined))?.collection ?? '*';
   return '*';
 }
 
 function refusedUnaudited(why: string): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text: `Refused: the audit log cannot record this call (${why}). The lab's operator must reset it (\`lab reset\`).` }] };
+  return {
+    isError: true,
+    content: [
+      {
+        type: 'text',
+        text: `Refused: the audit log cannot record this call (${why}). The lab's operator must reset it (\`lab reset\`).`,
+      },
+    ],
+  };
 }
 
 /**
@@ -44,7 +54,8 @@ function refusedUnaudited(why: string): CallToolResult {
 export function registerGuardedTools(server: McpServer, context: GuardContext): void {
   const registrar: Pick<McpServer, 'registerTool'> = {
     // The casts only restate the SDK's generic callback type: the guard takes and returns the same arguments and result.
-    registerTool: (name, config, handler) => server.registerTool(name, config, guarded(name, handler as Handler, context) as typeof handler),
+    registerTool: (name, config, handler) =>
+      server.registerTool(name, config, guarded(name, handler as Handler, context) as typeof handler),
   };
   registerTools(registrar, context.index);
 }
@@ -56,19 +67,37 @@ function guarded(name: string, handler: Handler, context: GuardContext): Handler
     const unauditable = context.auditProblem?.();
     if (unauditable) return refusedUnaudited(unauditable);
     const started = performance.now();
-    const call: Call = { ...context.call, tool: name, arguments: args, collection: await collectionOf(name, args, context.index) };
+    const call: Call = {
+      ...context.call,
+      tool: name,
+      arguments: args,
+      collection: await collectionOf(name, args, context.index),
+    };
     const elapsed = () => Math.round((performance.now() - started) * 100) / 100;
     let decision: Decision;
     try {
       decision = await context.guard.authorize(call, context.policy);
     } catch (error) {
       // A guard that throws has not said yes: fail closed, like an OPA that does not answer.
-      decision = { allow: false, reason: `authorization failed: ${(error as Error).message}`, decisionId: null, source: 'fail-closed' };
+      decision = {
+        allow: false,
+        reason: `authorization failed: ${(error as Error).message}`,
+        decisionId: null,
+        source: 'fail-closed',
+      };
     }
     if (!decision.allow) {
       await context.guard.record(call, decision, 'denied', elapsed(), context.audit);
       const id = decision.decisionId ? ` (OPA decision ${decision.decisionId})` : '';
-      return { isError: true, content: [{ type: 'text', text: `Permission denied for ${call.spiffeId ?? 'an unidentified caller'}: ${decision.reason}${id}` }] };
+      return {
+        isError: true,
+        content: [
+          {
+            type: 'text',
+            text: `Permission denied for ${call.spiffeId ?? 'an unidentified caller'}: ${decision.reason}${id}`,
+          },
+        ],
+      };
     }
     let result: CallToolResult;
     try {

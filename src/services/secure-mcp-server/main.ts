@@ -34,24 +34,43 @@ const policy = opaClient(env('OPA_URL'), { token: readFileSync(env('OPA_TOKEN_FI
 const source = workloadSource(SERVICE);
 // Every entry is signed with this workload's SVID key (only it holds one for this ID), and the head is anchored
 // outside the audit folder after each append; tampering with the file makes every call fail closed.
-const auditLog = AuditLog.open(env('AUDIT_FILE'), undefined, { signer: () => source.current(), anchorFile: env('AUDIT_ANCHOR') });
+const auditLog = AuditLog.open(env('AUDIT_FILE'), undefined, {
+  signer: () => source.current(),
+  anchorFile: env('AUDIT_ANCHOR'),
+});
 const audit = { append: (entry: Parameters<AuditLog['append']>[0]) => auditLog.append(entry), digest: digestArguments };
 serveHealth(source, Number(env('PORT')));
 
 const indexId = env('RAG_INDEX_ID');
-const index = httpIndexClient(env('RAG_INDEX_URL'), { agent: mtlsAgent(source, (svid) => tls.clientTlsOptions(svid, indexId)) });
+const index = httpIndexClient(env('RAG_INDEX_URL'), {
+  agent: mtlsAgent(source, (svid) => tls.clientTlsOptions(svid, indexId)),
+});
 
 const app = createMcpExpressApp({ host: '0.0.0.0', allowedHosts: [SERVICE, 'localhost', '127.0.0.1'] });
 // jscpd:ignore-start (the same stateless handler as src/services/mcp-search-server/server.ts, which is the
 // learner's mcp-server/server.ts in lab 1 and so can import nothing of ours to share it)
 app.all('/mcp', async (req, res) => {
   if (req.method !== 'POST') {
-    res.status(405).set('Allow', 'POST').json({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed: this server is stateless, use POST' }, id: null });
+    res
+      .status(405)
+      .set('Allow', 'POST')
+      .json({
+        jsonrpc: '2.0',
+        error: { code: -32000, message: 'Method not allowed: this server is stateless, use POST' },
+        id: null,
+      });
     return;
   }
   const traceId = traceIdFrom(req.headers.traceparent) ?? newTraceId();
   const server = new McpServer({ name: 'course-docs-search', version: '2.0.0' });
-  registerGuardedTools(server, { guard, policy, audit, auditProblem: () => auditLog.problem(), index, call: { spiffeId: peerSpiffeId(req.socket as TLSSocket) ?? null, traceId, headers: req.headers } });
+  registerGuardedTools(server, {
+    guard,
+    policy,
+    audit,
+    auditProblem: () => auditLog.problem(),
+    index,
+    call: { spiffeId: peerSpiffeId(req.socket as TLSSocket) ?? null, traceId, headers: req.headers },
+  });
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   res.on('close', () => {
     void transport.close();
@@ -64,10 +83,17 @@ app.all('/mcp', async (req, res) => {
 
 await awaitIdentity(SERVICE, source);
 const lastResort = jsonRpcLastResort(SERVICE);
-const handler: RequestListener = (req, res) => app(req as Request, res as Response, (error?: unknown) => lastResort(error, res));
-const listener = await listenMtls(handler, source, { host: env('HOST', '0.0.0.0'), port: Number(env('TLS_PORT', '8443')), tlsOptions: (svid) => tls.serverTlsOptions(svid) });
+const handler: RequestListener = (req, res) =>
+  app(req as Request, res as Response, (error?: unknown) => lastResort(error, res));
+const listener = await listenMtls(handler, source, {
+  host: env('HOST', '0.0.0.0'),
+  port: Number(env('TLS_PORT', '8443')),
+  tlsOptions: (svid) => tls.serverTlsOptions(svid),
+});
 applyRequestTimeouts(listener);
-console.log(`${SERVICE}: mTLS on ${JSON.stringify(listener.address())}; index ${env('RAG_INDEX_URL')} (${indexId}); policy ${env('OPA_URL')}; audit ${env('AUDIT_FILE')}`);
+console.log(
+  `${SERVICE}: mTLS on ${JSON.stringify(listener.address())}; index ${env('RAG_INDEX_URL')} (${indexId}); policy ${env('OPA_URL')}; audit ${env('AUDIT_FILE')}`,
+);
 const shutdown = () => listener.close(() => void auditLog.close().finally(() => process.exit(0)));
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
