@@ -18,12 +18,15 @@ export function tlsEndpoint(ctx: CheckContext, service: string): URL {
   return new URL(`https://127.0.0.1:${url.port}`);
 }
 
-/** The SPIFFE ID of the certificate the server presents, verified against `bundlePem`; undefined with the reason when none. */
+/**
+ * The SPIFFE ID of the certificate the server presents, verified against `bundlePem`, and the certificate itself
+ * (serial, issuer, validity: what `lab identity` shows); undefined with the reason when none.
+ */
 export function presentedIdentity(
   endpoint: URL,
   bundlePem: string,
   signal: AbortSignal,
-): Promise<{ id?: string; error?: string }> {
+): Promise<{ id?: string; error?: string; certificate?: PeerCertificate }> {
   return new Promise((resolve) => {
     let seen: PeerCertificate | undefined;
     const socket = tls.connect({
@@ -38,16 +41,20 @@ export function presentedIdentity(
       timeout: 5_000,
     });
     const abort = () => socket.destroy();
-    const finish = (result: { id?: string; error?: string }) => {
+    const finish = (result: { id?: string; error?: string; certificate?: PeerCertificate }) => {
       signal.removeEventListener('abort', abort);
       socket.destroy();
       resolve(result);
     };
     signal.addEventListener('abort', abort, { once: true });
     socket.once('timeout', () => finish({ error: 'timeout' }));
-    socket.once('secureConnect', () => finish({ id: spiffeIdOf(seen) }));
+    socket.once('secureConnect', () => finish({ id: spiffeIdOf(seen), certificate: seen }));
     socket.once('error', (error) =>
-      finish(seen ? { id: spiffeIdOf(seen) } : { error: (error as NodeJS.ErrnoException).code ?? error.message }),
+      finish(
+        seen
+          ? { id: spiffeIdOf(seen), certificate: seen }
+          : { error: (error as NodeJS.ErrnoException).code ?? error.message },
+      ),
     );
   });
 }

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { importJWK, SignJWT, type JWK } from 'jose';
+// jose loads when a token is signed: lab.ts imports this module, and `lab status` never signs.
+import type { JWK } from 'jose';
 import type { CheckContext } from '../../src/core/lab-definition.js';
 import {
   CLIENTS_FILE,
@@ -48,6 +49,7 @@ export interface TokenOverrides {
 /** A token exactly like the auth-server's (same key, claims, subject and lifetime), with overrides for negative probes. */
 export async function graderToken(ctx: CheckContext, overrides: TokenOverrides = {}): Promise<string> {
   const jwk = readJson<JWK>(path.join(ctx.secretsDir, SIGNING_KEY_FILE));
+  const { importJWK, SignJWT } = await import('jose');
   const key = await importJWK(jwk, 'EdDSA');
   const clientId = agentClientId(ctx);
   const now = Math.floor(Date.now() / 1000);
@@ -126,7 +128,8 @@ export interface IndexRequest {
  */
 export async function indexRequests(ctx: CheckContext, since: number): Promise<IndexRequest[]> {
   const log = await ctx.logs('rag-index');
-  return [...log.matchAll(/^rag-index request at (\S+): [A-Z]+ ("(?:[^"\\]|\\.)*").*$/gm)]
+  // Each line may begin with the log stamp's ISO time (src/services/logging/log-stamp.ts).
+  return [...log.matchAll(/^(?:\d{4}-\d\d-\d\dT[\d:.]+Z )?rag-index request at (\S+): [A-Z]+ ("(?:[^"\\]|\\.)*").*$/gm)]
     .map((m) => ({
       at: Date.parse(m[1]!.replace(/:$/, '')),
       url: new URL(JSON.parse(m[2]!) as string, 'http://index'),

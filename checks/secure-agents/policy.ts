@@ -94,7 +94,7 @@ export const policyMatrix: CheckDefinition = {
     if (evaluated instanceof Error)
       return fail(
         `OPA could not evaluate policy/agents.rego: ${evaluated.message}.`,
-        `Run \`opa test policy -v\` and fix the errors it shows. ${STEP3}`,
+        `Run \`npx lab opa test\` and fix the errors it shows. ${STEP3}`,
       );
     const wrongInOpa = evaluated.flatMap(({ input, got }) => {
       const want = coursePolicy(input);
@@ -183,7 +183,7 @@ export const testsNotVacuous: CheckDefinition = {
     if (own.exitCode !== 0)
       return fail(
         'Your own `opa test` does not pass yet, so it says nothing about wrong policies.',
-        `Make \`opa test policy -v\` pass first (check policy-opa-test). ${STEP3}`,
+        `Make \`npx lab opa test\` pass first (check policy-opa-test). ${STEP3}`,
       );
     const survived = runs.filter((r) => r.result.exitCode === 0);
     if (survived.length > 0) {

@@ -59,6 +59,7 @@ export default defineLab({
       role: 'learner',
       entry: 'repo:src/services/rag-index/secure-main.ts',
       healthPath: '/health',
+      tls: true,
       dependsOn: ['spire-agent'],
       watch: ['mtls'],
       env: ({ repoDir, workspaceDir }) => ({
@@ -74,6 +75,7 @@ export default defineLab({
       role: 'learner',
       entry: 'repo:src/services/secure-mcp-server/main.ts',
       healthPath: '/health',
+      tls: true,
       dependsOn: ['rag-index', 'opa'],
       watch: ['mtls', 'mcp-server'],
       env: (ctx) => ({
@@ -119,7 +121,7 @@ export default defineLab({
       hints: [
         '`lab logs spire-agent` says why the agent stopped: without a NodeAttestor it cannot join the server. The node certificate and key are in /etc/spire/agent-secrets/ inside the agent container.',
         'The agent\'s own SPIFFE ID is AGENT_ID in spire/entries.ts: every entry uses it as parent_id. Selectors look like { type: "docker", value: "label:dev.ai-infra-labs.workload:mcp-server" }.',
-        'Each `lab check` applies spire/entries.ts to the server; `lab logs spire-agent` then shows "PID attested to have selectors" for each workload that asked.',
+        'Each `npx lab check` applies spire/entries.ts to the server; `npx lab spire entry show` lists what it holds, `npx lab identity` which workloads hold their SVID, and `npx lab logs spire-agent` shows "PID attested to have selectors" for each workload that asked.',
       ],
       checks: [
         needing(['spire-server'], agentAttested),
@@ -151,7 +153,7 @@ export default defineLab({
       hints: [
         'A map from SPIFFE ID to { "tools": {...}, "collections": {...} } keeps the policy data-driven; allow if { agent := agents[input.spiffe_id]; input.tool in agent.tools; input.collection in agent.collections }.',
         'Tests: test_support_denied_internal if { not allow with input as {"spiffe_id": "spiffe://lab.ai-infra-labs.dev/agent/support", "tool": "search_documents", "arguments": {}, "collection": "internal"} }.',
-        'In guard.ts, authorize() passes call.spiffeId (verified) to policy.decide; `lab logs opa` shows every decision with its input.',
+        'In guard.ts, authorize() passes call.spiffeId (verified) to policy.decide; `npx lab opa test` runs your tests in the OPA container, and `npx lab logs opa` shows every decision with its input.',
       ],
       checks: [
         needing(['opa'], opaTests),

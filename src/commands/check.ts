@@ -8,6 +8,7 @@ import { grade } from '../core/grade.js';
 import { openActiveSession, withHomeLock, type LabSession } from '../core/lab-session.js';
 import { runningServices } from '../core/lab-definition.js';
 import { defineCommand, stepNumber } from './define.js';
+import { labCompleteMessage } from './lab-complete.js';
 
 export interface CheckOptions {
   json?: boolean;
@@ -59,13 +60,24 @@ async function checkLocked(
   } else {
     renderProblems(ctx.io, problems);
     renderReport(ctx.io, report);
+    const total = session.lab.definition.steps.length;
     const current = report.steps.find((s) => s.number === report.currentStep);
-    if (current?.verdict === 'pass' && report.currentStep < session.lab.definition.steps.length) {
+    // Every step has passed at some point (state.completedSteps, just updated by grade): the lab is complete.
+    const open = Array.from({ length: total }, (_, i) => i + 1).filter(
+      (n) => !session.state.read().completedSteps.includes(n),
+    );
+    if (open.length === 0 && (current?.verdict === 'pass' || report.verdict === 'pass')) {
+      ctx.io.out(ctx.io.color.green(labCompleteMessage(session)));
+    } else if (current?.verdict === 'pass' && report.currentStep < total) {
       ctx.io.out(
-        ctx.io.color.green(`Step ${report.currentStep} is done. Run \`lab next\` for step ${report.currentStep + 1}.`),
+        ctx.io.color.green(
+          `Step ${report.currentStep} is done. Run \`npx lab next\` for step ${report.currentStep + 1}.`,
+        ),
       );
-    } else if (report.verdict === 'pass' && step === undefined) {
-      ctx.io.out(ctx.io.color.green('Every check passes: the lab is complete.'));
+    } else if (current?.verdict === 'pass') {
+      ctx.io.out(
+        `Step ${report.currentStep} is done; step${open.length > 1 ? 's' : ''} ${open.join(', ')} still fail${open.length > 1 ? '' : 's'}: \`npx lab check\` shows what is missing.`,
+      );
     }
   }
   return report.verdict === 'pass' ? 0 : 1;

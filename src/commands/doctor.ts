@@ -107,6 +107,7 @@ async function doctorCommand(ctx: CommandContext, options: { json?: boolean }): 
 
   findings.push(...(await dockerFindings(ctx)));
   const runtimes = await runtimeFindings(ctx, labs, findings);
+  findings.push(await (await import('./model-endpoint.js')).modelFinding(ctx.env));
   const active = readActive(ctx.home);
   findings.push({
     id: 'active-lab',

@@ -1,6 +1,6 @@
 import type { CommandContext } from '../core/context.js';
-import { UsageError } from '../core/errors.js';
 import { openActiveSession, withHomeLock } from '../core/lab-session.js';
+import { labCompleteMessage } from './lab-complete.js';
 import { printStep } from './show-step.js';
 import { defineCommand } from './define.js';
 
@@ -11,9 +11,20 @@ export function nextCommand(ctx: CommandContext): Promise<number> {
 async function nextLocked(ctx: CommandContext): Promise<number> {
   const session = await openActiveSession(ctx);
   const total = session.lab.definition.steps.length;
-  const current = session.state.read().currentStep;
-  if (current >= total)
-    throw new UsageError(`Step ${current} is the last step.`, 'Run `lab check` to grade the whole lab.');
+  const state0 = session.state.read();
+  const current = state0.currentStep;
+  if (current >= total) {
+    // The end of the lab is a place to be, not an error: say so, and what comes next.
+    if (state0.completedSteps.length >= total) {
+      ctx.io.out(ctx.io.color.green(labCompleteMessage(session)));
+    } else {
+      const open = session.lab.definition.steps.map((_, i) => i + 1).filter((n) => !state0.completedSteps.includes(n));
+      ctx.io.out(
+        `Step ${current} is the last step; step${open.length > 1 ? 's' : ''} ${open.join(', ')} still ${open.length > 1 ? 'have' : 'has'} checks to pass. Run \`npx lab check\` to see what is missing.`,
+      );
+    }
+    return 0;
+  }
   const state = session.state.update((s) => {
     s.currentStep = current + 1;
     s.events.push({ at: ctx.clock.now().toISOString(), type: 'next', detail: `step ${current + 1}` });

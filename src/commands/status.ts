@@ -21,7 +21,11 @@ async function statusCommand(ctx: CommandContext): Promise<number> {
   const last = state.checkRuns.at(-1);
   if (last) ctx.io.out(`  last check ${last.at} (${last.scope}): ${last.passed}/${last.passed + last.failed} passed`);
   ctx.io.out('services:');
-  renderServices(ctx.io, await session.runtime.status());
+  let services = await session.runtime.status();
+  // mTLS services (lab 2) run long before they hold an SVID: say so rather than "running".
+  if (session.lab.definition.services.some((s) => s.tls))
+    services = await (await import('./identity.js')).markWaitingForSvid(session, services);
+  renderServices(ctx.io, services);
   return 0;
 }
 

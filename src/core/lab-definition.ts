@@ -105,6 +105,8 @@ export interface ServiceDefinition {
   dependsOn?: string[];
   /** Workspace paths whose change means the service must restart before checks. */
   watch?: string[];
+  /** Its published port serves mutual TLS with the workload's SVID (lab 2): shown as https://, probed for an SVID. */
+  tls?: boolean;
 }
 
 export interface WorkspaceFile {
@@ -169,6 +171,7 @@ export const labDefinitionSchema = z.object({
         healthPath: z.string().startsWith('/').optional(),
         dependsOn: z.array(id).optional(),
         watch: z.array(z.string()).optional(),
+        tls: z.boolean().optional(),
       }),
     )
     .min(1),

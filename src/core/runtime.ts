@@ -12,7 +12,8 @@ export const RUNTIME_CHOICES = ['auto', 'docker', 'local'] as const;
 export interface ServiceStatus {
   name: string;
   role: 'lab' | 'learner' | 'job';
-  state: 'running' | 'unhealthy' | 'stopped' | 'job';
+  /** waiting: running, but an mTLS service that holds no SVID yet (set by `lab status`, see commands/identity.ts). */
+  state: 'running' | 'unhealthy' | 'stopped' | 'job' | 'waiting';
   url?: string;
   pid?: number;
   detail?: string;

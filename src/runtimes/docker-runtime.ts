@@ -14,6 +14,7 @@ import { runningServices, type ExecOptions, type JobResult, type ServiceDefiniti
 import { repoDir, type WorkspacePaths } from '../core/paths.js';
 import type { Clock, ComposeTool, ContainerEngine, ContainerSummary } from '../core/ports.js';
 import { containerUser, handOverTree } from './container-user.js';
+import { logSectionMarker } from '../core/log-sections.js';
 import { choosePort } from './port-check.js';
 import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress, UpOptions } from '../core/runtime.js';
 import { fingerprint, startOrder } from './service-graph.js';
@@ -185,7 +186,9 @@ export class DockerRuntime implements Runtime {
           state: 'stopped',
           detail: c ? `container ${c.state}` : undefined,
         };
-      const url = service.entry === undefined ? undefined : this.url(service.name).origin;
+      // An mTLS service's published port speaks TLS only: its address is https://, never http://.
+      const url =
+        service.entry === undefined ? undefined : `${service.tls ? 'https' : 'http'}://${this.url(service.name).host}`;
       return {
         name: service.name,
         role: service.role,
@@ -218,7 +221,8 @@ export class DockerRuntime implements Runtime {
       timeoutMs: JOB_TIMEOUT_MS,
     });
     mkdirSync(this.paths.logs, { recursive: true });
-    writeFileSync(this.logFile(name), `${result.output}\n`);
+    // One run per file, begun by its section marker (as the local runtime's job logs are).
+    writeFileSync(this.logFile(name), `${logSectionMarker(name, this.clock.now())}${result.output}\n`);
     return result;
   }
 
@@ -316,7 +320,9 @@ export class DockerRuntime implements Runtime {
       secretsDir: path.posix.join(this.mount, '.lab', 'secrets'),
       repoDir: '/app',
     });
-    return { ...own, HOST: '0.0.0.0', PORT: String(CONTAINER_PORT), LAB_RUN_ID: state.runId, NO_COLOR: '1' };
+    // LAB_SERVICE_NAME turns on timestamps and a start separator in the log (run-service.ts); jobs stay unstamped.
+    const stamp: Record<string, string> = service.role === 'job' ? {} : { LAB_SERVICE_NAME: service.name };
+    return { ...own, HOST: '0.0.0.0', PORT: String(CONTAINER_PORT), LAB_RUN_ID: state.runId, NO_COLOR: '1', ...stamp };
   }
 
   private fingerprintOf(state: DockerState, service: ServiceDefinition): string {

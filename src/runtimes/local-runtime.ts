@@ -341,9 +341,12 @@ export class LocalRuntime implements Runtime {
       repoDir,
     });
     // Production mode as in the services image: Express and other libraries then keep stack traces out of answers.
+    // LAB_SERVICE_NAME turns on the log stamp (preload.ts) for long-running services; jobs stay unstamped.
+    const stamp: Record<string, string> = service.role === 'job' ? {} : { LAB_SERVICE_NAME: service.name };
     return {
       ...base,
       ...own,
+      ...stamp,
       HOST,
       PORT: String(port),
       [MARKER.runId]: state.runId,

@@ -34,10 +34,20 @@ function entryPath(service: ServiceDefinition, workspaceDir: string): string {
 // Absolute, so it resolves from any cwd (services run in the workspace).
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
-/** Node's arguments to run a service: compiled JavaScript under plain node, TypeScript (learner code) through tsx. */
+/**
+ * Node's arguments to run a service: compiled JavaScript under plain node, TypeScript (learner code) through tsx.
+ * A long-running service first loads the log stamp (timestamps, a separator per start); a job's output is parsed
+ * by the checks, so it runs as written.
+ */
 export function nodeArgs(service: ServiceDefinition, workspaceDir: string): string[] {
   const file = entryPath(service, workspaceDir);
-  return isTypeScript(file) ? ['--import', TSX_LOADER, file] : [file];
+  const preload = runnableFile('src/services/logging/preload.ts');
+  const needsTsx = isTypeScript(file) || (service.role !== 'job' && isTypeScript(preload));
+  return [
+    ...(needsTsx ? ['--import', TSX_LOADER] : []),
+    ...(service.role === 'job' ? [] : ['--import', pathToFileURL(preload).href]),
+    file,
+  ];
 }
 
 /**

@@ -6,6 +6,10 @@
  * definitions name services the same way.
  */
 import { importModule, runnableFile } from '../core/code-files.js';
+import { installLogStamp } from './logging/log-stamp.js';
+
+// Long-running services only (the runtime sets the name): a log section per start and timestamps, see log-stamp.ts.
+if (process.env.LAB_SERVICE_NAME) installLogStamp(process.env.LAB_SERVICE_NAME, { marker: true });
 
 const entry = process.argv[2];
 if (entry === undefined) {

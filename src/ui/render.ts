@@ -51,7 +51,9 @@ export function renderServices(io: Output, services: ServiceStatus[]): void {
         ? io.color.green(s.state)
         : s.state === 'job'
           ? io.color.dim(s.state)
-          : io.color.red(s.state);
+          : s.state === 'waiting'
+            ? io.color.yellow(s.state)
+            : io.color.red(s.state);
     io.out(
       `  ${s.name.padEnd(width)}  ${state.padEnd(9)}  ${s.url ?? ''}${s.pid ? io.color.dim(`  pid ${s.pid}`) : ''}${s.detail ? io.color.dim(`  ${s.detail}`) : ''}`,
     );

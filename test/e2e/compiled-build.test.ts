@@ -7,6 +7,7 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoDir } from '../../src/core/paths.js';
@@ -182,8 +183,12 @@ describe('services on the local runtime', () => {
     const argv = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     const { services } = runtimeRecord(home, 'mcp-integration');
     for (const name of ['auth-server', 'rag-index']) {
+      // The only preload is the compiled log stamp (timestamps on every log line): no tsx for runner-owned code.
+      const stamp = pathToFileURL(path.join(repoDir, 'dist', 'src', 'services', 'logging', 'preload.js')).href;
       expect(argv(services[name]!.pid), name).toEqual([
         process.execPath,
+        '--import',
+        stamp,
         path.join(repoDir, 'dist', 'src', 'services', name, 'main.js'),
       ]);
     }

@@ -1,6 +1,5 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -12,25 +11,7 @@ import { createOpenAIPlanner } from '../../src/services/agent/openai-planner.js'
 import { Transcript } from '../../src/services/agent/transcript.js';
 import { registerTools } from '../../src/services/mcp-search-server/tools.js';
 import { fakeIndex, sampleDocuments } from '../helpers/fake-index.js';
-
-/** A local stand-in for an OpenAI-compatible endpoint: answers from a script and records what it was sent. */
-function scriptedChatEndpoint(script: unknown[]): Promise<{ url: string; requests: any[]; server: Server }> {
-  const requests: any[] = [];
-  const server = createServer(async (req, res) => {
-    let body = '';
-    for await (const chunk of req) body += chunk;
-    requests.push({ path: req.url, auth: req.headers.authorization, body: JSON.parse(body) });
-    const message = script[requests.length - 1];
-    res
-      .writeHead(message ? 200 : 500, { 'content-type': 'application/json' })
-      .end(JSON.stringify(message ? { choices: [{ message }] } : { error: 'script exhausted' }));
-  });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, requests, server }),
-    ),
-  );
-}
+import { scriptedChatEndpoint } from '../helpers/scripted-chat.js';
 
 let server: Server | undefined;
 afterEach(() => server?.close());

@@ -41,10 +41,20 @@ function replay(task: string, history: ToolOutcome[]): ChatMessage[] {
   return messages;
 }
 
-export function createOpenAIPlanner(config: OpenAIPlannerConfig): Planner {
+/** Tokens the endpoint reported (its `usage`), summed over the run: what a question cost. */
+export interface TokenUsage {
+  calls: number;
+  prompt: number;
+  completion: number;
+  total: number;
+}
+
+export function createOpenAIPlanner(config: OpenAIPlannerConfig): Planner & { usage: TokenUsage } {
   const endpoint = `${config.baseUrl.replace(/\/$/, '')}/chat/completions`;
+  const usage: TokenUsage = { calls: 0, prompt: 0, completion: 0, total: 0 };
   return {
     name: `openai:${config.model}`,
+    usage,
     async next({ task, tools, history }) {
       const response = await fetch(endpoint, {
         method: 'POST',
@@ -67,7 +77,15 @@ export function createOpenAIPlanner(config: OpenAIPlannerConfig): Planner {
         throw new Error(
           `chat completions at ${endpoint} answered HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`,
         );
-      const body = (await response.json()) as { choices?: Array<{ message?: ChatMessage }> };
+      const body = (await response.json()) as {
+        choices?: Array<{ message?: ChatMessage }>;
+        usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
+      };
+      usage.calls += 1;
+      usage.prompt += body.usage?.prompt_tokens ?? 0;
+      usage.completion += body.usage?.completion_tokens ?? 0;
+      usage.total +=
+        body.usage?.total_tokens ?? (body.usage?.prompt_tokens ?? 0) + (body.usage?.completion_tokens ?? 0);
       const message = body.choices?.[0]?.message;
       if (!message) throw new Error(`chat completions at ${endpoint} returned no choices`);
       const call = message.tool_calls?.[0];
@@ -78,11 +96,13 @@ export function createOpenAIPlanner(config: OpenAIPlannerConfig): Planner {
       } catch {
         throw new Error(`the model sent invalid JSON arguments for ${call.function.name}`);
       }
+      // Some models say why alongside the call; that text is the reason the transcript shows.
+      const said = message.content?.trim();
       return {
         type: 'call',
         tool: call.function.name,
         arguments: args,
-        reason: `chosen by ${config.model}`,
+        reason: said ? `${config.model}: ${said}` : `chosen by ${config.model}`,
         callId: call.id,
       };
     },

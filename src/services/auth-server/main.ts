@@ -34,14 +34,19 @@ const ttlSeconds = Number(env('TOKEN_TTL_SECONDS', '600'));
 const clients = readJson<RegisteredClient[]>(path.join(secretsDir, CLIENTS_FILE));
 const jwks = { keys: [publicJwk(readJson<JWK>(path.join(secretsDir, SIGNING_KEY_FILE)))] };
 
+// RFC 8414. This server has no authorization endpoint in use (client credentials only), yet it names one: the
+// official SDKs' metadata models require `authorization_endpoint` (the Python SDK drops a document without it
+// and then finds no authorization server at all). The endpoint refuses every request with an OAuth error, and
+// `response_types_supported` is empty: no response type is offered there.
 const metadata = {
   issuer,
+  authorization_endpoint: `${issuer}/authorize`,
   token_endpoint: `${issuer}/token`,
   jwks_uri: `${issuer}/jwks.json`,
   grant_types_supported: ['client_credentials'],
   token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
   scopes_supported: [...new Set(clients.flatMap((c) => c.scopes))],
-  response_types_supported: ['token'],
+  response_types_supported: [] as string[],
 };
 
 class OAuthError extends HttpError {
@@ -124,6 +129,14 @@ const routes: Record<
   '/health': { method: 'GET', answer: (_req, res) => sendJson(res, 200, { status: 'ok' }) },
   '/.well-known/oauth-authorization-server': { method: 'GET', answer: (_req, res) => sendJson(res, 200, metadata) },
   '/jwks.json': { method: 'GET', answer: (_req, res) => sendJson(res, 200, jwks) },
+  '/authorize': {
+    method: 'GET',
+    answer: (_req, res) =>
+      sendJson(res, 400, {
+        error: 'unsupported_response_type',
+        error_description: 'this authorization server issues tokens only by the client credentials grant, at /token',
+      }),
+  },
   '/token': {
     method: 'POST',
     answer: (req, res) =>
