@@ -1,6 +1,6 @@
 /**
  * The `lab` command line. Each command declares itself in src/commands/<name>.ts (defineCommand) and is listed
- * in src/commands/index.ts; this file only registers them, loading the one being run. It is the only place that
+ * in src/cli/command-table.ts; this file only registers them, loading the one being run. It is the only place that
  * turns errors into exit codes: 0 all checks pass, 1 a check failed, 2 usage or environment error.
  */
 import { readFileSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { assertHomeIsFolder } from '../core/make-dirs.js';
 import { repoDir } from '../core/paths.js';
 import { printable, printableLines } from '../core/printable.js';
 import type { CommandDefinition } from '../commands/define.js';
-import { COMMANDS } from '../commands/index.js';
+import { COMMANDS } from './command-table.js';
 import type { CommandContext } from '../core/context.js';
 import { createContext } from './context.js';
 

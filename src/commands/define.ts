@@ -1,6 +1,6 @@
 /**
  * How a command declares itself (after Astro's defineCommand): its name, arguments, options, help and examples
- * live beside its code in src/commands/<name>.ts; src/cli/main.ts only registers what src/commands/index.ts
+ * live beside its code in src/commands/<name>.ts; src/cli/main.ts only registers what src/cli/command-table.ts
  * lists. Options are commander's own (`configure`), so help output is commander's, unchanged.
  */
 import { type Command, InvalidArgumentError } from 'commander';

@@ -11,8 +11,6 @@ import type { CommandContext } from '../core/context.js';
 import type { LabSession } from '../core/lab-session.js';
 import { printable } from '../core/printable.js';
 import type { ServiceStatus } from '../core/runtime.js';
-import { presentedIdentity } from '../../checks/lib/mtls-probe.js';
-import { shownEntries } from '../../checks/secure-agents/registration.js';
 import { AGENT_ID, IDS, SERVER_SOCKET, SPIRE_SERVER } from '../../labs/secure-agents/spire-layout.js';
 import { execIn, openLab2 } from './lab2-access.js';
 import { defineCommand } from './define.js';
@@ -45,6 +43,8 @@ export async function presentedSvids(
   return Promise.all(
     services.map(async (service) => {
       const endpoint = new URL(`https://127.0.0.1:${session.runtime.url(service).port}`);
+      // The probe (undici, gRPC) loads when a workload is probed, not when `lab --help` lists this command.
+      const { presentedIdentity } = await import('../../checks/lib/mtls-probe.js');
       const seen = await presentedIdentity(endpoint, bundle, AbortSignal.timeout(6_000));
       if (seen.id) return { service, spiffeId: seen.id, certificate: seen.certificate };
       const waiting = seen.error === 'ECONNRESET' || seen.error === 'ECONNREFUSED' || seen.error === 'timeout';
@@ -169,6 +169,7 @@ async function identityCommand(ctx: CommandContext): Promise<number> {
   }
 
   ctx.io.out(c.bold('\nAgents (jobs: each run is issued its SVID by the Workload API; registered as)'));
+  const { shownEntries } = await import('../../checks/secure-agents/registration.js');
   const entries = await shownEntries({
     exec: (service, argv, options) => execIn(session, service, argv, options),
   }).catch(() => []);

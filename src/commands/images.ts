@@ -1,4 +1,3 @@
-import { Listr } from 'listr2';
 import type { CommandContext } from '../core/context.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import { printable, printableName } from '../core/printable.js';
@@ -51,6 +50,7 @@ async function imagesBuildLocalCommand(ctx: CommandContext, names: string[]): Pr
     );
   const chosen = names.length > 0 ? all.filter((b) => names.includes(b.spec.key)) : all;
   const results: string[] = [];
+  const { Listr } = await import('listr2');
   const list = new Listr(
     chosen.map((builder) => ({
       title: `${builder.spec.key}: ${builder.spec.local}`,

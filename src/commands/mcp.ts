@@ -3,8 +3,7 @@
  * over Streamable HTTP, so the learner sees exactly what the agent sees (names, descriptions, input schemas, call
  * results) and, without a valid token, the 401 or 403 and its WWW-Authenticate challenge.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { CommandContext } from '../core/context.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
@@ -135,6 +134,8 @@ async function withClient(
       refusal = { status: response.status, wwwAuthenticate: response.headers.get('www-authenticate') };
     return response;
   };
+  // The SDK loads when a command talks to the server, not when `lab --help` lists this command.
+  const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([import('@modelcontextprotocol/sdk/client/index.js'), import('@modelcontextprotocol/sdk/client/streamableHttp.js')]);
   const client = new Client({ name: 'lab-cli', version: '1.0.0' });
   try {
     await client.connect(new StreamableHTTPClientTransport(lab.endpoint, { requestInit: { headers }, fetch: watch }));

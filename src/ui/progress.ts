@@ -1,4 +1,3 @@
-import { Listr } from 'listr2';
 import type { StartProgress } from '../core/runtime.js';
 import type { Output } from '../core/ports.js';
 
@@ -37,6 +36,8 @@ export async function withServiceProgress<T>(
     if (phase === 'kept') wait.resolve(`${service}: already running, up to date`);
     if (phase === 'failed') wait.reject(new Error(`${service}: ${detail ?? 'failed'}`));
   };
+  // listr2 loads when a start shows progress, not with every command that imports this module.
+  const { Listr } = await import('listr2');
   const list = new Listr(
     services.map((service) => ({
       title: `${service}: starting`,
