@@ -135,7 +135,10 @@ async function withClient(
     return response;
   };
   // The SDK loads when a command talks to the server, not when `lab --help` lists this command.
-  const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([import('@modelcontextprotocol/sdk/client/index.js'), import('@modelcontextprotocol/sdk/client/streamableHttp.js')]);
+  const [{ Client }, { StreamableHTTPClientTransport }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  ]);
   const client = new Client({ name: 'lab-cli', version: '1.0.0' });
   try {
     await client.connect(new StreamableHTTPClientTransport(lab.endpoint, { requestInit: { headers }, fetch: watch }));

@@ -169,7 +169,7 @@ describe('commands import only what they use', () => {
     expect(among(loaded, [...HEAVY, 'zod', 'dist/labs', 'dist/checks', 'dist/src/commands'])).toEqual([]);
   });
 
-  it('--help loads the commands\' declarations (each lives beside its code) but no check, Docker, MCP, JWT, process or prompt library', async () => {
+  it("--help loads the commands' declarations (each lives beside its code) but no check, Docker, MCP, JWT, process or prompt library", async () => {
     const loaded = await packagesLoaded(scratchHome(), '--help');
     expect(loaded).toContain('dist/src/commands');
     expect(among(loaded, [...HEAVY, 'dist/checks', '@grpc/grpc-js'])).toEqual([]);
