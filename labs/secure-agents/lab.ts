@@ -17,6 +17,7 @@ import {
 } from '../../checks/secure-agents/policy.js';
 import { agentAttested, entriesRegistered, workloadsHoldSvids } from '../../checks/secure-agents/spire.js';
 import { MCP_PATH, needing } from '../../checks/secure-agents/root-cause.js';
+import { STAGE_CHECKS } from '../../checks/secure-agents/stage.js';
 import { IDS } from './spire-layout.js';
 import { provisionSpire } from './provision.js';
 import { applyRegistrations } from '../../checks/secure-agents/registration.js';
@@ -113,6 +114,8 @@ export default defineLab({
     const kept = startNewAuditLog(workspaceDir, now);
     return kept ? [`Started a new audit log; the previous one is ${kept}.`] : [];
   },
+  // The stage itself (not learner work): `lab test secure-agents` runs these on the solved lab.
+  stageChecks: STAGE_CHECKS,
   steps: [
     {
       id: 'register-workloads',

@@ -97,6 +97,12 @@ async function stepSelfTest(
       await expectAll(session, 'pass', step, `step ${step} after its solution, again`);
     }
     await expectAll(session, 'pass', undefined, 'whole lab solved');
+    if (lab.definition.stageChecks?.length) {
+      // The lab's own stage, on the solved lab (its threat model: what a workload can read, reach or change).
+      const { report: r } = await grade(session, ctx.clock, { stage: true });
+      for (const ch of r.steps.flatMap((st) => st.checks))
+        report(ch.status === 'pass', `stage: ${ch.title}${ch.status === 'pass' ? '' : ` — ${ch.message}`}`);
+    }
     await resetCommand(inner, labId, { hard: true, yes: true });
     report(!(await session.runtime.isUp()), 'reset --hard leaves nothing running');
     await startCommand(inner, labId, { runtime: kind, walkthrough: false });
@@ -152,7 +158,7 @@ async function openScratchLab(
  * a lab 2 stack spends most of a mutant's time waiting (container restarts, SVID issuance), not computing.
  * LAB_TEST_WIDTH overrides both.
  */
-function catalogueWidth(kind: RuntimeKind, override: string | undefined): number {
+export function catalogueWidth(kind: RuntimeKind, override: string | undefined): number {
   if (override !== undefined && override !== '') {
     const n = Number(override);
     if (!Number.isInteger(n) || n < 1 || n > 16)

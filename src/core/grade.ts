@@ -24,6 +24,16 @@ function plannedChecks(session: LabSession, step?: number): PlannedCheck[] {
   );
 }
 
+/** The lab's stage checks (`lab test` only), reported as one step after the last. */
+function stagePlan(session: LabSession): PlannedCheck[] {
+  const steps = session.lab.definition.steps;
+  return (session.lab.definition.stageChecks ?? []).map((check) => ({
+    step: steps.length + 1,
+    stepId: 'stage',
+    check,
+  }));
+}
+
 /** Applies the learner's data-like configuration (e.g. SPIRE registration entries) to the running lab. */
 export async function syncLab(session: LabSession): Promise<ServiceProblem[]> {
   const sync = session.lab.definition.sync;
@@ -66,10 +76,10 @@ export function attributeRootCause(results: CheckResult[], problems: ServiceProb
 export async function grade(
   session: LabSession,
   clock: Clock,
-  options: { step?: number; checks?: string[]; onProgress?: StartProgress } = {},
+  options: { step?: number; checks?: string[]; onProgress?: StartProgress; stage?: boolean } = {},
 ): Promise<GradeResult> {
   // `checks` narrows the pass to those ids (the mutant runner: a mutant's verdict needs only the checks it names).
-  const planned = plannedChecks(session, options.step).filter(
+  const planned = (options.stage ? stagePlan(session) : plannedChecks(session, options.step)).filter(
     (p) => options.checks === undefined || options.checks.includes(p.check.id),
   );
   const state = session.state.read();
@@ -109,11 +119,30 @@ export async function grade(
     // Only the current run's section: an earlier, since-fixed solution's lines must not fail a check.
     logs: async (service) => currentLogSection(await session.runtime.logs(service)),
     exec: (service, argv, options) => session.runtime.exec(service, argv, options),
+    ...(session.runtime.probeJob
+      ? { probeJob: (service: string, argv: string[]) => session.runtime.probeJob!(service, argv) }
+      : {}),
     signal,
   });
   const results = attributeRootCause(await runChecks(planned, context), down);
+  const definition = session.lab.definition;
   const report = buildReport({
-    lab: session.lab.definition,
+    // Stage checks are reported as one step after the last, and never recorded as the learner's progress.
+    lab: options.stage
+      ? {
+          ...definition,
+          steps: [
+            ...definition.steps,
+            {
+              id: 'stage',
+              title: "The lab's own stage",
+              instructions: '',
+              hints: [],
+              checks: definition.stageChecks ?? [],
+            },
+          ],
+        }
+      : definition,
     runtime: session.runtimeKind,
     workspace: session.paths.dir,
     scope: options.step === undefined ? 'all' : `step:${options.step}`,
@@ -122,6 +151,7 @@ export async function grade(
     durationMs: Math.round(performance.now() - started),
     results,
   });
+  if (options.stage) return { report, problems };
   session.state.update((s) => {
     s.attempts += 1;
     s.checkRuns.push({

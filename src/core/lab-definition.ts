@@ -50,6 +50,11 @@ export interface CheckContext extends LabControl {
   reachable(url: string): URL;
   /** Runs a job service (e.g. the agent) to completion. */
   runJob(service: string): Promise<JobResult>;
+  /**
+   * Runs `argv` in a fresh container of a job service, made as the job's own are (its user, mounts, networks),
+   * in place of the job's command: how a stage check looks at the lab from inside a workload. Docker only.
+   */
+  probeJob?(service: string, argv: string[]): Promise<JobResult>;
   /** The service's log so far (for "never logged" checks and failure context). */
   logs(service: string): Promise<string>;
   signal: AbortSignal;
@@ -145,6 +150,11 @@ export interface LabDefinition {
   /** Called by `lab reset` (not --hard) once progress restarts; returns what to tell the learner. */
   onReset?(workspace: { workspaceDir: string; now: Date }): string[];
   steps: StepDefinition[];
+  /**
+   * Checks of the lab's own stage, not of learner work (the threat model: what a workload can read, reach or
+   * change). `lab test` runs them on the solved lab; `lab check` never does.
+   */
+  stageChecks?: CheckDefinition[];
 }
 
 const id = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be kebab-case: lowercase letters, digits and dashes');
@@ -191,6 +201,9 @@ export const labDefinitionSchema = z.object({
       }),
     )
     .min(1),
+  stageChecks: z
+    .array(z.object({ id, title: z.string().min(1), timeoutMs: z.number().int().positive().optional(), run: fn }))
+    .optional(),
 });
 
 /** Identity function that gives lab authors type checking. */

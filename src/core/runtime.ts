@@ -57,6 +57,8 @@ export interface Runtime {
   /** The URL services use for each other (local: the same as url; compose: the service's DNS name). */
   serviceUrl(service: string): URL;
   runJob(service: string): Promise<JobResult>;
+  /** A job's container with `argv` in place of its command (stage checks); runtimes without containers omit it. */
+  probeJob?(service: string, argv: string[]): Promise<JobResult>;
   /** Runs a command inside a running service (Docker only: a local service is a plain process). */
   exec(service: string, argv: string[], options?: ExecOptions): Promise<JobResult>;
   logs(service: string): Promise<string>;

@@ -226,6 +226,18 @@ export class DockerRuntime implements Runtime {
     return result;
   }
 
+  async probeJob(name: string, argv: string[]): Promise<JobResult> {
+    const state = this.record.require();
+    const service = this.services.find((s) => s.name === name && s.role === 'job');
+    if (!service || argv.length === 0) throw new Error(`no job service "${name}" to probe, or no command`);
+    this.writeEnvFiles(state);
+    handOverTree(this.paths.dir, this.user);
+    return this.compose.run(this.composeArgs(['run', '--rm', '-T', '--entrypoint', argv[0]!, name, ...argv.slice(1)]), {
+      env: this.composeEnv(state),
+      timeoutMs: JOB_TIMEOUT_MS,
+    });
+  }
+
   async exec(service: string, argv: string[], options: ExecOptions = {}): Promise<JobResult> {
     const container = (await this.byService()).get(service);
     if (container?.state !== 'running') {
