@@ -67,7 +67,15 @@ export const getDocument: CheckDefinition = {
               `get_document("${id}") returned an error: ${text.slice(0, 200)}.`,
               'Call index.getDocument(id) and return its title and body as text content.',
             );
-          const named = idsInResult(result).filter((x) => /^[a-z]+-\d{3}$/.test(x));
+          // The id the result names for itself: its structured document, else an [id] outside the body (a
+          // document's body may cite other documents as [id], which says nothing about which one was returned).
+          const structured = (result.structuredContent as { document?: { id?: unknown } } | undefined)?.document?.id;
+          const outsideBody = textOf(result).split(truth.body).join('');
+          const named = (
+            typeof structured === 'string'
+              ? [structured]
+              : [...outsideBody.matchAll(/\[([a-z]+-\d{3})\]/g)].map((m) => m[1]!)
+          ).filter((x) => /^[a-z]+-\d{3}$/.test(x));
           if (named.length > 0 && named[0] !== id)
             return fail(
               `get_document("${id}") returned document ${named[0]}.`,
