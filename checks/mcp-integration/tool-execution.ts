@@ -21,6 +21,30 @@ function readable(text: string): string {
   return text;
 }
 
+/**
+ * The ids a get_document result names for itself: its structured document's, a JSON text's own `id`, or an
+ * `[id]` outside the body. A body may cite other documents as `[id]` (rag-008 cites [opa-003]), which says
+ * nothing about which document was returned.
+ */
+function idsNamed(result: CallToolResult, body: string): string[] {
+  const structured = (result.structuredContent as { document?: { id?: unknown } } | undefined)?.document?.id;
+  if (typeof structured === 'string') return [structured];
+  const text = textOf(result);
+  try {
+    const parsed = JSON.parse(text) as { id?: unknown; document?: { id?: unknown } };
+    const id = (parsed.document ?? parsed).id;
+    return typeof id === 'string' ? [id] : [];
+  } catch {
+    /* not JSON: plain text */
+  }
+  return [
+    ...text
+      .split(body)
+      .join('')
+      .matchAll(/\[([a-z]+-\d{3})\]/g),
+  ].map((m) => m[1]!);
+}
+
 export const getDocument: CheckDefinition = {
   id: 'get-document',
   title: 'get_document returns the document asked for, whole (title and full body), compared with the index',
@@ -67,15 +91,7 @@ export const getDocument: CheckDefinition = {
               `get_document("${id}") returned an error: ${text.slice(0, 200)}.`,
               'Call index.getDocument(id) and return its title and body as text content.',
             );
-          // The id the result names for itself: its structured document, else an [id] outside the body (a
-          // document's body may cite other documents as [id], which says nothing about which one was returned).
-          const structured = (result.structuredContent as { document?: { id?: unknown } } | undefined)?.document?.id;
-          const outsideBody = textOf(result).split(truth.body).join('');
-          const named = (
-            typeof structured === 'string'
-              ? [structured]
-              : [...outsideBody.matchAll(/\[([a-z]+-\d{3})\]/g)].map((m) => m[1]!)
-          ).filter((x) => /^[a-z]+-\d{3}$/.test(x));
+          const named = idsNamed(result, truth.body).filter((x) => /^[a-z]+-\d{3}$/.test(x));
           if (named.length > 0 && named[0] !== id)
             return fail(
               `get_document("${id}") returned document ${named[0]}.`,
