@@ -26,7 +26,7 @@ function readable(text: string): string {
  * `[id]` outside the body. A body may cite other documents as `[id]` (rag-008 cites [opa-003]), which says
  * nothing about which document was returned.
  */
-function idsNamed(result: CallToolResult, body: string): string[] {
+export function idsNamed(result: CallToolResult, body: string): string[] {
   const structured = (result.structuredContent as { document?: { id?: unknown } } | undefined)?.document?.id;
   if (typeof structured === 'string') return [structured];
   const text = textOf(result);

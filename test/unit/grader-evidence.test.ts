@@ -70,3 +70,18 @@ describe('root-cause verdicts', () => {
     expect(attributeRootCause(results, [])).toBe(results);
   });
 });
+
+describe("get_document's own id", () => {
+  const body = 'SPIRE issues SVIDs; see [opa-003] for the policy side.';
+  const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
+  it('comes from the structured document, a JSON text, or an [id] outside the body, never a citation in it', async () => {
+    const { idsNamed } = await import('../../checks/mcp-integration/tool-execution.js');
+    expect(idsNamed({ ...text(body), structuredContent: { document: { id: 'rag-008' } } }, body)).toEqual(['rag-008']);
+    expect(idsNamed(text(JSON.stringify({ id: 'rag-008', title: 'T', body })), body)).toEqual(['rag-008']);
+    expect(idsNamed(text(JSON.stringify({ title: 'T', body })), body)).toEqual([]);
+    expect(idsNamed(text(`T\n\n${body}`), body)).toEqual([]);
+    expect(idsNamed(text(`[rag-008] T\n\n${body}`), body)).toEqual(['rag-008']);
+    // A wrong document still names itself.
+    expect(idsNamed(text(`[opa-001] Other\n\nother body`), body)).toEqual(['opa-001']);
+  });
+});
