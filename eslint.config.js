@@ -20,4 +20,24 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
     },
   },
+  {
+    // The runner reads time and sends signals only through its ports (Clock, ProcessControl), so tests can drive
+    // deadlines and no code path signals a process it has not identified. Adapters implement those ports; the
+    // services are separate programs with a clock of their own.
+    files: ['src/cli/**', 'src/commands/**', 'src/core/**', 'src/runtimes/**', 'checks/**', 'labs/*/lab.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Read time from the injected Clock (ctx.clock.now()).' },
+        { object: 'process', property: 'kill', message: 'Send signals through ProcessControl.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Read time from the injected Clock (ctx.clock.now()).',
+        },
+      ],
+    },
+  },
 );

@@ -25,18 +25,21 @@ export function runLearnerCode<T>(
   return new Promise((resolve, reject) => {
     // Only what Node needs: the learner's code has no business with the grader's environment.
     const env = { PATH: process.env.PATH ?? '', NODE_ENV: 'production', NO_COLOR: '1' };
-    const child = spawn(process.execPath, ['--import', TSX, HARNESS, action], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Node's own spawn timeout ends a child that never answers (a learner's infinite loop), with SIGKILL.
+    const child = spawn(process.execPath, ['--import', TSX, HARNESS, action], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+      killSignal: 'SIGKILL',
+    });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.on('error', (error) => {
-      clearTimeout(timer);
       reject(new LearnerCodeError(`could not run ${path.basename(HARNESS)}: ${error.message}`));
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
       const line = stdout
         .split('\n')
         .reverse()

@@ -140,7 +140,7 @@ export const noTokenRejected: CheckDefinition = {
 async function badTokens(ctx: CheckContext): Promise<Record<string, string>> {
   // jose loads here, not with lab.ts: `lab status` and `lab step` load the lab's checks without running them.
   const { exportJWK, generateKeyPair, SignJWT } = await import('jose');
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(ctx.clock.now().getTime() / 1000);
   const claims = { scope: REQUIRED_SCOPE };
   const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
   const foreignJwk = await exportJWK(publicKey);

@@ -52,7 +52,7 @@ export async function graderToken(ctx: CheckContext, overrides: TokenOverrides =
   const { importJWK, SignJWT } = await import('jose');
   const key = await importJWK(jwk, 'EdDSA');
   const clientId = agentClientId(ctx);
-  const now = Math.floor(Date.now() / 1000);
+  const now = Math.floor(ctx.clock.now().getTime() / 1000);
   const ttl = overrides.ttlSeconds ?? TOKEN_TTL_SECONDS;
   const jwt = new SignJWT({ scope: overrides.scope ?? REQUIRED_SCOPE, client_id: clientId })
     .setProtectedHeader({ alg: 'EdDSA', kid: jwk.kid, typ: 'at+jwt' })
@@ -104,7 +104,12 @@ export async function agentRun(ctx: CheckContext): Promise<AgentRun> {
         return [];
       }
     });
-  return { exitCode: job.exitCode, output: job.output, entries, since: job.startedAt ?? Date.now() - 60_000 };
+  return {
+    exitCode: job.exitCode,
+    output: job.output,
+    entries,
+    since: job.startedAt ?? ctx.clock.now().getTime() - 60_000,
+  };
 }
 
 export function agentFailure(run: { exitCode?: number; output: string; entries: TranscriptEntry[] }): string {

@@ -61,7 +61,7 @@ export const noTokenLeaks: CheckDefinition = {
   title: 'No token, in any form, appears in logs, transcripts or tool results, or is forwarded to the index',
   timeoutMs: 45_000,
   async run(ctx) {
-    const started = Date.now();
+    const started = ctx.clock.now().getTime();
     const anonymous = await postRpc(mcpEndpoint(ctx), 'initialize', ctx.signal);
     if (anonymous.status !== 401)
       return fail(

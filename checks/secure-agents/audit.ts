@@ -78,7 +78,7 @@ export const auditEveryCall: CheckDefinition = {
 async function decisionsIncluding(ctx: CheckContext, ids: string[]): Promise<Map<string, OpaDecision>> {
   let decisions = await opaDecisions(ctx);
   for (let i = 0; i < 10 && ids.some((id) => !decisions.has(id)); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await ctx.clock.sleep(300);
     decisions = await opaDecisions(ctx);
   }
   return decisions;

@@ -108,8 +108,8 @@ export const foreignCa: CheckDefinition = {
       );
     }
     // A real SVID of the lab's SPIRE server, one second to live: expired by the time it is presented.
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.max(0, new Date(expiryOf(expiring.certChainPem)).getTime() - Date.now() + 1_500)),
+    await ctx.clock.sleep(
+      Math.max(0, new Date(expiryOf(expiring.certChainPem)).getTime() - ctx.clock.now().getTime() + 1_500),
     );
     const expired = { cert: expiring.certChainPem, key: expiring.keyPem, ca: expiring.bundlePem };
     const [mcpExpired, indexExpired] = await Promise.all([

@@ -135,13 +135,16 @@ async function serversReady(control: LabControl, wanted: RegistrationEntry[]): P
   const agent = await control.exec('spire-agent', AGENT_HEALTHCHECK).catch(() => undefined);
   if (agent?.exitCode !== 0) return;
   const bundle = readFileSync(bundleFile, 'utf8');
-  const deadline = Date.now() + 20_000;
+  const deadline = control.clock.now().getTime() + 20_000;
   for (const service of SERVERS) {
     const id = spiffeId(service);
     if (!wanted.some((e) => e.spiffe_id === id)) continue;
     const endpoint = new URL(`https://127.0.0.1:${control.url(service).port}`);
-    while ((await presentedIdentity(endpoint, bundle, AbortSignal.timeout(5_000))).id !== id && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
+    while (
+      (await presentedIdentity(endpoint, bundle, AbortSignal.timeout(5_000))).id !== id &&
+      control.clock.now().getTime() < deadline
+    ) {
+      await control.clock.sleep(250);
     }
   }
 }

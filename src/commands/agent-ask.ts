@@ -4,6 +4,7 @@
  * otherwise, said plainly. The transcript is printed as it happens: the tools the agent saw, what it chose and
  * why, each call and its result, the answer and the tokens the model used.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CommandContext } from '../core/context.js';
@@ -101,7 +102,7 @@ async function agentAskCommand(ctx: CommandContext, question: string, flags: Mod
     try {
       const { connect } = await importModule<{
         connect: (o: { serverUrl: URL; getAccessToken: () => Promise<string> }) => Promise<Client>;
-      }>(connectFile, `?t=${Date.now()}`);
+      }>(connectFile, `?t=${randomUUID()}`);
       client = await connect({ serverUrl: lab.endpoint, getAccessToken });
       if (!client.getServerVersion())
         throw new Error('connect() returned a client that has not connected (no initialize handshake happened)');

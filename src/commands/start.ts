@@ -72,7 +72,7 @@ async function start(
     `${fresh ? 'Starting' : 'Repairing'} ${ctx.io.color.bold(labId)} on the ${kind} runtime (${choice.reason})…`,
   );
   const problems = await withServiceProgress(ctx.io, names, (onProgress) => session.runtime.up({ ports, onProgress }));
-  problems.push(...(await syncLab(session)));
+  problems.push(...(await syncLab(session, ctx.clock)));
   writeActive(ctx.home, { lab: labId, runtime: kind, since: ctx.clock.now().toISOString() });
   const state = session.state.update((s) =>
     s.events.push({ at: ctx.clock.now().toISOString(), type: fresh ? 'started' : 'repaired' }),

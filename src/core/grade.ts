@@ -35,7 +35,7 @@ function stagePlan(session: LabSession): PlannedCheck[] {
 }
 
 /** Applies the learner's data-like configuration (e.g. SPIRE registration entries) to the running lab. */
-export async function syncLab(session: LabSession): Promise<ServiceProblem[]> {
+export async function syncLab(session: LabSession, clock: Clock): Promise<ServiceProblem[]> {
   const sync = session.lab.definition.sync;
   if (!sync) return [];
   return sync({
@@ -43,6 +43,7 @@ export async function syncLab(session: LabSession): Promise<ServiceProblem[]> {
     secretsDir: session.paths.secrets,
     url: (service) => session.runtime.url(service),
     exec: (service, argv, options) => session.runtime.exec(service, argv, options),
+    clock,
   });
 }
 
@@ -85,7 +86,7 @@ export async function grade(
   const state = session.state.read();
   // Services that are down (refresh) explain every failure; configuration that could not be applied (sync) does not.
   const down = await session.runtime.refresh({ onProgress: options.onProgress });
-  const problems = [...down, ...(await syncLab(session))];
+  const problems = [...down, ...(await syncLab(session, clock))];
   const startedAt = clock.now();
   const started = performance.now();
   // Jobs (the agent) run once per pass, however many checks read their output.
@@ -119,6 +120,7 @@ export async function grade(
     // Only the current run's section: an earlier, since-fixed solution's lines must not fail a check.
     logs: async (service) => currentLogSection(await session.runtime.logs(service)),
     exec: (service, argv, options) => session.runtime.exec(service, argv, options),
+    clock,
     ...(session.runtime.probeJob
       ? { probeJob: (service: string, argv: string[]) => session.runtime.probeJob!(service, argv) }
       : {}),

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { UsageError } from './errors.js';
+import type { Clock } from './ports.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'error' | 'timeout';
 
@@ -74,6 +75,8 @@ export interface LabControl {
   url(service: string): URL;
   /** Runs a command inside a running service's container (Docker runtime only), e.g. `spire-server entry show`. */
   exec(service: string, argv: string[], options?: ExecOptions): Promise<JobResult>;
+  /** The runner's clock: waits and deadlines go through it, so tests can drive them. */
+  clock: Clock;
 }
 
 export interface CheckDefinition {

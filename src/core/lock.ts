@@ -154,6 +154,7 @@ function takeOver(file: string, staleText: string): boolean {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw lockError(guard, error as NodeJS.ErrnoException);
     try {
       // A file's time is the system clock's, so it is compared with that clock, not the injected one.
+      // eslint-disable-next-line no-restricted-properties -- mtime is the system clock's
       if (Date.now() - statSync(guard).mtimeMs > GUARD_STALE_MS) unlinkSync(guard);
     } catch {
       /* another run removed it */

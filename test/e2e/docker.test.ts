@@ -19,9 +19,10 @@ import {
   engine,
   missingDockerPrerequisite,
 } from '../helpers/docker-prerequisites.js';
+import { STACK_IMAGES } from '../helpers/docker-lab.js';
 
 const LAB = 'mcp-integration';
-const missing = await missingDockerPrerequisite(['node', 'services', 'opa', 'spire-server', 'spire-agent']);
+const missing = await missingDockerPrerequisite(STACK_IMAGES);
 announceSkip('Docker end-to-end tests', missing);
 
 describe.skipIf(missing !== undefined && !dockerRequired)('lab on the Docker compose runtime', () => {

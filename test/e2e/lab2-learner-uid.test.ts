@@ -19,15 +19,15 @@ import {
   announceSkip,
   composeLeftovers,
   dockerRequired,
-  engine,
   missingDockerPrerequisite,
 } from '../helpers/docker-prerequisites.js';
+import { runningLab, STACK_IMAGES } from '../helpers/docker-lab.js';
 import { scaled } from '../helpers/timing.js';
 
 const LAB = 'secure-agents';
 const LEARNER = 1000;
 const isRoot = process.getuid?.() === 0;
-const missing = await missingDockerPrerequisite(['node', 'services', 'opa', 'spire-server', 'spire-agent']);
+const missing = await missingDockerPrerequisite(STACK_IMAGES);
 announceSkip('lab 2 as a non-root learner', missing);
 if (!isRoot)
   console.warn(
@@ -35,10 +35,8 @@ if (!isRoot)
   );
 
 /** The users every running container of the project runs as, by service. */
-async function usersOf(project: string): Promise<Record<string, string>> {
-  const containers = (await engine.containers(`com.docker.compose.project=${project}`)).filter(
-    (c) => c.labels['com.docker.compose.oneoff'] !== 'True',
-  );
+async function usersOf(home: string): Promise<Record<string, string>> {
+  const containers = await runningLab(home, LAB).containers();
   const users: Record<string, string> = {};
   for (const c of containers)
     users[c.service] = String((await execa('docker', ['inspect', '-f', '{{.Config.User}}', c.id])).stdout).trim();
@@ -86,7 +84,7 @@ describe.skipIf((missing !== undefined && !dockerRequired) || !isRoot)('lab 2 fo
       expect((await asLearner('solve', '1', '--yes')).exitCode).toBe(0);
       const checked = await asLearner('check', '1');
       expect(checked.stdout, String(checked.stdout)).toMatch(/3\/3 checks passed/);
-      const users = await usersOf(composeProject(LAB, home));
+      const users = await usersOf(home);
       expect(users['spire-agent']).toBe(`0:${LEARNER}`);
       for (const service of ['spire-server', 'opa', 'rag-index', 'mcp-server'])
         expect(users[service], service).toBe(`${LEARNER}:${LEARNER}`);
@@ -103,7 +101,7 @@ describe.skipIf((missing !== undefined && !dockerRequired) || !isRoot)('lab 2 fo
       const lab = cliIn(rootHome);
       try {
         expect((await lab('start', LAB)).exitCode).toBe(0);
-        const users = await usersOf(composeProject(LAB, rootHome));
+        const users = await usersOf(rootHome);
         expect(users['spire-agent']).toBe(`0:${UNPRIVILEGED_ID}`);
         for (const service of ['spire-server', 'opa', 'rag-index', 'mcp-server'])
           expect(users[service], service).toBe(`${UNPRIVILEGED_ID}:${UNPRIVILEGED_ID}`);

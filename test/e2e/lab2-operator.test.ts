@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_ID, IDS } from '../../labs/secure-agents/spire-layout.js';
 import { cliIn, scratchHome } from '../helpers/cli.js';
 import { announceSkip, dockerRequired, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
+import { STACK_IMAGES } from '../helpers/docker-lab.js';
 import { scaled } from '../helpers/timing.js';
 
 const LAB = 'secure-agents';
-const missing = await missingDockerPrerequisite(['node', 'services', 'opa', 'spire-server', 'spire-agent']);
+const missing = await missingDockerPrerequisite(STACK_IMAGES);
 announceSkip('lab 2 operator commands', missing);
 
 describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 operator commands on Docker compose', () => {

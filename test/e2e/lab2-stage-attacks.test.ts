@@ -12,11 +12,10 @@ import { copyFileSync, readFileSync, renameSync, statSync, truncateSync, writeFi
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckContext } from '../../src/core/lab-definition.js';
 import { repoDir } from '../../src/core/paths.js';
 import { containerUser } from '../../src/runtimes/container-user.js';
 import { auditLogIn } from '../../src/services/audit/audit-trust.js';
-import { composeProject, DockerRuntime } from '../../src/runtimes/docker-runtime.js';
+import { DockerRuntime } from '../../src/runtimes/docker-runtime.js';
 import { entryHash, type AuditEntry } from '../../src/services/audit/audit-entry.js';
 import { signHash } from '../../src/services/audit/audit-signature.js';
 import { verifyLabAudit } from '../../src/services/audit/audit-trust.js';
@@ -25,12 +24,13 @@ import { createCa, issueCertificate } from '../../src/services/identity/pki.js';
 import { searchAs } from '../../checks/secure-agents/policy.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';
 import { allChecksPassed, cliIn, runtimeRecord, scratchHome } from '../helpers/cli.js';
+import { STACK_IMAGES, runningLab } from '../helpers/docker-lab.js';
 import { waitFor } from '../helpers/timing.js';
 import { announceSkip, dockerRequired, engine, missingDockerPrerequisite } from '../helpers/docker-prerequisites.js';
 
 const LAB = 'secure-agents';
 const MOUNT = `/app/workspace/${LAB}`;
-const missing = await missingDockerPrerequisite(['node', 'services', 'opa', 'spire-server', 'spire-agent']);
+const missing = await missingDockerPrerequisite(STACK_IMAGES);
 announceSkip('lab 2 stage attack tests', missing);
 
 /** A node script run inside a container: prints one JSON object. */
@@ -51,30 +51,9 @@ const keys = cp.execSync('find / -path /proc -prune -o -path /sys -prune -o -nam
 describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 stage: attacks from inside its containers', () => {
   const home = scratchHome();
   const lab = cliIn(home, {}, 180_000);
-  const project = composeProject(LAB, home);
+  const { project, container, execIn, probeContext } = runningLab(home, LAB);
   const workspace = path.join(home, LAB);
   const auditFile = auditLogIn(workspace);
-  const container = async (service: string) => {
-    const found = (await engine.containers(`com.docker.compose.project=${project}`)).find(
-      (c) => c.service === service && c.labels['com.docker.compose.oneoff'] !== 'True',
-    );
-    if (!found) throw new Error(`no ${service} container`);
-    return found;
-  };
-  const execIn = async (service: string, argv: string[]) => engine.exec((await container(service)).id, argv);
-  const probeContext = (): CheckContext => ({
-    labDir: '',
-    repoDir: '',
-    workspaceDir: workspace,
-    secretsDir: path.join(workspace, '.lab', 'secrets'),
-    url: (service) => new URL(`http://127.0.0.1:${runtimeRecord(home, LAB).ports[service]}`),
-    serviceUrl: (service) => new URL(`http://${service}:8080`),
-    reachable: (url) => new URL(url),
-    runJob: () => Promise.reject(new Error('not in this test')),
-    logs: async () => '',
-    exec: (service, argv, options) => container(service).then((c) => engine.exec(c.id, argv, options)),
-    signal: new AbortController().signal,
-  });
   const ipOf = async (service: string) => {
     const inspected = await execa('docker', [
       'inspect',

@@ -7,53 +7,30 @@
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckContext } from '../../src/core/lab-definition.js';
 import { readAudit } from '../../src/services/audit/audit-verify.js';
-import { composeProject } from '../../src/runtimes/docker-runtime.js';
 import { auditLogIn } from '../../src/services/audit/audit-trust.js';
 import { searchAs } from '../../checks/secure-agents/policy.js';
 import { IMPOSTOR } from '../../checks/secure-agents/calls.js';
 import { IDS } from '../../labs/secure-agents/spire-layout.js';
 import { catalogueCounts } from '../helpers/catalogue.js';
-import { allChecksPassed, cliIn, runtimeRecord, scratchHome } from '../helpers/cli.js';
+import { allChecksPassed, cliIn, scratchHome } from '../helpers/cli.js';
+import { STACK_IMAGES, runningLab } from '../helpers/docker-lab.js';
 import {
   announceSkip,
   composeLeftovers,
   dockerRequired,
-  engine,
   missingDockerPrerequisite,
 } from '../helpers/docker-prerequisites.js';
 import { scaled } from '../helpers/timing.js';
 
 const LAB = 'secure-agents';
-const missing = await missingDockerPrerequisite(['node', 'services', 'opa', 'spire-server', 'spire-agent']);
+const missing = await missingDockerPrerequisite(STACK_IMAGES);
 announceSkip('secure-agents end-to-end tests', missing);
 
 describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 secure-agents on Docker compose', () => {
   const home = scratchHome();
   const lab = cliIn(home);
-  const project = composeProject(LAB, home);
-  const container = async (service: string) => {
-    const found = (await engine.containers(`com.docker.compose.project=${project}`)).find(
-      (c) => c.service === service && c.labels['com.docker.compose.oneoff'] !== 'True',
-    );
-    if (!found) throw new Error(`no ${service} container`);
-    return found;
-  };
-  /** Just enough of a CheckContext to make probe calls from the test, as the checks do. */
-  const probeContext = (): CheckContext => ({
-    labDir: '',
-    repoDir: '',
-    workspaceDir: path.join(home, LAB),
-    secretsDir: path.join(home, LAB, '.lab', 'secrets'),
-    url: (service) => new URL(`http://127.0.0.1:${runtimeRecord(home, LAB).ports[service]}`),
-    serviceUrl: (service) => new URL(`http://${service}:8080`),
-    reachable: (url) => new URL(url),
-    runJob: () => Promise.reject(new Error('not in this test')),
-    logs: async () => '',
-    exec: async (service, argv, options) => engine.exec((await container(service)).id, argv, options),
-    signal: new AbortController().signal,
-  });
+  const { project, container, probeContext } = runningLab(home, LAB);
 
   beforeAll(() => {
     if (missing) throw new Error(`Docker prerequisites missing under CI: ${missing}`);

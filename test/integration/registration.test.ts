@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { JobResult, LabControl } from '../../src/core/lab-definition.js';
 import { applyRegistrations, loadEntries } from '../../checks/secure-agents/registration.js';
 import { scratchHome } from '../helpers/cli.js';
+import { fakeClock } from '../helpers/fake-processes.js';
 
 const TD = 'spiffe://lab.ai-infra-labs.dev';
 const AGENT = `${TD}/spire/agent/x509pop/lab-node`;
@@ -31,6 +32,7 @@ function fakeSpire(
     workspaceDir: '',
     secretsDir: '/nonexistent',
     url: () => new URL('http://127.0.0.1:1'),
+    clock: fakeClock(),
     exec: async (_service, argv, options): Promise<JobResult> => {
       calls.push(argv);
       if (argv.includes('show'))
@@ -88,6 +90,7 @@ describe('registration entries (lab 2 sync)', () => {
       workspaceDir: dir,
       secretsDir: '/nonexistent',
       url: () => new URL('http://127.0.0.1:1'),
+      clock: fakeClock(),
       exec: async () => ({ exitCode: 1, output: 'connection refused' }),
     };
     const problems = await applyRegistrations(control);
