@@ -60,6 +60,45 @@ export function createDockerodeEngine(): ContainerEngine {
       guard(async (docker) =>
         ((await docker.listVolumes({ filters: { label: [label] } })).Volumes ?? []).map((v) => v.Name),
       ),
+    removeAll: (label, { stopSeconds }) =>
+      guard(async (docker) => {
+        const refused: string[] = [];
+        // 304: already stopped; 404: already gone; 409: another run is removing it. The caller's sweep after
+        // this sees whatever is really left, so these are not errors here.
+        const unless = (what: string) => (error: { statusCode?: number; message?: string }) => {
+          if (![304, 404, 409].includes(error.statusCode ?? 0)) refused.push(`${what}: ${error.message ?? error}`);
+        };
+        const filters = { label: [label] };
+        // In parallel, as compose does: each container waits out its own stop timeout, not the sum of them all.
+        await Promise.all(
+          (await docker.listContainers({ all: true, filters })).map(async (c) => {
+            const container = docker.getContainer(c.Id);
+            const name = (c.Names[0] ?? c.Id).replace(/^\//, '');
+            if (c.State === 'running') await container.stop({ t: stopSeconds }).catch(unless(`container ${name}`));
+            await container.remove({ v: true, force: true }).catch(unless(`container ${name}`));
+          }),
+        );
+        // Networks and volumes only once no container holds them.
+        const [networks, volumes] = await Promise.all([
+          docker.listNetworks({ filters }),
+          docker.listVolumes({ filters }).then((v) => v.Volumes ?? []),
+        ]);
+        await Promise.all([
+          ...networks.map((n) =>
+            docker
+              .getNetwork(n.Id)
+              .remove()
+              .catch(unless(`network ${n.Name}`)),
+          ),
+          ...volumes.map((v) =>
+            docker
+              .getVolume(v.Name)
+              .remove()
+              .catch(unless(`volume ${v.Name}`)),
+          ),
+        ]);
+        return refused;
+      }),
     logs: (id) =>
       guard(async (docker) => {
         const raw = (await docker

@@ -75,6 +75,12 @@ export interface ContainerEngine {
   containers(label: string): Promise<ContainerSummary[]>;
   networks(label: string): Promise<string[]>;
   volumes(label: string): Promise<string[]>;
+  /**
+   * Takes down everything carrying the label, as `compose down -v --remove-orphans` does: containers stopped
+   * (SIGTERM, then SIGKILL after stopSeconds) and removed with their anonymous volumes, then networks and
+   * volumes. Returns what the engine refused; something already gone is no error.
+   */
+  removeAll(label: string, options: { stopSeconds: number }): Promise<string[]>;
   logs(containerId: string): Promise<string>;
   /** Runs a command in a running container (no shell needed: the SPIRE and OPA images have none). */
   exec(

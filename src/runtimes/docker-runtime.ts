@@ -4,8 +4,7 @@
  * the engine API (dockerode) reports health, logs and what is left after a reset.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { dockerRecordSchema, freshRun, RuntimeRecord, type DockerRecord } from './runtime-record.js';
 import { EnvironmentError } from '../core/errors.js';
@@ -26,6 +25,8 @@ type DockerState = DockerRecord;
 const CONTAINER_PORT = 8080;
 const HEALTH_TIMEOUT_MS = machineTimeout(60_000);
 const JOB_TIMEOUT_MS = machineTimeout(120_000);
+/** What compose down gives a container between SIGTERM and SIGKILL here (the lab's services stop in well under it). */
+const STOP_SECONDS = 5;
 
 /** One compose project per lab and home: a self-test in a scratch home never touches a learner's running lab. */
 export function composeProject(labId: string, home: string): string {
@@ -262,32 +263,16 @@ export class DockerRuntime implements Runtime {
   }
 
   /**
-   * compose down by project name: compose finds the containers, networks and volumes by their project label,
-   * so this works with runtime.json corrupt or deleted and with the workspace gone. What is left is found by
-   * label too.
+   * Takes the project down by its compose label through the engine API, as `compose down -v --remove-orphans`
+   * would, without compose reading the file (it needs every env file and port variable even to take a project
+   * down) or Python's start-up. So this works with runtime.json corrupt or deleted and with the workspace gone.
+   * What is left is found by label too.
    */
   async down(): Promise<DownResult> {
-    const state = this.record.read();
     const label = `com.docker.compose.project=${this.project}`;
     const before = await this.engine.containers(label);
-    if (!state && before.length === 0) return { stopped: [], left: [] };
-    // Without a record the ports are unknown; compose still needs every ${LAB_PORT_*} to read the file, not to take it down.
-    const placeholderPorts = Object.fromEntries(this.published().map((s) => [s.name, 1]));
-    const env = this.composeEnv(
-      state ?? { kind: 'docker', runId: '0000000000000000', startedAt: '', ports: placeholderPorts, fingerprints: {} },
-    );
-    // compose reads every service's env_file even to take it down: with them gone (workspace or .lab deleted),
-    // it gets empty ones from a temporary folder, and the deleted workspace is not recreated.
-    const scratch = existsSync(env.LAB_ENV_DIR!) ? undefined : mkdtempSync(path.join(tmpdir(), 'lab-down-'));
-    if (scratch) {
-      for (const service of this.services) writeFileSync(path.join(scratch, `${service.name}.env`), '');
-      env.LAB_ENV_DIR = scratch;
-    }
-    const result = await this.compose
-      .run(this.composeArgs(['down', '-v', '--remove-orphans', '-t', '5']), { env })
-      .finally(() => {
-        if (scratch) rmSync(scratch, { recursive: true, force: true });
-      });
+    if (!this.record.read() && before.length === 0) return { stopped: [], left: [] };
+    const refused = await this.engine.removeAll(label, { stopSeconds: STOP_SECONDS });
     // The three sweeps are independent: asked at once, they cost one engine round trip instead of three.
     const [containers, networks, volumes] = await Promise.all([
       this.engine.containers(label),
@@ -299,8 +284,7 @@ export class DockerRuntime implements Runtime {
       ...networks.map((n) => `network ${n}`),
       ...volumes.map((v) => `volume ${v}`),
     ];
-    if (left.length > 0 && result.exitCode !== 0)
-      left.push(`(compose down said: ${lastLines(result.output, 2).join(' ')})`);
+    if (left.length > 0 && refused.length > 0) left.push(`(the engine said: ${refused.slice(0, 2).join('; ')})`);
     if (left.length === 0) this.record.remove();
     return { stopped: before.map((c) => `container ${c.name}`).filter((c) => !left.includes(c)), left };
   }

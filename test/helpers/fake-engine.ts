@@ -8,6 +8,7 @@ export function fakeEngine({ up = true, images = [] as string[] } = {}): Contain
     containers: async () => [],
     networks: async () => [],
     volumes: async () => [],
+    removeAll: async () => [],
     logs: async () => '',
     exec: async () => ({ exitCode: 127, output: 'fake engine: no containers' }),
     image: async (ref) => (images.includes(ref) ? {} : undefined),
