@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { createDockerodeEngine } from '../src/adapters/dockerode-engine.js';
+import { createDockerEngine } from '../src/adapters/docker-engine-api.js';
 import type { CheckContext } from '../src/core/lab-definition.js';
 import { repoDir } from '../src/core/paths.js';
 import { auditLogIn } from '../src/services/audit/audit-trust.js';
@@ -22,7 +22,7 @@ import { IDS } from '../labs/secure-agents/spire-layout.js';
 import { mintSvid } from '../checks/lib/spire.js';
 
 const calls = process.argv.includes('--calls') ? Number(process.argv[process.argv.indexOf('--calls') + 1]) : 300;
-const engine = createDockerodeEngine();
+const engine = createDockerEngine();
 const percentile = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 

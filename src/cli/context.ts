@@ -1,5 +1,5 @@
 import { dockerCli } from '../adapters/docker-cli.js';
-import { createDockerodeEngine } from '../adapters/dockerode-engine.js';
+import { createDockerEngine } from '../adapters/docker-engine-api.js';
 import { createPrompter } from '../adapters/inquirer-prompter.js';
 import { nodeProcesses } from '../adapters/node-processes.js';
 import { systemClock } from '../adapters/system-clock.js';
@@ -18,7 +18,7 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): CommandCont
     clock: systemClock,
     processes: nodeProcesses,
     env,
-    engine: createDockerodeEngine(),
+    engine: createDockerEngine(env),
     docker: dockerCli,
     // compose-cli (and execa behind it) loads only for the commands that run compose.
     compose: () => (compose ??= import('../adapters/compose-cli.js').then((m) => m.detectCompose())),

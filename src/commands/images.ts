@@ -4,7 +4,7 @@ import { printable, printableName } from '../core/printable.js';
 import { checkInputFile, checkReportTarget, imageTarball } from '../core/report-target.js';
 import { IMAGES, selectImage, SOURCE_LABEL } from '../images/catalog.js';
 import { buildImage, builders } from '../images/build-local.js';
-import { engineUnavailable } from '../adapters/dockerode-engine.js';
+import { engineUnavailable } from '../adapters/docker-engine-api.js';
 import { defineCommand } from './define.js';
 
 async function requireEngine(ctx: CommandContext): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The Docker compose runtime: the lab's compose file (compose/<lab>.yml) run as project lab-<lab>, every
  * published port on 127.0.0.1, the workspace mounted at /app/workspace/<lab>. compose starts and stops;
- * the engine API (dockerode) reports health, logs and what is left after a reset.
+ * the engine API reports health, logs and what is left after a reset.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -158,7 +158,7 @@ async function packagesLoaded(home: string, ...args: string[]): Promise<string[]
   ];
 }
 
-const HEAVY = ['dockerode', 'execa', '@inquirer/prompts', 'listr2', '@modelcontextprotocol/sdk', 'jose', 'undici'];
+const HEAVY = ['execa', '@inquirer/prompts', 'listr2', '@modelcontextprotocol/sdk', 'jose', 'undici'];
 const among = (loaded: string[], names: string[]) =>
   loaded.filter((l) => names.some((n) => l === n || l.startsWith(`${n}/`)));
 

@@ -1,10 +1,10 @@
 import { detectCompose } from '../../src/adapters/compose-cli.js';
-import { createDockerodeEngine } from '../../src/adapters/dockerode-engine.js';
+import { createDockerEngine } from '../../src/adapters/docker-engine-api.js';
 import { IMAGES, type ImageSpec } from '../../src/images/catalog.js';
 
 /** Under CI (or LAB_DOCKER_TESTS=required) a missing Docker prerequisite fails the suite; elsewhere it skips loudly. */
 export const dockerRequired = Boolean(process.env.CI) || process.env.LAB_DOCKER_TESTS === 'required';
-export const engine = createDockerodeEngine();
+export const engine = createDockerEngine();
 
 export async function missingDockerPrerequisite(images: Array<ImageSpec['key']>): Promise<string | undefined> {
   if (!(await engine.ping())) return 'no Docker engine answers';
