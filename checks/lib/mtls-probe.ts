@@ -4,12 +4,9 @@
  */
 import https from 'node:https';
 import tls, { type PeerCertificate } from 'node:tls';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CheckContext } from '../../src/core/lab-definition.js';
-import { mtlsFetch } from '../../src/services/identity/mtls-fetch.js';
 import { spiffeIdOf, spiffeServerCheck } from '../../src/services/identity/spiffe-tls.js';
-import { SvidSource } from '../../src/services/identity/svid-source.js';
 import type { X509Svid } from '../../src/services/identity/workload-api-client.js';
 
 /** The published mTLS port of a service (the runtime gives http://127.0.0.1:<port>). */
@@ -137,6 +134,14 @@ export async function withMcpAs<T>(
   headers: Record<string, string>,
   use: (client: Client) => Promise<T>,
 ): Promise<T> {
+  // The MCP SDK, undici and gRPC load when a check makes such a call: `lab reset` and `lab status` load the
+  // lab's checks without running them.
+  const [{ Client }, { StreamableHTTPClientTransport }, { mtlsFetch }, { SvidSource }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    import('../../src/services/identity/mtls-fetch.js'),
+    import('../../src/services/identity/svid-source.js'),
+  ]);
   const fetch = mtlsFetch(SvidSource.fixed(svid), (s) => ({
     cert: s.certChainPem,
     key: s.keyPem,

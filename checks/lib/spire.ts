@@ -5,7 +5,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { CheckContext } from '../../src/core/lab-definition.js';
-import { svidFromPem } from '../../src/services/identity/svid-source.js';
+import { svidFromPem } from '../../src/services/identity/svid-pem.js';
 import type { X509Svid } from '../../src/services/identity/workload-api-client.js';
 import { SERVER_SOCKET, SPIRE_SERVER } from '../../labs/secure-agents/spire-layout.js';
 

@@ -176,6 +176,15 @@ describe('commands import only what they use', () => {
   });
 });
 
+describe('opening a lab loads its definition, not what its checks use', () => {
+  it('`lab list` loads both labs (their checks included) but no MCP client, gRPC, undici, X.509 builder or Docker library', async () => {
+    const loaded = await packagesLoaded(scratchHome(), 'list');
+    expect(loaded).toEqual(expect.arrayContaining(['dist/labs/mcp-integration', 'dist/labs/secure-agents']));
+    // What `lab reset` and `lab status` pay for on every run: these load only when a check or a service uses them.
+    expect(among(loaded, [...HEAVY, '@grpc/grpc-js', '@grpc/proto-loader', '@peculiar/x509'])).toEqual([]);
+  });
+});
+
 describe('services on the local runtime', () => {
   const home = scratchHome();
   const lab = cliIn(home);

@@ -18,7 +18,8 @@ import { mtlsFetch, type MtlsFetch } from '../../src/services/identity/mtls-fetc
 import { listenMtls } from '../../src/services/identity/mtls-server.js';
 import { createCa, issueCertificate, type Issued } from '../../src/services/identity/pki.js';
 import { peerSpiffeId, spiffeIdOf, spiffeServerCheck, trustDomainOf } from '../../src/services/identity/spiffe-tls.js';
-import { SvidSource, svidFromPem } from '../../src/services/identity/svid-source.js';
+import { svidFromPem } from '../../src/services/identity/svid-pem.js';
+import { SvidSource } from '../../src/services/identity/svid-source.js';
 import type { X509Svid } from '../../src/services/identity/workload-api-client.js';
 
 const SERVER_ID = 'spiffe://lab.test/mcp-server';

@@ -5,10 +5,20 @@
  * right SPIFFE ID from a CA nobody trusts must be refused). Workload SVIDs themselves come from SPIRE.
  */
 import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
-// @peculiar/x509 signs through a WebCrypto provider; Node's is complete, so no polyfill is needed.
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+let loaded: Promise<typeof X509> | undefined;
+/**
+ * @peculiar/x509 (0.25-0.35 s to load) only when a certificate is made: the modules that import this one (lab 2's
+ * definition, its checks) are loaded by every command that opens the lab, `lab reset` and `lab status` included.
+ */
+function x509Library(): Promise<typeof X509> {
+  return (loaded ??= import('@peculiar/x509').then((x509) => {
+    // It signs through a WebCrypto provider; Node's is complete, so no polyfill is needed.
+    x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+    return x509;
+  }));
+}
 
 export interface Issued {
   certPem: string;
@@ -59,13 +69,14 @@ async function importSigningKey(keyPem: string): Promise<CryptoKey> {
   return (await webcrypto.subtle.importKey('pkcs8', der, EC_KEY, false, ['sign'])) as CryptoKey;
 }
 
-async function issued(cert: x509.X509Certificate, privateKey: CryptoKey): Promise<Issued> {
+async function issued(cert: X509.X509Certificate, privateKey: CryptoKey): Promise<Issued> {
   const certPem = `${cert.toString('pem')}\n`;
   return { certPem, keyPem: await pkcs8Pem(privateKey), cert: new X509Certificate(certPem) };
 }
 
 /** A self-signed root: basicConstraints CA (critical), keyCertSign + cRLSign, subject key identifier. */
 export async function createCa(commonName: string, options: { days?: number } = {}): Promise<Issued> {
+  const x509 = await x509Library();
   const keys = await generateKeys();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
@@ -82,10 +93,13 @@ export async function createCa(commonName: string, options: { days?: number } = 
   return issued(cert, keys.privateKey);
 }
 
+// The extended key usage OIDs (RFC 5280 4.2.1.12), as @peculiar/x509's ExtendedKeyUsage names them.
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const USAGES: Record<IssueOptions['usage'], string[]> = {
-  client: [x509.ExtendedKeyUsage.clientAuth],
-  server: [x509.ExtendedKeyUsage.serverAuth],
-  both: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+  client: [CLIENT_AUTH],
+  server: [SERVER_AUTH],
+  both: [SERVER_AUTH, CLIENT_AUTH],
 };
 
 /**
@@ -94,6 +108,7 @@ const USAGES: Record<IssueOptions['usage'], string[]> = {
  * Without a common name the subject is empty, so the SAN extension is marked critical (RFC 5280 4.2.1.6).
  */
 export async function issueCertificate(ca: Issued, options: IssueOptions): Promise<Issued> {
+  const x509 = await x509Library();
   const keys = await generateKeys();
   const caCert = new x509.X509Certificate(ca.certPem);
   const names = [
@@ -102,7 +117,7 @@ export async function issueCertificate(ca: Issued, options: IssueOptions): Promi
   ];
   if (!options.commonName && names.length === 0)
     throw new Error('issueCertificate: give a commonName or at least one URI or DNS name');
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
     new x509.ExtendedKeyUsageExtension(USAGES[options.usage]),
