@@ -13,11 +13,12 @@ let loaded: Promise<typeof X509> | undefined;
  * definition, its checks) are loaded by every command that opens the lab, `lab reset` and `lab status` included.
  */
 function x509Library(): Promise<typeof X509> {
-  return (loaded ??= import('@peculiar/x509').then((x509) => {
+  loaded ??= import('@peculiar/x509').then((x509) => {
     // It signs through a WebCrypto provider; Node's is complete, so no polyfill is needed.
     x509.cryptoProvider.set(webcrypto as unknown as Crypto);
     return x509;
-  }));
+  });
+  return loaded;
 }
 
 export interface Issued {
