@@ -13,10 +13,10 @@ export function createPrompter(env: NodeJS.ProcessEnv = process.env): Prompter {
       const { confirm } = await import('@inquirer/prompts');
       return confirm({ message, default: defaultValue });
     },
-    async select(message, choices) {
+    async select(message, choices, initial) {
       if (!interactive) throw new Error('cannot prompt without a terminal');
       const { select } = await import('@inquirer/prompts');
-      return select({ message, choices });
+      return select({ message, choices, ...(initial === undefined ? {} : { default: initial }) });
     },
   };
 }

@@ -54,8 +54,9 @@ export async function buildProgram(
       // LAB_HOME on a file would otherwise mean "no lab is active" to some commands and ENOTDIR to others.
       if (usesHome) assertHomeIsFolder(ctx.home);
       const code = await run(ctx, ...args);
-      if (definition.walkthrough) await offerWalkthrough(ctx, command.opts());
-      setExit(code);
+      // The walkthrough may grade again: its verdict (or "done": 0) replaces the command's own.
+      const after = definition.walkthrough ? await offerWalkthrough(ctx, command.opts()) : undefined;
+      setExit(after ?? code);
     });
   };
   for (const definition of await commandsFor(argv)) register(program, definition, definition.usesHome !== false);
@@ -81,10 +82,10 @@ async function commandsFor(argv: string[]): Promise<CommandDefinition[]> {
 async function offerWalkthrough(
   ctx: CommandContext,
   options: { walkthrough?: boolean; json?: boolean; watch?: boolean },
-): Promise<void> {
-  if (options.walkthrough === false || options.json || options.watch || !ctx.prompter.interactive) return;
+): Promise<number | undefined> {
+  if (options.walkthrough === false || options.json || options.watch || !ctx.prompter.interactive) return undefined;
   const { openActiveSession } = await import('../core/lab-session.js');
-  await (await import('./walkthrough.js')).runWalkthrough(ctx, await openActiveSession(ctx));
+  return (await import('./walkthrough.js')).runWalkthrough(ctx, await openActiveSession(ctx));
 }
 
 function examples(rows: Array<[command: string, what: string]>): string[] {

@@ -2,7 +2,7 @@ import { watch } from 'node:fs';
 import type { CommandContext } from '../core/context.js';
 import { checkReportTarget, junitReport, writeReport } from '../core/report-target.js';
 import { withServiceProgress } from '../ui/progress.js';
-import { renderProblems, renderReport } from '../ui/render.js';
+import { renderCompileErrors, renderProblems, renderReport } from '../ui/render.js';
 import { toJUnit } from '../core/check-report.js';
 import { grade } from '../core/grade.js';
 import { openActiveSession, withHomeLock, type LabSession } from '../core/lab-session.js';
@@ -47,7 +47,7 @@ async function checkLocked(
 ): Promise<number> {
   const names = runningServices(session.lab.definition).map((s) => s.name);
   const quiet = Boolean(options.json) || !ctx.io.tty;
-  const { report, problems } = await withServiceProgress(
+  const { report, problems, compileErrors } = await withServiceProgress(
     ctx.io,
     names,
     (onProgress) => grade(session, ctx.clock, { step, onProgress }),
@@ -58,6 +58,7 @@ async function checkLocked(
   if (options.json) {
     ctx.io.out(JSON.stringify(report, null, 2));
   } else {
+    renderCompileErrors(ctx.io, compileErrors);
     renderProblems(ctx.io, problems);
     renderReport(ctx.io, report);
     const total = session.lab.definition.steps.length;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CommandContext } from '../core/context.js';
@@ -10,6 +10,10 @@ import { loadCatalogue } from '../core/mutant-catalogue.js';
 import { runCatalogue, type ScratchLab } from '../core/mutant-runner.js';
 import { openSession, type LabSession } from '../core/lab-session.js';
 import { applySolve, planSolve } from '../core/workspace.js';
+import { typeScriptFiles } from '../core/compile-gate.js';
+import { repoDir } from '../core/paths.js';
+import { renderRegionsMapped } from '../core/solution-regions.js';
+import { formatCompileError, typeCheck, type CompileError } from '../core/type-check.js';
 import { chooseRuntime } from '../runtimes/create-runtime.js';
 import type { RuntimeKind } from '../core/runtime.js';
 import { resetCommand } from './reset.js';
@@ -39,7 +43,10 @@ async function testCommand(
     ctx.io.out(`${ok ? c.green('ok  ') : c.red('FAIL')} ${text}`);
     if (!ok) failures.push(text);
   };
-  if (options.only === undefined) await stepSelfTest(ctx, lab, kind, options, report);
+  if (options.only === undefined) {
+    await typeCheckSelfTest(lab, report);
+    await stepSelfTest(ctx, lab, kind, options, report);
+  }
   if (options.mutants !== false) await catalogueSelfTest(ctx, lab, kind, options, report);
   ctx.io.out(
     failures.length === 0
@@ -50,6 +57,33 @@ async function testCommand(
 }
 
 type Report = (ok: boolean, text: string) => void;
+
+/**
+ * The starter and every step's reference (the solution up to that step) compile: rendered in memory from the
+ * reference sources and type-checked as `lab check` type-checks a learner's workspace. A failure names file:line.
+ */
+export async function typeCheckSelfTest(lab: LoadedLab, report: Report): Promise<void> {
+  const files = typeScriptFiles(lab);
+  if (files.length === 0) return;
+  const sources = new Map(files.map((f) => [f.path, readFileSync(path.join(repoDir, f.source), 'utf8')]));
+  for (let step = 0; step <= lab.definition.steps.length; step++) {
+    const label = step === 0 ? 'the starter' : `the step ${step} reference`;
+    const rendered = new Map([...sources].map(([file, source]) => [file, renderRegionsMapped(source, step)]));
+    const errors = await typeCheck([...sources.keys()], (rel) => rendered.get(rel)?.text);
+    // Named at the reference source's line (what an author edits), the workspace file's line beside it.
+    const where = (e: CompileError) => {
+      const file = files.find((f) => f.path === e.file);
+      const line = rendered.get(e.file)?.sourceLines[e.line - 1];
+      return file && line ? `${file.source}:${line} (${formatCompileError(e)})` : formatCompileError(e);
+    };
+    report(
+      errors.length === 0,
+      errors.length === 0
+        ? `${label} type-checks (${files.length} TypeScript files)`
+        : `${label} does not type-check: ${errors.map(where).join('; ')}`,
+    );
+  }
+}
 
 function scratchContext(ctx: CommandContext, labId: string): CommandContext {
   const home = mkdtempSync(path.join(tmpdir(), `lab-test-${labId}-`));

@@ -10,10 +10,14 @@ import type { LabSession } from './lab-session.js';
 import { currentLogSection } from './log-sections.js';
 import { repoDir } from './paths.js';
 import type { ServiceProblem, StartProgress } from './runtime.js';
+import { blockedResult, compileGate } from './compile-gate.js';
+import type { CompileError } from './type-check.js';
 
 export interface GradeResult {
   report: CheckReport;
   problems: ServiceProblem[];
+  /** The learner's compile errors (the pre-probe stage): the root cause of their steps' blocked checks. */
+  compileErrors: CompileError[];
 }
 
 function plannedChecks(session: LabSession, step?: number): PlannedCheck[] {
@@ -84,6 +88,10 @@ export async function grade(
     (p) => options.checks === undefined || options.checks.includes(p.check.id),
   );
   const state = session.state.read();
+  // Before any probe: code that does not compile blocks its steps' checks (the stage checks run on the solved lab).
+  const gate = options.stage
+    ? { errors: [], blocked: new Set<number>() }
+    : await compileGate(session.lab, session.paths);
   // Services that are down (refresh) explain every failure; configuration that could not be applied (sync) does not.
   const down = await session.runtime.refresh({ onProgress: options.onProgress });
   const problems = [...down, ...(await syncLab(session, clock))];
@@ -126,7 +134,11 @@ export async function grade(
       : {}),
     signal,
   });
-  const results = attributeRootCause(await runChecks(planned, context), down);
+  const runnable = planned.filter((p) => !gate.blocked.has(p.step));
+  const ran = attributeRootCause(await runChecks(runnable, context), down);
+  const results = planned.map((p) =>
+    gate.blocked.has(p.step) ? blockedResult(p, session.lab, gate.errors) : ran[runnable.indexOf(p)]!,
+  );
   const definition = session.lab.definition;
   const report = buildReport({
     // Stage checks are reported as one step after the last, and never recorded as the learner's progress.
@@ -153,7 +165,7 @@ export async function grade(
     durationMs: Math.round(performance.now() - started),
     results,
   });
-  if (options.stage) return { report, problems };
+  if (options.stage) return { report, problems, compileErrors: [] };
   session.state.update((s) => {
     s.attempts += 1;
     s.checkRuns.push({
@@ -169,5 +181,5 @@ export async function grade(
     }
     s.completedSteps.sort((a, b) => a - b);
   });
-  return { report, problems };
+  return { report, problems, compileErrors: gate.errors };
 }

@@ -13,9 +13,11 @@ export interface Prompter {
   /** False when nobody can answer (no TTY, CI): callers then need an explicit flag instead. */
   readonly interactive: boolean;
   confirm(message: string, defaultValue: boolean): Promise<boolean>;
+  /** `initial` is where the cursor starts: the action the caller expects next (Enter takes it). */
   select<T extends string>(
     message: string,
     choices: Array<{ value: T; name: string; description?: string }>,
+    initial?: T,
   ): Promise<T>;
 }
 

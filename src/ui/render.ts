@@ -2,6 +2,7 @@
 import type { CheckReport } from '../core/check-report.js';
 import type { ServiceProblem, ServiceStatus } from '../core/runtime.js';
 import type { Output } from '../core/ports.js';
+import { formatCompileError, type CompileError } from '../core/type-check.js';
 
 export function renderReport(io: Output, report: CheckReport): void {
   const c = io.color;
@@ -22,6 +23,22 @@ export function renderReport(io: Output, report: CheckReport): void {
   const { passed, total } = report.summary;
   const line = `${passed}/${total} checks passed in ${(report.durationMs / 1000).toFixed(1)} s`;
   io.out(`\n${report.verdict === 'pass' ? c.green(line) : c.red(line)}`);
+}
+
+/** The pre-probe stage's finding, first: the learner's compile errors, one `file:line:column code message` each. */
+export function renderCompileErrors(io: Output, errors: CompileError[]): void {
+  if (errors.length === 0) return;
+  const files = [...new Set(errors.map((e) => e.file))];
+  io.err(
+    io.color.red(
+      `! Your TypeScript does not compile (${errors.length} error${errors.length > 1 ? 's' : ''} in ${files.join(', ')}):`,
+    ),
+  );
+  for (const e of errors.slice(0, 20)) io.err(`    ${formatCompileError(e)}`);
+  if (errors.length > 20) io.err(`    … and ${errors.length - 20} more`);
+  io.err(
+    '  Fix: correct those lines (your editor shows the same errors); the checks of the steps that own these files run once they compile.',
+  );
 }
 
 export function renderProblems(io: Output, problems: ServiceProblem[]): void {

@@ -5,10 +5,25 @@ import type { CommandContext } from '../../src/core/context.js';
 import { createRuntime } from '../../src/runtimes/create-runtime.js';
 import { fakeEngine } from './fake-engine.js';
 
-/** A command context that records output and answers prompts from a script (or refuses, like a pipe). */
-export function fakeContext(home: string, answers: boolean[] | undefined = undefined) {
+/** A question the fake prompter was asked: its choices and where the cursor started. */
+export interface AskedSelect {
+  message: string;
+  choices: string[];
+  initial: string | undefined;
+}
+
+/**
+ * A command context that records output and answers prompts from a script (or refuses, like a pipe): `answers`
+ * for confirmations, `selections` for menus (each must be one of the choices offered, or the test fails).
+ */
+export function fakeContext(
+  home: string,
+  answers: boolean[] | undefined = undefined,
+  selections: string[] | undefined = undefined,
+) {
   const stdout: string[] = [];
   const stderr: string[] = [];
+  const asked: AskedSelect[] = [];
   const ctx: CommandContext = {
     home,
     io: {
@@ -21,10 +36,15 @@ export function fakeContext(home: string, answers: boolean[] | undefined = undef
       closed: () => false,
     },
     prompter: {
-      interactive: answers !== undefined,
+      interactive: answers !== undefined || selections !== undefined,
       confirm: async () => answers?.shift() ?? false,
-      select: async () => {
-        throw new Error('no select in tests');
+      select: async <T extends string>(message: string, choices: Array<{ value: T }>, initial?: T) => {
+        asked.push({ message, choices: choices.map((c) => c.value), initial });
+        const answer = selections?.shift();
+        if (answer === undefined) throw new Error(`unexpected question: ${message}`);
+        const chosen = choices.find((c) => c.value === answer);
+        if (!chosen) throw new Error(`"${answer}" is not offered by "${message}" (${choices.map((c) => c.value)})`);
+        return chosen.value;
       },
     },
     clock: systemClock,
@@ -39,5 +59,5 @@ export function fakeContext(home: string, answers: boolean[] | undefined = undef
     compose: async () => undefined,
     createRuntime,
   };
-  return { ctx, stdout, stderr };
+  return { ctx, stdout, stderr, asked };
 }

@@ -56,4 +56,25 @@ describe('solution regions', () => {
     expect(renderRegions(rego, 0)).toBe(['package p', '# TODO: write allow', '# TODO (step 4)', ''].join('\n'));
     expect(renderRegions(rego, 4)).toBe(['package p', 'allow if true', 'x := 1', ''].join('\n'));
   });
+
+  it('puts a @lab-starter line in the starter as code (so that it compiles) and drops it once solved', () => {
+    const ts = [
+      'export function f(): number {',
+      '  // @lab-step 2',
+      '  // TODO: return the answer',
+      "  // @lab-starter throw new Error('f() is step 2');",
+      '  return 42;',
+      '  // @lab-end',
+      '}',
+    ].join('\n');
+    expect(renderRegions(ts, 1)).toBe(
+      [
+        'export function f(): number {',
+        '  // TODO: return the answer',
+        "  throw new Error('f() is step 2');",
+        '}',
+      ].join('\n'),
+    );
+    expect(renderRegions(ts, 2)).toBe(['export function f(): number {', '  return 42;', '}'].join('\n'));
+  });
 });

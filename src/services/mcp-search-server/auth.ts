@@ -30,6 +30,7 @@ export async function protect(app: Express, { resourceUrl, issuer }: ProtectOpti
   // TODO:    { token, clientId, scopes, expiresAt, resource }; throw InvalidTokenError when verification fails.
   // TODO: 4. return requireBearerAuth({ verifier, requiredScopes: REQUIRED_SCOPES, expectedResource: resourceUrl,
   // TODO:    resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(resourceUrl) })
+  // @lab-starter throw new Error('protect() is not written yet (step 4)');
   const response = await fetch(new URL('/.well-known/oauth-authorization-server', issuer));
   if (!response.ok) throw new Error(`authorization server metadata: HTTP ${response.status} from ${issuer}`);
   const oauthMetadata = (await response.json()) as OAuthMetadata & { jwks_uri: string };
