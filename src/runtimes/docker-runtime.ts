@@ -15,6 +15,7 @@ import type { Clock, ComposeTool, ContainerEngine, ContainerSummary } from '../c
 import { containerUser, handOverTree } from './container-user.js';
 import { logSectionMarker } from '../core/log-sections.js';
 import { choosePort } from './port-check.js';
+import { probe } from './http-probe.js';
 import type { DownResult, Runtime, ServiceProblem, ServiceStatus, StartProgress, UpOptions } from '../core/runtime.js';
 import { fingerprint, startOrder } from './service-graph.js';
 import { machineTimeout } from '../core/timeouts.js';
@@ -135,6 +136,19 @@ export class DockerRuntime implements Runtime {
     return this.settle(state, onProgress);
   }
 
+  /**
+   * A service still "starting" for Docker may already answer its health path: Docker runs the healthcheck once
+   * an interval, so its verdict trails readiness by up to a second. Asking the service itself through its
+   * published 127.0.0.1 port is the same check, sooner (and proves the port is published). Plain-HTTP services
+   * only: an mTLS port answers no anonymous request, and Docker's own healthcheck speaks for it.
+   */
+  private async answers(state: DockerState, name: string): Promise<boolean> {
+    const service = this.published().find((s) => s.name === name);
+    const port = state.ports[name];
+    if (!service?.healthPath || service.tls || port === undefined) return false;
+    return probe(`http://127.0.0.1:${port}${service.healthPath}`, 500);
+  }
+
   /** Waits until every service is healthy (or has failed), then records what they were started from. */
   private async settle(state: DockerState, onProgress?: StartProgress): Promise<ServiceProblem[]> {
     const problems: ServiceProblem[] = [];
@@ -147,7 +161,10 @@ export class DockerRuntime implements Runtime {
         // restarting: it has exited at least once already (a crash loop would otherwise wait out the deadline).
         const failed =
           !c || c.state === 'exited' || c.state === 'dead' || c.state === 'restarting' || c.health === 'unhealthy';
-        if (c?.state === 'running' && (c.health === 'healthy' || c.health === undefined)) {
+        if (
+          c?.state === 'running' &&
+          (c.health === 'healthy' || c.health === undefined || (await this.answers(state, name)))
+        ) {
           pending.delete(name);
           onProgress?.({ service: name, phase: 'healthy' });
         } else if (failed || this.clock.now().getTime() > deadline) {
