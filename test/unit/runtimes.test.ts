@@ -155,8 +155,11 @@ describe('LocalRuntime (fake processes, fake clock)', () => {
   });
 });
 
-/** An engine whose containers are what compose "started"; `unhealthy` services fail their healthcheck. */
-function dockerWorld(unhealthy: string[] = []) {
+/**
+ * An engine whose containers are what compose "started"; `unhealthy` services fail their healthcheck, `starting`
+ * ones never leave Docker's "starting" (their published port is all that can say they are ready).
+ */
+function dockerWorld(unhealthy: string[] = [], starting: string[] = []) {
   const containers: ContainerSummary[] = [];
   const calls: Array<{ args: string[]; env: Record<string, string> }> = [];
   const compose: ComposeTool = {
@@ -169,7 +172,7 @@ function dockerWorld(unhealthy: string[] = []) {
       if (command === 'up') {
         for (const name of args.slice(5).filter((a) => !a.startsWith('-'))) {
           if (containers.some((c) => c.service === name)) continue;
-          const health = unhealthy.includes(name) ? 'unhealthy' : 'healthy';
+          const health = unhealthy.includes(name) ? 'unhealthy' : starting.includes(name) ? 'starting' : 'healthy';
           containers.push({
             id: `id-${name}`,
             name: `${project}-${name}-1`,
@@ -250,6 +253,42 @@ describe('DockerRuntime (fake engine and compose)', () => {
       IMAGES,
     );
     await expect(labRuntime.up({ ports: {} })).rejects.toThrow('Service index did not start: index is unhealthy');
+  });
+
+  it('counts a service Docker still calls starting as ready once its published port answers the health path', async () => {
+    const world = dockerWorld([], ['api']);
+    const runtime = new DockerRuntime(
+      lab([service('api', 'learner')]),
+      scratchPaths(),
+      world.engine,
+      world.compose,
+      fakeClock(),
+      IMAGES,
+    );
+    // What the container would publish: an HTTP server on the port compose was given for it.
+    const compose = world.compose.run;
+    world.compose.run = async (args, options) => {
+      if (args[4] === 'up') {
+        const server = createServer((req, res) => res.writeHead(req.url === '/health' ? 200 : 404).end());
+        servers.push(server);
+        await new Promise<void>((resolve) => server.listen(Number(options.env.LAB_PORT_API), '127.0.0.1', resolve));
+      }
+      return compose(args, options);
+    };
+    expect(await runtime.up({ ports: {} })).toEqual([]);
+    // Without the answer it waits out the deadline on Docker's verdict, as before.
+    const silent = dockerWorld([], ['api']);
+    const waiting = new DockerRuntime(
+      lab([service('api', 'learner')]),
+      scratchPaths(),
+      silent.engine,
+      silent.compose,
+      fakeClock(),
+      IMAGES,
+    );
+    expect(await waiting.up({ ports: {} })).toEqual([
+      expect.objectContaining({ service: 'api', message: expect.stringMatching(/did not become healthy/) }),
+    ]);
   });
 
   it('does nothing on refresh when nothing changed, and takes everything down by project on down', async () => {
