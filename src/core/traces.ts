@@ -151,3 +151,9 @@ export const AGENT_RUN_SPAN = 'agent run';
 export function lastAgentTrace(dir: string): string | undefined {
   return listTraces(dir).find((id) => readTrace(dir, id).some((s) => s.name === AGENT_RUN_SPAN && !s.parentSpanId));
 }
+
+/** Trace ids that start with `prefix` (`lab audit` shows 8 digits of an entry's trace id). */
+export function tracesStartingWith(dir: string, prefix: string): string[] {
+  const p = prefix.toLowerCase();
+  return listTraces(dir).filter((id) => id.startsWith(p));
+}

@@ -1,0 +1,84 @@
+/**
+ * A trace as a terminal waterfall: one row per span in tree order (children indented under their parent), with
+ * its service, duration, status, tokens, what lab 2 adds (the caller's SPIFFE ID, the OPA decision) and a bar
+ * placed on the trace's timeline.
+ */
+import type { ChalkInstance } from 'chalk';
+import { agentTokenTotals, traceShape } from '../core/trace-shape.js';
+import type { SpanRecord } from '../core/traces.js';
+
+type Paint = Pick<ChalkInstance, 'bold' | 'dim' | 'red' | 'cyan'>;
+
+const num = (span: SpanRecord, key: string) => {
+  const v = span.attributes[key];
+  return typeof v === 'number' ? v : undefined;
+};
+
+/** Tool traffic as arguments→result, model usage as in/out. */
+export function spanTokens(span: SpanRecord): string {
+  const args = num(span, 'lab.tokens.arguments');
+  const result = num(span, 'lab.tokens.result');
+  const prompt = num(span, 'gen_ai.usage.input_tokens');
+  const completion = num(span, 'gen_ai.usage.output_tokens');
+  const total = num(span, 'lab.tokens.total');
+  if (total !== undefined) return `${total} total`;
+  const parts = [
+    args !== undefined || result !== undefined ? `${args ?? 0}→${result ?? 0}` : '',
+    prompt || completion ? `in ${prompt ?? 0}/out ${completion ?? 0}` : '',
+  ];
+  return parts.filter(Boolean).join(' ');
+}
+
+/** Lab 2's identity and policy facts, when a span carries them. */
+function spanFacts(span: SpanRecord): string {
+  const a = span.attributes;
+  return [
+    a['spiffe.id'] !== undefined ? `spiffe ${String(a['spiffe.id'])}` : '',
+    a['opa.decision'] !== undefined ? `opa ${String(a['opa.decision'])}` : '',
+    a['opa.decision_id'] !== undefined ? `decision ${String(a['opa.decision_id']).slice(0, 8)}` : '',
+    a['lab.audited'] === true ? 'audited' : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+function bar(span: SpanRecord, start: number, total: number, width: number): string {
+  const from = Math.min(width - 1, Math.floor(((span.startMs - start) / total) * width));
+  const length = Math.max(1, Math.min(width - from, Math.round((span.durationMs / total) * width)));
+  return `${' '.repeat(from)}${'█'.repeat(length)}`.padEnd(width);
+}
+
+export function renderWaterfall(spans: SpanRecord[], options: { barWidth?: number; color?: Paint } = {}): string[] {
+  if (spans.length === 0) return [];
+  const { rows, services, orphans, roots } = traceShape(spans);
+  const start = Math.min(...spans.map((s) => s.startMs));
+  const end = Math.max(...spans.map((s) => s.startMs + s.durationMs));
+  const total = Math.max(end - start, 0.001);
+  const width = options.barWidth ?? 32;
+  const paint = options.color;
+  const tokens = agentTokenTotals(spans);
+  const table = rows.map(({ span, depth }) => [
+    span.service,
+    `${'  '.repeat(depth)}${span.name}`,
+    `${span.durationMs.toFixed(1)} ms`,
+    span.status === 'error' ? 'ERROR' : 'ok',
+    spanTokens(span),
+  ]);
+  const header = ['service', 'span', 'duration', 'status', 'tokens'];
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+  const cells = (r: string[]) => r.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  const lines = [
+    `trace ${spans[0]!.traceId}  ${total.toFixed(1)} ms  ${spans.length} spans  ${services.join(', ')}  ${tokens.total} tokens (${tokens.arguments} in tool arguments, ${tokens.result} in results${tokens.prompt + tokens.completion > 0 ? `, ${tokens.prompt} prompt, ${tokens.completion} completion` : ''})`,
+    paint ? paint.bold(`${cells(header)}  timeline`) : `${cells(header)}  timeline`,
+    ...rows.map(({ span }, i) => {
+      const facts = spanFacts(span);
+      const line = `${cells(table[i]!)}  ${bar(span, start, total, width)}${facts ? `  ${facts}` : ''}`;
+      return span.status === 'error' && paint ? paint.red(line) : line;
+    }),
+  ];
+  if (roots.length !== 1 || orphans.length > 0)
+    lines.push(
+      `${roots.length} root spans and ${orphans.length} spans with a missing parent: context was lost on a hop (or spans are still arriving).`,
+    );
+  return lines;
+}
