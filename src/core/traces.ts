@@ -80,6 +80,20 @@ function millis(nanos: OtlpNanos | undefined): number {
 
 const STATUS = ['unset', 'ok', 'error'] as const;
 
+const JWT_LIKE = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g;
+const BEARER = /\b(bearer)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
+
+/**
+ * A trace is a log: whatever a service put in a span name, status or attribute, a bearer token or anything shaped
+ * like a JWT is stored redacted. The services keep free text out of spans; this is the receiver's own backstop.
+ */
+export const redactSecrets = (text: string): string =>
+  text.replace(JWT_LIKE, '[redacted JWT]').replace(BEARER, '$1 [redacted]');
+
+function redacted(record: Record<string, string | number | boolean>): Record<string, string | number | boolean> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, typeof v === 'string' ? redactSecrets(v) : v]));
+}
+
 /**
  * The spans of one OTLP/HTTP JSON export request (ExportTraceServiceRequest), flattened. Ids must be hex (the
  * JSON encoding of OTLP); a span without a valid trace or span id is dropped, never written under a bad name.
@@ -98,14 +112,14 @@ export function spansFromOtlp(body: unknown): SpanRecord[] {
           traceId,
           spanId: s.spanId!.toLowerCase(),
           ...(parent && /^[0-9a-f]{16}$/.test(parent) ? { parentSpanId: parent } : {}),
-          name: String(s.name ?? ''),
+          name: redactSecrets(String(s.name ?? '')),
           kind: Number(s.kind ?? 0),
           service,
           startMs,
           durationMs: Math.max(0, millis(s.endTimeUnixNano) - startMs),
           status: STATUS[s.status?.code ?? 0] ?? 'unset',
-          ...(s.status?.message ? { statusMessage: s.status.message } : {}),
-          attributes: attributes(s.attributes),
+          ...(s.status?.message ? { statusMessage: redactSecrets(s.status.message) } : {}),
+          attributes: redacted(attributes(s.attributes)),
         });
       }
     }

@@ -101,6 +101,36 @@ describe('the OTLP/HTTP trace receiver', () => {
 });
 
 describe('spansFromOtlp', () => {
+  it('stores no bearer token: JWT-shaped text and Bearer credentials in names, statuses and attributes are redacted', () => {
+    const jwt = `eyJhbGciOiJFZERTQSJ9.${'eyJzdWIiOiJhZ2VudCJ9'}.${'c2lnbmF0dXJlLXNpZ25hdHVyZQ'}`;
+    const [span] = spansFromOtlp({
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: 'd'.repeat(32),
+                  spanId: 'e'.repeat(16),
+                  name: `GET /documents/${jwt}`,
+                  status: { code: 2, message: `No document (caller ${jwt})` },
+                  attributes: [
+                    { key: 'rag.query', value: { stringValue: `Bearer abcdefgh12345678 and ${jwt}` } },
+                    { key: 'n', value: { intValue: '7' } },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    expect(JSON.stringify(span)).not.toMatch(/eyJ|abcdefgh12345678/);
+    expect(span!.name).toBe('GET /documents/[redacted JWT]');
+    expect(span!.statusMessage).toBe('No document (caller [redacted JWT])');
+    expect(span!.attributes).toEqual({ 'rag.query': 'Bearer [redacted] and [redacted JWT]', n: 7 });
+  });
+
   it('reads nanoseconds as strings, numbers or {low, high} halves alike, and unknown services as "unknown"', () => {
     const ns = 1_700_000_000_123_456_789n;
     const span = (start: unknown, end: unknown) => ({

@@ -85,7 +85,7 @@ export function traceToolCall(
     const result = await call();
     const resultTokens = countTokens(resultText(result));
     span.setAttribute(TOKEN_ATTRIBUTES.result, resultTokens);
-    if (result.isError) span.setStatus({ code: SpanStatusCode.ERROR, message: resultText(result).slice(0, 200) });
+    if (result.isError) span.setStatus({ code: SpanStatusCode.ERROR, message: 'isError result' });
     tokens.toolCalls += 1;
     tokens.argumentTokens += argumentTokens;
     tokens.resultTokens += resultTokens;

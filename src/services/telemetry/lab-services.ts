@@ -16,7 +16,9 @@ const receiver: ServiceDefinition = {
   env: ({ workspaceDir }) => ({ TRACES_DIR: path.join(workspaceDir, '.lab', 'traces') }),
 };
 
+/** LAB_TRACING=off runs the lab untraced (no receiver, no SDK in the services): the overhead benchmark's baseline. */
 export function withTraceReceiver(services: ServiceDefinition[]): ServiceDefinition[] {
+  if (process.env.LAB_TRACING === 'off') return services;
   return [
     receiver,
     ...services.map(

@@ -19,7 +19,8 @@ export function traceToolHandler(name: string, withInput: boolean, handler: Hand
       span.setAttribute(TOKEN_ATTRIBUTES.arguments, countTokens(argumentsText(withInput ? args[0] : {})));
       const result = (await handler(...args)) as Parameters<typeof resultText>[0] & { isError?: boolean };
       span.setAttribute(TOKEN_ATTRIBUTES.result, countTokens(resultText(result)));
-      if (result?.isError) span.setStatus({ code: SpanStatusCode.ERROR, message: resultText(result).slice(0, 200) });
+      // The result's text stays out of the trace (see tracer.ts `failed`): only that it is an error.
+      if (result?.isError) span.setStatus({ code: SpanStatusCode.ERROR, message: 'isError result' });
       return result;
     });
 }

@@ -6,8 +6,12 @@ import { SpanStatusCode, trace, type Attributes, type Span, type SpanOptions, ty
 
 export const labTracer = (): Tracer => trace.getTracer('ai-infra-labs', '0.1.0');
 
-const failed = (span: Span, error: unknown) =>
-  span.setStatus({ code: SpanStatusCode.ERROR, message: String((error as Error).message ?? error) });
+/**
+ * ERROR with the error's class only: a message can carry what a trace must never hold (a learner's handler that
+ * names the caller's token in its error, for one); the service's log and the tool result say what went wrong.
+ */
+export const failed = (span: Span, error: unknown) =>
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.name : typeof error });
 
 /** Async work in an active span (its children nest under it). */
 export function inSpan<T>(name: string, options: SpanOptions, work: (span: Span) => Promise<T>): Promise<T> {
