@@ -85,7 +85,7 @@ describe('tracing on the local runtime (lab 1)', () => {
     const query = one('rag-index', 'rag-index query');
     expect(parentOf(parentOf(query)!)).toBe(one('mcp-server', 'tool search_documents'));
     expect(String(query.attributes['rag.query'])).toBe(
-      (entries.find((e) => e.type === 'tool_selected')?.arguments as { query: string }).query,
+      (entries.find((e) => e.type === 'tool_selected')!.arguments as { query: string }).query,
     );
   });
 
