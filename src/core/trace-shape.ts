@@ -60,3 +60,17 @@ export function agentTokenTotals(spans: SpanRecord[], agentService = 'agent'): T
   };
   return { ...totals, total: totals.arguments + totals.result + totals.prompt + totals.completion };
 }
+
+/**
+ * The tokens a trace's header shows: the agent's own count when it keeps one (lab 1), else the tool handlers'
+ * (lab 2's agents count nothing; its MCP server counts every call it serves).
+ */
+export function traceTokenTotals(spans: SpanRecord[]): TokenTotals & { source: 'agent' | 'server' } {
+  const agent = agentTokenTotals(spans);
+  if (agent.total > 0) return { ...agent, source: 'agent' };
+  const tools = spans.filter((s) => s.name.startsWith('tool '));
+  const sum = (key: string) => tools.reduce((n, s) => n + num(s, key), 0);
+  const args = sum('lab.tokens.arguments');
+  const result = sum('lab.tokens.result');
+  return { arguments: args, result, prompt: 0, completion: 0, total: args + result, source: 'server' };
+}

@@ -4,7 +4,7 @@
  * placed on the trace's timeline.
  */
 import type { ChalkInstance } from 'chalk';
-import { agentTokenTotals, traceShape } from '../core/trace-shape.js';
+import { traceShape, traceTokenTotals } from '../core/trace-shape.js';
 import type { SpanRecord } from '../core/traces.js';
 
 type Paint = Pick<ChalkInstance, 'bold' | 'dim' | 'red' | 'cyan'>;
@@ -56,7 +56,7 @@ export function renderWaterfall(spans: SpanRecord[], options: { barWidth?: numbe
   const total = Math.max(end - start, 0.001);
   const width = options.barWidth ?? 32;
   const paint = options.color;
-  const tokens = agentTokenTotals(spans);
+  const tokens = traceTokenTotals(spans);
   const table = rows.map(({ span, depth }) => [
     span.service,
     `${'  '.repeat(depth)}${span.name}`,
@@ -68,7 +68,7 @@ export function renderWaterfall(spans: SpanRecord[], options: { barWidth?: numbe
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const cells = (r: string[]) => r.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   const lines = [
-    `trace ${spans[0]!.traceId}  ${total.toFixed(1)} ms  ${spans.length} spans  ${services.join(', ')}  ${tokens.total} tokens (${tokens.arguments} in tool arguments, ${tokens.result} in results${tokens.prompt + tokens.completion > 0 ? `, ${tokens.prompt} prompt, ${tokens.completion} completion` : ''})`,
+    `trace ${spans[0]!.traceId}  ${total.toFixed(1)} ms  ${spans.length} spans  ${services.join(', ')}  ${tokens.total} tokens (${tokens.arguments} in tool arguments, ${tokens.result} in results${tokens.source === 'server' ? ', counted by the server' : ''}${tokens.prompt + tokens.completion > 0 ? `, ${tokens.prompt} prompt, ${tokens.completion} completion` : ''})`,
     paint ? paint.bold(`${cells(header)}  timeline`) : `${cells(header)}  timeline`,
     ...rows.map(({ span }, i) => {
       const facts = spanFacts(span);
@@ -78,7 +78,7 @@ export function renderWaterfall(spans: SpanRecord[], options: { barWidth?: numbe
   ];
   if (roots.length !== 1 || orphans.length > 0)
     lines.push(
-      `${roots.length} root spans and ${orphans.length} spans with a missing parent: context was lost on a hop (or spans are still arriving).`,
+      `${roots.length} root spans and ${orphans.length} spans with a missing parent: a hop lost the context, spans are still arriving, or the caller is not traced (the checker's own requests).`,
     );
   return lines;
 }

@@ -102,6 +102,21 @@ describe('renderWaterfall', () => {
     expect(lines.join('\n')).not.toContain('missing parent');
   });
 
+  it("heads a lab 2 trace (its agents count nothing) with the server's tool counts, and marks the audited span", () => {
+    const task = span('agent task', 'agent-research', undefined, 0, 50);
+    const tool = span('tool search_documents', 'mcp-server', task, 10, 30, {
+      attributes: {
+        'lab.tokens.arguments': 20,
+        'lab.tokens.result': 243,
+        'lab.audited': true,
+        'opa.decision_id': '26121aad-126d',
+      },
+    });
+    const lines = renderWaterfall([task, tool]);
+    expect(lines[0]).toContain('263 tokens (20 in tool arguments, 243 in results, counted by the server)');
+    expect(lines.at(-1)).toMatch(/tool search_documents .*20→243 .*decision 26121aad · audited$/);
+  });
+
   it('says so when the trace is not one tree, and draws nothing for no spans', () => {
     const { all, run } = agentRun();
     const lines = renderWaterfall(all.filter((s) => s !== run));

@@ -2,7 +2,8 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Planner, ToolOutcome } from './planner.js';
 import type { Transcript } from './transcript.js';
-import { currentTraceId, recordRunTokens, runTokens, traceListTools, tracePlan, traceToolCall } from './run-tracing.js';
+import { currentTraceId } from '../telemetry/tracer.js';
+import { recordRunTokens, runTokens, traceListTools, tracePlan, traceToolCall } from './run-tracing.js';
 
 /** Ids the result names: structured `results[].id` / `document.id` when present, else `[id]` markers in text. */
 export function resultIds(result: CallToolResult): string[] {

@@ -41,11 +41,6 @@ export function traceRun<T>(task: string, work: (traceId: string) => Promise<T>)
   return spanOf('agent run', { 'agent.task': task }, SpanKind.INTERNAL, (span) => work(span.spanContext().traceId));
 }
 
-export function currentTraceId(): string | undefined {
-  const id = trace.getSpan(context.active())?.spanContext().traceId;
-  return id && !/^0+$/.test(id) ? id : undefined;
-}
-
 export function traceListTools<T>(list: () => Promise<T>): Promise<T> {
   return spanOf('mcp tools/list', { 'rpc.method': 'tools/list' }, SpanKind.CLIENT, list);
 }

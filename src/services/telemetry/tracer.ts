@@ -2,7 +2,16 @@
  * The tracer spans are made with (the SDK's once tracing.ts started it, the API's no-op one otherwise) and the
  * one way a span wraps work here: ended when the work ends, ERROR with the message when it throws.
  */
-import { SpanStatusCode, trace, type Attributes, type Span, type SpanOptions, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+  type SpanOptions,
+  type Tracer,
+} from '@opentelemetry/api';
 
 export const labTracer = (): Tracer => trace.getTracer('ai-infra-labs', '0.1.0');
 
@@ -45,5 +54,33 @@ export function spanSync<T>(
     } finally {
       span.end();
     }
+  });
+}
+
+/** The active span's trace id, when tracing is on and a span is active. */
+export function currentTraceId(): string | undefined {
+  const id = trace.getSpan(context.active())?.spanContext().traceId;
+  return id && !/^0+$/.test(id) ? id : undefined;
+}
+
+/** The W3C traceparent of the active span, for a transport that sets its own headers (lab 2's mTLS fetch). */
+export function activeTraceparent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  return carrier.traceparent;
+}
+
+/** Work as the root of a new trace (lab 2's agent: one trace per task, as its audit entries are keyed). */
+export function inNewTrace<T>(name: string, attributes: Attributes, work: () => Promise<T>): Promise<T> {
+  return inSpan(name, { root: true, attributes }, work);
+}
+
+/** Lab 2's facts on the active span (the tool handler's): who called, what OPA decided, that it was audited. */
+export function markDecision(spiffeId: string | null, decision: { allow: boolean; decisionId: string | null }): void {
+  trace.getSpan(context.active())?.setAttributes({
+    'spiffe.id': spiffeId ?? '(none)',
+    'opa.decision': decision.allow ? 'allow' : 'deny',
+    ...(decision.decisionId ? { 'opa.decision_id': decision.decisionId } : {}),
+    'lab.audited': true,
   });
 }
