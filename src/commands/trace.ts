@@ -47,7 +47,7 @@ async function traceCommand(ctx: CommandContext, id: string | undefined, options
     ctx.io.out(JSON.stringify({ schema: 1, traceId, spans }));
     return 0;
   }
-  const lines = renderWaterfall(spans, { color: ctx.io.color });
+  const lines = renderWaterfall(spans, { color: ctx.io.color, width: process.stdout.columns });
   for (const line of lines) ctx.io.out(line);
   return 0;
 }

@@ -45,16 +45,19 @@ function spanFacts(span: SpanRecord): string {
 function bar(span: SpanRecord, start: number, total: number, width: number): string {
   const from = Math.min(width - 1, Math.floor(((span.startMs - start) / total) * width));
   const length = Math.max(1, Math.min(width - from, Math.round((span.durationMs / total) * width)));
-  return `${' '.repeat(from)}${'█'.repeat(length)}`.padEnd(width);
+  return `${' '.repeat(from)}${'█'.repeat(length)}`;
 }
 
-export function renderWaterfall(spans: SpanRecord[], options: { barWidth?: number; color?: Paint } = {}): string[] {
+/**
+ * `width` is the terminal's (default 120): the timeline takes what the table leaves, 8 to 40 columns. Lab 2's
+ * facts go on a line of their own under the span, so a long SPIFFE ID never pushes the table out of line.
+ */
+export function renderWaterfall(spans: SpanRecord[], options: { width?: number; color?: Paint } = {}): string[] {
   if (spans.length === 0) return [];
   const { rows, services, orphans, roots } = traceShape(spans);
   const start = Math.min(...spans.map((s) => s.startMs));
   const end = Math.max(...spans.map((s) => s.startMs + s.durationMs));
   const total = Math.max(end - start, 0.001);
-  const width = options.barWidth ?? 32;
   const paint = options.color;
   const tokens = traceTokenTotals(spans);
   const table = rows.map(({ span, depth }) => [
@@ -67,18 +70,24 @@ export function renderWaterfall(spans: SpanRecord[], options: { barWidth?: numbe
   const header = ['service', 'span', 'duration', 'status', 'tokens'];
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const cells = (r: string[]) => r.map((c, i) => (i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+  const tableWidth = widths.reduce((a, b) => a + b, 0) + 2 * widths.length;
+  const barWidth = Math.max(8, Math.min(40, (options.width ?? 120) - tableWidth));
+  const factsIndent = ' '.repeat(widths[0]! + 2);
   const lines = [
-    `trace ${spans[0]!.traceId}  ${total.toFixed(1)} ms  ${spans.length} spans  ${services.join(', ')}  ${tokens.total} tokens (${tokens.arguments} in tool arguments, ${tokens.result} in results${tokens.source === 'server' ? ', counted by the server' : ''}${tokens.prompt + tokens.completion > 0 ? `, ${tokens.prompt} prompt, ${tokens.completion} completion` : ''})`,
+    `trace ${spans[0]!.traceId}  ${total.toFixed(1)} ms  ${spans.length} spans`,
+    `services ${services.join(', ')}  tokens ${tokens.total} (${tokens.arguments} in tool arguments, ${tokens.result} in results${tokens.prompt + tokens.completion > 0 ? `, ${tokens.prompt} prompt, ${tokens.completion} completion` : ''}${tokens.source === 'server' ? ', counted by the server' : ''})`,
     paint ? paint.bold(`${cells(header)}  timeline`) : `${cells(header)}  timeline`,
-    ...rows.map(({ span }, i) => {
+    ...rows.flatMap(({ span, depth }, i) => {
       const facts = spanFacts(span);
-      const line = `${cells(table[i]!)}  ${bar(span, start, total, width)}${facts ? `  ${facts}` : ''}`;
-      return span.status === 'error' && paint ? paint.red(line) : line;
+      const line = `${cells(table[i]!)}  ${bar(span, start, total, barWidth)}`.trimEnd();
+      const row = span.status === 'error' && paint ? paint.red(line) : line;
+      return facts ? [row, `${factsIndent}${'  '.repeat(depth + 1)}${paint ? paint.dim(facts) : facts}`] : [row];
     }),
   ];
   if (roots.length !== 1 || orphans.length > 0)
     lines.push(
-      `${roots.length} root spans and ${orphans.length} spans with a missing parent: a hop lost the context, spans are still arriving, or the caller is not traced (the checker's own requests).`,
+      `${roots.length} root spans and ${orphans.length} spans with a missing parent: a hop lost the context, spans are`,
+      "still arriving, or the caller is not traced (the checker's own requests).",
     );
   return lines;
 }

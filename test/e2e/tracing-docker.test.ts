@@ -92,11 +92,13 @@ describe.skipIf(missing !== undefined && !dockerRequired)('tracing on Docker com
   it('`lab trace <the 8 digits lab audit shows>` draws the call with its SPIFFE ID, OPA decision and audit mark', async () => {
     const shown = await lab('trace', calls[0]!.trace_id.slice(0, 8));
     expect(shown.exitCode).toBe(0);
-    expect(shown.stdout.split('\n')[0]).toMatch(
-      new RegExp(`^trace ${calls[0]!.trace_id} .* agent-research, mcp-server, rag-index {2}\\d+ tokens`),
-    );
+    const lines = shown.stdout.split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^trace ${calls[0]!.trace_id} `));
+    expect(lines[1]).toMatch(/^services agent-research, mcp-server, rag-index {2}tokens \d+ .*counted by the server/);
     expect(shown.stdout).toMatch(
-      new RegExp(`tool search_documents .* ok .*spiffe ${IDS.research} · opa allow · decision [0-9a-f]{8} · audited`),
+      new RegExp(
+        `tool search_documents .* ok .*\\n\\s+spiffe ${IDS.research} · opa allow · decision [0-9a-f]{8} · audited`,
+      ),
     );
     expect(shown.stdout).not.toContain('missing parent');
   });

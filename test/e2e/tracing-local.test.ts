@@ -123,7 +123,8 @@ describe('tracing on the local runtime (lab 1)', () => {
     expect(shown.exitCode).toBe(0);
     const lines = shown.stdout.split('\n');
     expect(lines[0]).toContain(`trace ${traceId}`);
-    expect(lines[0]).toMatch(/agent, auth-server, mcp-server, rag-index {2}\d+ tokens/);
+    expect(lines[1]).toMatch(/^services agent, auth-server, mcp-server, rag-index {2}tokens \d+ /);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(120);
     const call = one('agent', 'mcp tools/call search_documents');
     expect(shown.stdout).toMatch(
       new RegExp(

@@ -86,18 +86,24 @@ describe('traceShape', () => {
 describe('renderWaterfall', () => {
   it('draws one row per span, indented, with duration, status, tokens, lab 2 facts and a bar on the timeline', () => {
     const { all } = agentRun();
-    const lines = renderWaterfall(all, { barWidth: 10 });
-    expect(lines[0]).toBe(
-      `trace ${TRACE}  100.0 ms  6 spans  agent, mcp-server, rag-index  30 tokens (10 in tool arguments, 15 in results, 4 prompt, 1 completion)`,
+    const lines = renderWaterfall(all, { width: 120 });
+    expect(lines[0]).toBe(`trace ${TRACE}  100.0 ms  6 spans`);
+    expect(lines[1]).toBe(
+      'services agent, mcp-server, rag-index  tokens 30 (10 in tool arguments, 15 in results, 4 prompt, 1 completion)',
     );
-    expect(lines[1]).toMatch(/^service\s+span\s+duration\s+status\s+tokens\s+timeline$/);
-    const rows = lines.slice(2);
-    expect(rows).toHaveLength(6);
-    expect(rows[0]).toMatch(/^agent\s+agent run\s+100\.0 ms\s+ok\s+30 total\s+█{10}$/);
-    expect(rows[2]).toMatch(/^agent\s+ {2}mcp tools\/call search_documents\s+40\.0 ms\s+ok\s+10→15\s+ {5}█{4} {1}$/);
-    expect(rows[4]).toMatch(
-      /^mcp-server\s+ {6}tool search_documents\s+20\.0 ms\s+ERROR\s+10→15 .* spiffe spiffe:\/\/lab\/agent · opa allow$/,
-    );
+    expect(lines[2]).toMatch(/^service\s+span\s+duration\s+status\s+tokens\s+timeline$/);
+    const rows = lines.slice(3);
+    expect(rows).toHaveLength(7);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(120);
+    // The run spans the whole timeline; the call starts halfway and lasts 40% of it.
+    const full = rows[0]!.match(/█+$/)![0].length;
+    expect(rows[0]).toMatch(/^agent\s+agent run\s+100\.0 ms\s+ok\s+30 total\s+█+$/);
+    expect(rows[2]).toMatch(/^agent\s+ {2}mcp tools\/call search_documents\s+40\.0 ms\s+ok\s+10→15\s+█+$/);
+    const callBar = rows[2]!.match(/█+$/)![0].length;
+    expect(Math.abs(callBar - 0.4 * full)).toBeLessThanOrEqual(1);
+    expect(rows[2]!.indexOf('█') - rows[0]!.indexOf('█')).toBe(Math.floor(0.5 * full));
+    expect(rows[4]).toMatch(/^mcp-server\s+ {6}tool search_documents\s+20\.0 ms\s+ERROR\s+10→15\s+█+$/);
+    expect(rows[5]).toMatch(/^\s+spiffe spiffe:\/\/lab\/agent · opa allow$/);
     expect(rows[1]).toContain('in 4/out 1');
     expect(lines.join('\n')).not.toContain('missing parent');
   });
@@ -113,14 +119,15 @@ describe('renderWaterfall', () => {
       },
     });
     const lines = renderWaterfall([task, tool]);
-    expect(lines[0]).toContain('263 tokens (20 in tool arguments, 243 in results, counted by the server)');
-    expect(lines.at(-1)).toMatch(/tool search_documents .*20→243 .*decision 26121aad · audited$/);
+    expect(lines[1]).toContain('tokens 263 (20 in tool arguments, 243 in results, counted by the server)');
+    expect(lines.at(-2)).toMatch(/tool search_documents .*20→243/);
+    expect(lines.at(-1)).toMatch(/^\s+decision 26121aad · audited$/);
   });
 
   it('says so when the trace is not one tree, and draws nothing for no spans', () => {
     const { all, run } = agentRun();
     const lines = renderWaterfall(all.filter((s) => s !== run));
-    expect(lines.at(-1)).toMatch(/0 root spans and 2 spans with a missing parent/);
+    expect(lines.at(-2)).toMatch(/0 root spans and 2 spans with a missing parent/);
     expect(renderWaterfall([])).toEqual([]);
     expect(spanTokens(span('x', 'y', undefined, 0, 1))).toBe('');
   });
