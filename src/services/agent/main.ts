@@ -14,11 +14,14 @@ import { createDeterministicPlanner, type Planner } from './planner.js';
 import { Transcript } from './transcript.js';
 import { traceRun } from './run-tracing.js';
 import { tracingFromEnv } from '../telemetry/from-env.js';
+import { loadTokenizer } from '../telemetry/tokens.js';
 import { serviceEnv } from '../env.js';
 
 const env = serviceEnv('agent');
 // Before anything connects: the SDK's transport reads the (traced) global fetch when connect() builds it.
 const telemetry = await tracingFromEnv();
+// The tokenizer before the first request too: see loadTokenizer.
+loadTokenizer();
 
 const DEFAULT_TASK = 'How does a SPIRE agent attest a workload and hand it an X.509 SVID?';
 

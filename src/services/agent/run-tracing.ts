@@ -73,7 +73,6 @@ export function traceToolCall(
   call: () => Promise<CallToolResult>,
 ): Promise<CallToolResult> {
   const attributes = { 'rpc.method': 'tools/call', 'mcp.tool.name': tool };
-  // Counted before the span starts: the first count loads the tokenizer, which is not the call's time.
   const argumentTokens = countTokens(argumentsText(args));
   return spanOf(`mcp tools/call ${tool}`, attributes, SpanKind.CLIENT, async (span) => {
     span.setAttribute(TOKEN_ATTRIBUTES.arguments, argumentTokens);

@@ -11,10 +11,19 @@ export const TOKENIZER = 'cl100k_base';
 
 let encoder: Tiktoken | undefined;
 
+/**
+ * Builds the encoder now (0.25 s, seconds on a loaded machine). The agent does this before it connects: built in
+ * the middle of a session, it left the kept-alive connection idle long enough for the server to close it as the
+ * next request went out ("fetch failed").
+ */
+export function loadTokenizer(): Tiktoken {
+  encoder ??= new Tiktoken(cl100k);
+  return encoder;
+}
+
 /** Tokens in `text` under cl100k_base. */
 export function countTokens(text: string): number {
-  encoder ??= new Tiktoken(cl100k);
-  return text.length === 0 ? 0 : encoder.encode(text).length;
+  return text.length === 0 ? 0 : loadTokenizer().encode(text).length;
 }
 
 /**
