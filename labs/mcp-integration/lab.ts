@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { defineLab } from '../../src/core/lab-definition.js';
 import { agentCredentialsFile, provisionCredentials } from '../../src/services/auth-server/credentials.js';
+import { withTraceReceiver } from '../../src/services/telemetry/lab-services.js';
 import { agentDiscovers, agentReadsDocument } from '../../checks/mcp-integration/agent.js';
 import { agentAuthenticated } from '../../checks/mcp-integration/agent.js';
 import { noTokenLeaks, otherPathsProtected } from '../../checks/mcp-integration/secrets.js';
@@ -20,6 +21,7 @@ import {
   searchToolSchema,
 } from '../../checks/mcp-integration/build-server.js';
 import { getDocument, toolErrors } from '../../checks/mcp-integration/tool-execution.js';
+import { agentRunTraced } from '../../checks/mcp-integration/trace.js';
 
 /** Settings a learner may pass through to the agent (an OpenAI-compatible model, another task). */
 const AGENT_PASSTHROUGH = ['AGENT_TASK', 'OPENAI_BASE_URL', 'OPENAI_MODEL', 'OPENAI_API_KEY'];
@@ -39,7 +41,8 @@ export default defineLab({
     { source: 'src/services/mcp-search-server/auth.ts', path: 'mcp-server/auth.ts' },
     { source: 'src/services/agent/connect.ts', path: 'agent/connect.ts' },
   ],
-  services: [
+  // Every service exports its spans to the runner's trace receiver (`lab trace`).
+  services: withTraceReceiver([
     {
       name: 'auth-server',
       role: 'lab',
@@ -94,7 +97,7 @@ export default defineLab({
         ...Object.fromEntries(AGENT_PASSTHROUGH.filter((k) => process.env[k]).map((k) => [k, process.env[k]!])),
       }),
     },
-  ],
+  ]),
   prepare: (secretsDir) => provisionCredentials(secretsDir, [{ name: 'agent', scopes: [REQUIRED_SCOPE] }]),
   steps: [
     {
@@ -147,6 +150,7 @@ export default defineLab({
         otherPathsProtected,
         agentAuthenticated,
         noTokenLeaks,
+        agentRunTraced,
       ],
     },
   ],

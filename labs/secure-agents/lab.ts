@@ -21,6 +21,8 @@ import { STAGE_CHECKS } from '../../checks/secure-agents/stage.js';
 import { IDS } from './spire-layout.js';
 import { provisionSpire } from './provision.js';
 import { applyRegistrations } from '../../checks/secure-agents/registration.js';
+import { agentCallsTraced } from '../../checks/secure-agents/trace.js';
+import { withTraceReceiver } from '../../src/services/telemetry/lab-services.js';
 
 const TLS_PORT = '8443';
 const WORKLOAD_API = 'unix:///run/spire/sockets/agent.sock';
@@ -51,7 +53,8 @@ export default defineLab({
     { source: 'labs/secure-agents/policy/agents_test.rego', path: 'policy/agents_test.rego' },
     { source: 'labs/secure-agents/mcp-server/guard.ts', path: 'mcp-server/guard.ts' },
   ],
-  services: [
+  // The Node services and agents export their spans to the runner's trace receiver (`lab trace`).
+  services: withTraceReceiver([
     { name: 'spire-server', role: 'lab', env: () => ({}) },
     { name: 'spire-agent', role: 'learner', env: () => ({}), dependsOn: ['spire-server'], watch: ['spire/agent.conf'] },
     { name: 'opa', role: 'learner', env: () => ({}), watch: ['policy'] },
@@ -107,7 +110,7 @@ export default defineLab({
       dependsOn: ['mcp-server'],
       env: agent('support'),
     },
-  ],
+  ]),
   prepare: provisionSpire,
   sync: applyRegistrations,
   onReset: ({ workspaceDir, now }) => {
@@ -175,7 +178,7 @@ export default defineLab({
         'spiffe_id must be call.spiffeId; the checker sends a header claiming to be the research agent and expects the entry under the real caller.',
         '`lab audit` shows the entries; `lab audit --verify` checks the hash chain.',
       ],
-      checks: [auditEveryCall, auditMatchesOpa, auditSpoofedHeader, auditChain].map((check) =>
+      checks: [auditEveryCall, auditMatchesOpa, auditSpoofedHeader, auditChain, agentCallsTraced].map((check) =>
         needing(MCP_PATH, check),
       ),
     },

@@ -35,6 +35,8 @@ export async function provisionSpire(secretsDir: string): Promise<void> {
   mkdirSync(auditTrustDir(secretsDir), { recursive: true, mode: 0o700 });
   // The audit folder is the MCP server's to write: made here, as the learner, before compose would make it as root.
   mkdirSync(path.join(path.dirname(secretsDir), 'audit'), { recursive: true, mode: 0o700 });
+  // The trace receiver's folder, made here as the learner's: a bind mount Docker creates itself is root's.
+  mkdirSync(path.join(path.dirname(secretsDir), 'traces'), { recursive: true, mode: 0o700 });
   const root = await createCa('ai-infra-labs secure-agents root', { days: 2 });
   const nodeCa = await createCa('ai-infra-labs secure-agents node CA', { days: 2 });
   const node = await issueCertificate(nodeCa, { commonName: NODE_NAME, usage: 'client', days: 2 });

@@ -18,6 +18,7 @@ export const COMMANDS: Record<string, () => Promise<CommandDefinition>> = {
   stop: async () => (await import('../commands/stop.js')).command,
   logs: async () => (await import('../commands/logs.js')).command,
   audit: async () => (await import('../commands/audit.js')).command,
+  trace: async () => (await import('../commands/trace.js')).command,
   mcp: async () => (await import('../commands/mcp.js')).command,
   token: async () => (await import('../commands/token.js')).command,
   agent: async () => (await import('../commands/agent-ask.js')).command,

@@ -226,6 +226,7 @@ export const command = defineCommand({
   ],
   notes: [
     'The log is <workspace>/.lab/audit/audit.jsonl. Entries hold a digest of the arguments, never the arguments.',
+    "The trace column is the first 8 digits of the call's W3C trace id: `lab trace <those digits>` draws that trace.",
     'Exit codes: 0 shown or verified · 1 chain broken or no log to verify · 2 usage or environment error.',
   ],
   run: (ctx, options: AuditOptions) => auditCommand(ctx, options),

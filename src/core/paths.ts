@@ -33,6 +33,8 @@ export interface WorkspacePaths {
   logs: string;
   secrets: string;
   transcripts: string;
+  /** Spans the trace receiver wrote, one <trace id>.jsonl per trace (src/core/traces.ts). */
+  traces: string;
 }
 
 export function workspacePaths(home: string, labId: string): WorkspacePaths {
@@ -47,6 +49,7 @@ export function workspacePaths(home: string, labId: string): WorkspacePaths {
     logs: path.join(meta, 'logs'),
     secrets: path.join(meta, 'secrets'),
     transcripts: path.join(meta, 'transcripts'),
+    traces: path.join(meta, 'traces'),
   };
 }
 

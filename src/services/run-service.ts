@@ -7,6 +7,7 @@
  */
 import { importModule, runnableFile } from '../core/code-files.js';
 import { installLogStamp } from './logging/log-stamp.js';
+import { tracingFromEnv } from './telemetry/from-env.js';
 
 // Long-running services only (the runtime sets the name): a log section per start and timestamps, see log-stamp.ts.
 if (process.env.LAB_SERVICE_NAME) installLogStamp(process.env.LAB_SERVICE_NAME, { marker: true });
@@ -18,5 +19,7 @@ if (entry === undefined) {
   );
   process.exitCode = 2;
 } else {
+  // A job (the agent) starts its own tracing to flush it before exit; a long-running service is traced from here.
+  if (process.env.LAB_SERVICE_NAME) await tracingFromEnv();
   await importModule(runnableFile(entry));
 }

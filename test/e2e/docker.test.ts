@@ -56,7 +56,12 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab on the Docker com
       expect(started.exitCode, started.stderr).toBe(0);
       expect(started.stdout).toContain('on the docker runtime');
       const containers = await engine.containers(`com.docker.compose.project=${project}`);
-      expect(containers.map((c) => c.service).sort()).toEqual(['auth-server', 'mcp-server', 'rag-index']);
+      expect(containers.map((c) => c.service).sort()).toEqual([
+        'auth-server',
+        'mcp-server',
+        'rag-index',
+        'trace-receiver',
+      ]);
       for (const c of containers) expect(c.labels['dev.ai-infra-labs.lab']).toBe(LAB);
       const ports = await execa('docker', [
         'ps',

@@ -12,9 +12,16 @@ import { runAgent } from './agent.js';
 import { createOpenAIPlanner } from './openai-planner.js';
 import { createDeterministicPlanner, type Planner } from './planner.js';
 import { Transcript } from './transcript.js';
+import { traceRun } from './run-tracing.js';
+import { tracingFromEnv } from '../telemetry/from-env.js';
+import { loadTokenizer } from '../telemetry/tokens.js';
 import { serviceEnv } from '../env.js';
 
 const env = serviceEnv('agent');
+// Before anything connects: the SDK's transport reads the (traced) global fetch when connect() builds it.
+const telemetry = await tracingFromEnv();
+// The tokenizer before the first request too: see loadTokenizer.
+loadTokenizer();
 
 const DEFAULT_TASK = 'How does a SPIRE agent attest a workload and hand it an X.509 SVID?';
 
@@ -36,32 +43,35 @@ transcript.write({ type: 'session_started', task, planner: planner.name });
 
 let stage = 'connect';
 let client: Client | undefined;
-try {
-  const serverUrl = new URL(env('MCP_SERVER_URL'));
-  const credentials = JSON.parse(readFileSync(env('AGENT_CREDENTIALS_FILE'), 'utf8')) as {
-    client_id: string;
-    client_secret: string;
-  };
-  const getAccessToken = clientCredentialsTokenSource({
-    issuer: env('AUTH_ISSUER'),
-    clientId: credentials.client_id,
-    clientSecret: credentials.client_secret,
-    resource: serverUrl.href,
-  });
-  const { connect } = await importModule<{
-    connect: (o: { serverUrl: URL; getAccessToken: () => Promise<string> }) => Promise<Client>;
-  }>(env('CONNECT_MODULE', path.join(repoDir, 'src', 'services', 'agent', 'connect.ts')));
-  client = await connect({ serverUrl, getAccessToken });
-  if (!client.getServerVersion())
-    throw new Error('connect() returned a client that has not connected (no initialize handshake happened)');
-  stage = 'run';
-  const answer = await runAgent({ client, planner, task, transcript });
-  console.log(`agent finished: ${answer.slice(0, 200)}`);
-} catch (error) {
-  const message = (error as Error).message ?? String(error);
-  transcript.write({ type: 'error', stage, message });
-  console.error(`agent failed during ${stage}: ${message}`);
-  process.exitCode = 1;
-} finally {
-  await client?.close().catch(() => undefined);
-}
+await traceRun(task, async () => {
+  try {
+    const serverUrl = new URL(env('MCP_SERVER_URL'));
+    const credentials = JSON.parse(readFileSync(env('AGENT_CREDENTIALS_FILE'), 'utf8')) as {
+      client_id: string;
+      client_secret: string;
+    };
+    const getAccessToken = clientCredentialsTokenSource({
+      issuer: env('AUTH_ISSUER'),
+      clientId: credentials.client_id,
+      clientSecret: credentials.client_secret,
+      resource: serverUrl.href,
+    });
+    const { connect } = await importModule<{
+      connect: (o: { serverUrl: URL; getAccessToken: () => Promise<string> }) => Promise<Client>;
+    }>(env('CONNECT_MODULE', path.join(repoDir, 'src', 'services', 'agent', 'connect.ts')));
+    client = await connect({ serverUrl, getAccessToken });
+    if (!client.getServerVersion())
+      throw new Error('connect() returned a client that has not connected (no initialize handshake happened)');
+    stage = 'run';
+    const answer = await runAgent({ client, planner, task, transcript });
+    console.log(`agent finished: ${answer.slice(0, 200)}`);
+  } catch (error) {
+    const message = (error as Error).message ?? String(error);
+    transcript.write({ type: 'error', stage, message });
+    console.error(`agent failed during ${stage}: ${message}`);
+    process.exitCode = 1;
+  } finally {
+    await client?.close().catch(() => undefined);
+  }
+});
+await telemetry?.shutdown();

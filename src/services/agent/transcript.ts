@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
+import type { RunTokens } from './run-tracing.js';
 
 /** What the agent did, one JSON object per line; graders read it. Never holds a token or a secret. */
 export type TranscriptEvent =
@@ -13,6 +14,8 @@ export type TranscriptEvent =
   | { type: 'tool_selected'; tool: string; reason: string; arguments: Record<string, unknown> }
   | { type: 'tool_called'; tool: string; isError: boolean; durationMs: number; preview: string; resultIds: string[] }
   | { type: 'finished'; answer: string }
+  /** The run's token counts (tool traffic by the tokenizer, model usage as reported) and its trace. */
+  | ({ type: 'tokens'; traceId: string | null } & RunTokens)
   | { type: 'error'; stage: string; message: string };
 
 export class Transcript {

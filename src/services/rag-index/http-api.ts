@@ -5,6 +5,7 @@ import type { RequestListener } from 'node:http';
 import { SEARCH_LIMITS } from '../mcp-search-server/index-client.js';
 import { decodeComponent, HttpError, jsonListener, sendJson } from '../http/json-http.js';
 import { MAX_TOP_K, SearchRejected, type SearchIndex } from './search-index.js';
+import { spanSync } from '../telemetry/tracer.js';
 
 export function indexApi(index: SearchIndex): RequestListener {
   return jsonListener('rag-index', (req, res, url) => {
@@ -21,7 +22,10 @@ export function indexApi(index: SearchIndex): RequestListener {
         throw new HttpError(400, `k must be an integer from 1 to ${MAX_TOP_K}`);
       const collection = url.searchParams.get('collection') ?? undefined;
       try {
-        return send(200, { query: q, hits: index.search(q, { topK: k, collection }) });
+        return send(200, {
+          query: q,
+          hits: traceQuery(q, k, collection, () => index.search(q, { topK: k, collection })),
+        });
       } catch (error) {
         if (error instanceof SearchRejected) throw new HttpError(400, error.message);
         throw error;
@@ -31,9 +35,20 @@ export function indexApi(index: SearchIndex): RequestListener {
     if (doc) {
       const id = decodeComponent(doc[1]!);
       if (id === undefined) throw new HttpError(400, 'the document id is not valid percent-encoding');
-      const found = index.get(id);
+      const found = spanSync(
+        'rag-index get',
+        { 'rag.document.id': id },
+        () => index.get(id),
+        (d) => ({ 'rag.found': d !== undefined }),
+      );
       return found ? send(200, found) : send(404, { error: `no document with id "${id}"` });
     }
     return send(404, { error: 'not found' });
   });
+}
+
+/** The query's own span (inside the request's): what was asked and how many documents came back. */
+function traceQuery<T extends unknown[]>(query: string, k: number, collection: string | undefined, search: () => T): T {
+  const attributes = { 'rag.query': query, 'rag.top_k': k, ...(collection ? { 'rag.collection': collection } : {}) };
+  return spanSync('rag-index query', attributes, search, (hits) => ({ 'rag.hits': hits.length }));
 }

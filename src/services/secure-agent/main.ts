@@ -11,11 +11,15 @@ import { newTraceId, traceparent } from '../audit/audit-entry.js';
 import { mtlsFetch } from '../identity/mtls-fetch.js';
 import { loadTlsConfig, workloadSource } from '../identity/workload.js';
 import { requiredEnv } from '../env.js';
+import { tracingFromEnv } from '../telemetry/from-env.js';
+import { activeTraceparent, currentTraceId, inNewTrace } from '../telemetry/tracer.js';
 
 const SERVICE = 'agent';
 const role = requiredEnv(SERVICE, 'AGENT_ROLE');
 const serverUrl = new URL(requiredEnv(SERVICE, 'MCP_SERVER_URL'));
 const serverId = requiredEnv(SERVICE, 'MCP_SERVER_ID');
+// Tracing when the runtime names a collector: one trace per task, its context on every request (the fetch below).
+const telemetry = await tracingFromEnv();
 
 /** Each role's task: research reads the internal runbooks, support answers from public docs and (wrongly) tries internal ones. */
 const TASKS: Record<string, Array<{ query: string; collection?: string }>> = {
@@ -67,7 +71,7 @@ try {
   const traced: typeof fetch = Object.assign(
     (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
       const headers = new Headers(init?.headers);
-      headers.set('traceparent', traceparent(traceId));
+      headers.set('traceparent', activeTraceparent() ?? traceparent(traceId));
       return fetch(input, { ...init, headers });
     },
     { close: fetch.close },
@@ -77,9 +81,11 @@ try {
   result.tools = (await client.listTools()).tools.map((t) => t.name);
   console.log(`connected to ${serverUrl.href} as ${svid.spiffeId}; tools: ${result.tools.join(', ')}`);
   for (const task of TASKS[role] ?? []) {
-    traceId = newTraceId();
     const args = { query: task.query, top_k: 3, ...(task.collection ? { collection: task.collection } : {}) };
-    const answer = await client.callTool({ name: 'search_documents', arguments: args });
+    const answer = await inNewTrace('agent task', { 'agent.role': role, 'mcp.tool.name': 'search_documents' }, () => {
+      traceId = currentTraceId() ?? newTraceId();
+      return client.callTool({ name: 'search_documents', arguments: args });
+    });
     const text = (answer.content as Array<{ type: string; text?: string }>).map((c) => c.text ?? '').join(' ');
     const outcome = !answer.isError ? 'ok' : /permission denied/i.test(text) ? 'denied' : 'error';
     result.calls.push({
@@ -102,4 +108,5 @@ try {
   source.close();
 }
 console.log(`RESULT ${JSON.stringify(result)}`);
+await telemetry?.shutdown();
 process.exit(exitCode);

@@ -6,6 +6,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { IndexClient } from '../mcp-search-server/index-client.js';
 import { registerTools } from '../mcp-search-server/tools.js';
+import { markDecision } from '../telemetry/tracer.js';
 
 // The shapes of the learner's guard.ts (labs/secure-agents/mcp-server/guard.ts), loaded at run time.
 export type Guard = typeof import('../../../labs/secure-agents/mcp-server/guard.js');
@@ -86,6 +87,7 @@ function guarded(name: string, handler: Handler, context: GuardContext): Handler
         source: 'fail-closed',
       };
     }
+    markDecision(call.spiffeId, decision);
     if (!decision.allow) {
       await context.guard.record(call, decision, 'denied', elapsed(), context.audit);
       const id = decision.decisionId ? ` (OPA decision ${decision.decisionId})` : '';

@@ -15,6 +15,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import { importModule } from '../../core/code-files.js';
 import { applyRequestTimeouts, jsonRpcLastResort } from '../http/json-http.js';
 import { digestArguments, newTraceId, traceIdFrom } from '../audit/audit-entry.js';
+import { currentTraceId } from '../telemetry/tracer.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { mtlsAgent } from '../identity/mtls-agent.js';
 import { listenMtls } from '../identity/mtls-server.js';
@@ -61,7 +62,8 @@ app.all('/mcp', async (req, res) => {
       });
     return;
   }
-  const traceId = traceIdFrom(req.headers.traceparent) ?? newTraceId();
+  // The request's span (tracing on) continues the caller's trace or starts one: the audit entry names that trace.
+  const traceId = currentTraceId() ?? traceIdFrom(req.headers.traceparent) ?? newTraceId();
   const server = new McpServer({ name: 'course-docs-search', version: '2.0.0' });
   registerGuardedTools(server, {
     guard,
