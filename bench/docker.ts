@@ -12,6 +12,8 @@ import { detectCompose } from '../src/adapters/compose-cli.js';
 import { repoDir } from '../src/core/paths.js';
 import { imageSpec } from '../src/images/catalog.js';
 import { composeProject } from '../src/runtimes/docker-runtime.js';
+import { loadLab } from '../src/core/lab-catalog.js';
+import { runningServices } from '../src/core/lab-definition.js';
 
 const runs = process.argv.includes('--runs') ? Number(process.argv[process.argv.indexOf('--runs') + 1]) : 3;
 const LAB = 'mcp-integration';
@@ -29,6 +31,8 @@ const time = async (fn: () => Promise<unknown>) => {
   return performance.now() - t;
 };
 
+// The services `lab start` runs (the lab's long-running ones), so both sides start the same set.
+const services = runningServices((await loadLab(LAB)).definition).map((s) => s.name);
 const compose = await detectCompose();
 if (!compose) throw new Error('no compose installed');
 const first = await lab('start', LAB, '--runtime', 'docker');
@@ -62,7 +66,7 @@ const healthy = async () => {
       '{{.Status}}',
     ]);
     const lines = String(ps.stdout).trim().split('\n').filter(Boolean);
-    if (lines.length === 3 && lines.every((l) => l.includes('(healthy)'))) return;
+    if (lines.length === services.length && lines.every((l) => l.includes('(healthy)'))) return;
     await new Promise((r) => setTimeout(r, 100));
   }
 };
@@ -78,7 +82,7 @@ try {
     labReset.push(await time(() => lab('reset', '--yes')));
     bareUp.push(
       await time(async () => {
-        await compose.run([...args, 'up', '-d', '--remove-orphans', 'auth-server', 'rag-index', 'mcp-server'], { env });
+        await compose.run([...args, 'up', '-d', '--remove-orphans', ...services], { env });
         await healthy();
       }),
     );
