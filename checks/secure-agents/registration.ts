@@ -6,6 +6,7 @@
  * Runs through `spire-server` inside its container (the admin API socket never leaves it). Whatever cannot be
  * applied is returned as a problem the learner sees, never thrown.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -62,14 +63,27 @@ export const keyOf = (e: { spiffe_id: string; parent_id: string; selectors: Arra
 /**
  * The learner's entries, loaded in a child process and returned as data: the module is learner code, and loaded
  * into `lab check` itself it could change the grader's own objects (its exit code, JSON.parse). A fresh process
- * each time also means a changed file is always read anew.
+ * each time the file changes means a changed file is always read anew; an unchanged one is loaded once per `lab
+ * check` (the sync and the spire-entries check read the same file; a child process costs about a second).
  */
 export async function loadEntries(workspaceDir: string): Promise<RegistrationEntry[]> {
   const file = path.join(workspaceDir, 'spire', 'entries.ts');
-  const loaded = await runLearnerCode<{ entries: unknown }>('entries', { file }).catch((error: Error) => {
+  const key = `${file}\0${existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : ''}`;
+  if (!loaded.has(key)) {
+    loaded.set(key, loadEntriesOnce(file));
+    // A failed load is not kept: the next call tries again (and says why again).
+    loaded.get(key)!.catch(() => loaded.delete(key));
+  }
+  return loaded.get(key)!;
+}
+
+const loaded = new Map<string, Promise<RegistrationEntry[]>>();
+
+async function loadEntriesOnce(file: string): Promise<RegistrationEntry[]> {
+  const result = await runLearnerCode<{ entries: unknown }>('entries', { file }).catch((error: Error) => {
     throw new Error(`spire/entries.ts could not be loaded: ${error.message}`);
   });
-  const parsed = z.array(entrySchema).safeParse(loaded.entries ?? []);
+  const parsed = z.array(entrySchema).safeParse(result.entries ?? []);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`spire/entries.ts: entries[${issue.path.join('.')}] ${issue.message}`);

@@ -137,6 +137,18 @@ process.exitCode = 0; process.on('exit', () => { process.exitCode = 0; }); JSON.
     expect(process.exitCode).toBe(before);
   }, 60_000);
 
+  it('loads an unchanged file once per process (the sync and the check share it), a changed one anew', async () => {
+    const entry = `{ spiffe_id: '${TD}/mcp-server', parent_id: '${AGENT}', selectors: [{ type: 'docker', value: 'label:a:b' }] }`;
+    const dir = workspaceWith(`[${entry}]`);
+    const first = await loadEntries(dir);
+    expect(await loadEntries(dir)).toBe(first);
+    writeFileSync(
+      path.join(dir, 'spire', 'entries.ts'),
+      `export const entries = [${entry}, ${entry.replace('mcp-server', 'rag-index')}];\n`,
+    );
+    expect((await loadEntries(dir)).map((e) => e.spiffe_id)).toEqual([`${TD}/mcp-server`, `${TD}/rag-index`]);
+  }, 60_000);
+
   it('a module that throws is reported with its message, so a stale server is never taken for the file', async () => {
     const dir = workspaceWith(`[];\nthrow new Error('half-written entries')`);
     await expect(loadEntries(dir)).rejects.toThrow(/could not be loaded: .*half-written entries/);
