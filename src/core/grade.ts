@@ -93,12 +93,16 @@ export async function grade(
     (p) => options.checks === undefined || options.checks.includes(p.check.id),
   );
   const state = session.state.read();
+  // Services that are down (refresh) explain every failure; configuration that could not be applied (sync) does not.
+  // The restart is mostly waiting on the runtime: the compile below runs meanwhile (a no-op handler keeps an early
+  // failure from counting as unhandled; it is awaited, and thrown, below).
+  const refreshing = session.runtime.refresh({ onProgress: options.onProgress });
+  refreshing.catch(() => undefined);
   // Before any probe: code that does not compile blocks its steps' checks (the stage checks run on the solved lab).
   const gate = options.stage
     ? { errors: [], blocked: new Set<number>() }
     : await compileGate(session.lab, session.paths);
-  // Services that are down (refresh) explain every failure; configuration that could not be applied (sync) does not.
-  const down = await session.runtime.refresh({ onProgress: options.onProgress });
+  const down = await refreshing;
   const problems = [...down, ...(await syncLab(session, clock))];
   const startedAt = clock.now();
   const started = performance.now();
