@@ -206,7 +206,9 @@ export const entriesRegistered: CheckDefinition = {
           `no entry selects the ${container} container for ${own} (its label is docker:label:dev.ai-infra-labs.workload:${container})`,
         );
     }
-    problems.push(...unmatched.map((u) => `an entry no lab container matches: ${u}`));
+    // Entries made by hand are named below, with how to delete them.
+    const fromSync = new Set(obtainable(entries.filter((e) => e.synced)).unmatched);
+    problems.push(...unmatched.filter((u) => fromSync.has(u)).map((u) => `an entry no lab container matches: ${u}`));
     // An entry made by hand stays until the learner deletes it: say which one, and how.
     const wrongByHand = entries.filter((e) => !e.synced && registrationProblem(e));
     problems.push(
