@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fail, pass, type CheckDefinition } from '../../src/core/lab-definition.js';
-import { keyOf, loadEntries, shownEntries, type RegistrationEntry } from './registration.js';
+import {
+  keyOf,
+  loadEntries,
+  shownEntries,
+  workloadSelector,
+  type RegistrationEntry,
+  type ServerEntry,
+} from './registration.js';
 import {
   AGENT_HEALTHCHECK,
   AGENT_ID,
@@ -138,10 +145,26 @@ function obtainable(entries: RegistrationEntry[]): { byContainer: Map<string, Se
   return { byContainer, unmatched };
 }
 
+/** Why an entry is not one workload's exact registration (its own ID, the agent as parent, only its container). */
+function registrationProblem(entry: RegistrationEntry): string | undefined {
+  const own = WORKLOADS.find((w) => w.id === entry.spiffe_id);
+  if (!own) return `${entry.spiffe_id} is not one of the four workloads' IDs`;
+  if (entry.parent_id !== AGENT_ID) return `its parent_id is ${entry.parent_id}, not the agent ${AGENT_ID}`;
+  const takers = [...obtainable([entry]).byContainer].filter(([, ids]) => ids.size > 0).map(([c]) => c);
+  if (takers.length !== 1 || takers[0] !== own.workload)
+    return takers.length === 0
+      ? `no lab container matches its selectors (the ${own.workload} container is docker:label:${workloadSelector(own.workload).value})`
+      : `the ${takers.join(', ')} container${takers.length > 1 ? 's' : ''} can obtain it`;
+  return undefined;
+}
+
+/** How to remove an entry made by hand: the sync never deletes those. */
+const deleteHint = (e: ServerEntry) => `(made by hand: delete it with \`npx lab spire entry delete -entryID ${e.id}\`)`;
+
 export const entriesRegistered: CheckDefinition = {
   id: 'spire-entries',
   title:
-    'The server holds exactly the entries of spire/entries.ts: one SPIFFE ID per workload container, parented by the agent, none shared or overbroad',
+    'The server holds the entries of spire/entries.ts and those made by hand: one SPIFFE ID per workload container, parented by the agent, none shared or overbroad',
   timeoutMs: 30_000,
   async run(ctx) {
     const fromFile = await loadEntries(ctx.workspaceDir).catch((error: Error) => error);
@@ -154,10 +177,12 @@ export const entriesRegistered: CheckDefinition = {
     const entries = await shownEntries(ctx);
     const onServer = new Set(entries.map(keyOf));
     const inFile = new Set(fromFile.map(keyOf));
-    if (onServer.size !== inFile.size || [...inFile].some((k) => !onServer.has(k))) {
+    const unapplied = [...inFile].filter((k) => !onServer.has(k)).length;
+    const stale = entries.filter((e) => e.synced && !inFile.has(keyOf(e))).length;
+    if (unapplied > 0 || stale > 0) {
       return fail(
-        `The SPIRE server's entries (${entries.length}) are not those of spire/entries.ts (${fromFile.length}): the file's latest version was not applied.`,
-        `Run \`lab check\` again and read the sync message above the checks. ${STEP1}`,
+        `The SPIRE server does not hold what spire/entries.ts lists (${unapplied} of its ${fromFile.length} entries missing, ${stale} no longer listed still there): the file's latest version was not applied.`,
+        `Run \`npx lab check\` again and read the sync message above the checks. ${STEP1}`,
         { entries },
       );
     }
@@ -181,15 +206,44 @@ export const entriesRegistered: CheckDefinition = {
           `no entry selects the ${container} container for ${own} (its label is docker:label:dev.ai-infra-labs.workload:${container})`,
         );
     }
-    problems.push(...unmatched.map((u) => `an entry no lab container matches: ${u}`));
+    // Entries made by hand are named below, with how to delete them.
+    const fromSync = new Set(obtainable(entries.filter((e) => e.synced)).unmatched);
+    problems.push(...unmatched.filter((u) => fromSync.has(u)).map((u) => `an entry no lab container matches: ${u}`));
+    // An entry made by hand stays until the learner deletes it: say which one, and how.
+    const wrongByHand = entries.filter((e) => !e.synced && registrationProblem(e));
+    problems.push(
+      ...wrongByHand.map((e) => `the entry ${e.id} for ${e.spiffe_id}: ${registrationProblem(e)} ${deleteHint(e)}`),
+    );
     if (problems.length > 0)
       return fail(
         `Registration entries are missing, shared or overbroad: ${problems.join('. ')}.`,
-        `List exactly the four workloads in spire/entries.ts, each selected by its own workload label (lab check applies the file to the server). ${STEP1}`,
+        `Register exactly the four workloads, each selected by its own workload label: in spire/entries.ts (lab check applies it) or by hand. ${STEP1}`,
         { entries },
       );
+    const byHand = entries.filter((e) => !e.synced).length;
     return pass(
-      `${entries.length} entries on the server, as in spire/entries.ts; each workload container can obtain only its own ID.`,
+      `${entries.length} entries on the server (${entries.length - byHand} from spire/entries.ts, ${byHand} made by hand); each workload container can obtain only its own ID.`,
+    );
+  },
+};
+
+export const entryByHand: CheckDefinition = {
+  id: 'spire-entry-by-hand',
+  title: 'At least one workload is registered by hand with spire-server entry create, correctly',
+  async run(ctx) {
+    const entries = await shownEntries(ctx);
+    const byHand = entries.filter((e) => !e.synced);
+    const good = byHand.filter((e) => !registrationProblem(e));
+    if (good.length > 0)
+      return pass(
+        `Registered by hand: ${good.map((e) => `${e.spiffe_id} (entry ${e.id})`).join(', ')}. The sync leaves such entries alone.`,
+      );
+    return fail(
+      byHand.length === 0
+        ? 'Every entry on the server came from spire/entries.ts: no workload was registered by hand.'
+        : `The entries made by hand register no workload correctly: ${byHand.map((e) => `${e.id} for ${e.spiffe_id}: ${registrationProblem(e)}`).join('; ')}.`,
+      'Register one workload yourself: `npx lab spire entry create -parentID <the agent, as `npx lab spire agent list` names it> -spiffeID <its SPIFFE ID> -selector docker:label:<key>:<value>` (step 1, "Try it by hand"). For a workload spire/entries.ts lists, delete the entry the file made first (`npx lab spire entry show`, then `npx lab spire entry delete -entryID <id>`): the sync adds no second one beside yours.',
+      { entries: byHand },
     );
   },
 };

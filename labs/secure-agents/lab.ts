@@ -15,12 +15,12 @@ import {
   policyMatrix,
   testsNotVacuous,
 } from '../../checks/secure-agents/policy.js';
-import { agentAttested, entriesRegistered, workloadsHoldSvids } from '../../checks/secure-agents/spire.js';
+import { agentAttested, entriesRegistered, entryByHand, workloadsHoldSvids } from '../../checks/secure-agents/spire.js';
 import { MCP_PATH, needing } from '../../checks/secure-agents/root-cause.js';
 import { STAGE_CHECKS } from '../../checks/secure-agents/stage.js';
 import { IDS } from './spire-layout.js';
 import { provisionSpire } from './provision.js';
-import { applyRegistrations } from '../../checks/secure-agents/registration.js';
+import { applyRegistrations, registerByHand } from '../../checks/secure-agents/registration.js';
 import { agentCallsTraced } from '../../checks/secure-agents/trace.js';
 import { withTraceReceiver } from '../../src/services/telemetry/lab-services.js';
 
@@ -125,24 +125,29 @@ export default defineLab({
       title: 'Deploy SPIRE and register the agent workloads',
       instructions: 'steps/1-register-workloads.md',
       hints: [
-        '`lab logs spire-agent` says why the agent stopped: without a NodeAttestor it cannot join the server. The node certificate and key are in /etc/spire/agent-secrets/ inside the agent container.',
-        'The agent\'s own SPIFFE ID is AGENT_ID in spire/entries.ts: every entry uses it as parent_id. Selectors look like { type: "docker", value: "label:dev.ai-infra-labs.workload:mcp-server" }.',
-        'Each `npx lab check` applies spire/entries.ts to the server; `npx lab spire entry show` lists what it holds, `npx lab identity` which workloads hold their SVID, and `npx lab logs spire-agent` shows "PID attested to have selectors" for each workload that asked.',
+        "`npx lab logs spire-agent` says why the agent stops: without a NodeAttestor it cannot join. The x509pop plugin takes two settings in its plugin_data, the paths of the node key and certificate (/etc/spire/agent-secrets/agent.key and agent.pem in the agent's container); the docker workload attestor needs none.",
+        'Once the agent attested, `npx lab spire agent list` prints its SPIFFE ID (spiffe://lab.ai-infra-labs.dev/spire/agent/x509pop/lab-node): every entry\'s parent. The docker attestor\'s selectors read `docker:label:<key>:<value>` on the command line and { type: "docker", value: "label:<key>:<value>" } in entries.ts, with the key dev.ai-infra-labs.workload.',
+        'By hand: `npx lab spire entry create -parentID spiffe://lab.ai-infra-labs.dev/spire/agent/x509pop/lab-node -spiffeID spiffe://lab.ai-infra-labs.dev/agent/support -selector docker:label:dev.ai-infra-labs.workload:agent-support`. In entries.ts, one object per other workload: { spiffe_id: "spiffe://lab.ai-infra-labs.dev/mcp-server", parent_id: <the agent ID>, selectors: [{ type: "docker", value: "label:dev.ai-infra-labs.workload:mcp-server" }] }.',
+        'The answer for agent.conf, inside plugins { }: NodeAttestor "x509pop" { plugin_data { private_key_path = "/etc/spire/agent-secrets/agent.key"  certificate_path = "/etc/spire/agent-secrets/agent.pem" } } and WorkloadAttestor "docker" { plugin_data {} } (one setting per line).',
       ],
       checks: [
         needing(['spire-server'], agentAttested),
         needing(['spire-server'], entriesRegistered),
+        needing(['spire-server'], entryByHand),
         needing(['spire-server', 'spire-agent'], workloadsHoldSvids),
       ],
+      // The reference registers agent-support by hand; spire/entries.ts lists the other three.
+      solveByHand: (control) => registerByHand(control, 'agent-support', IDS.support),
     },
     {
       id: 'mtls',
       title: 'Configure mTLS between agents and services',
       instructions: 'steps/2-mtls.md',
       hints: [
-        'Server side: options.ca = svid.bundlePem; options.requestCert = true; options.rejectUnauthorized = true.',
-        'Client side: options.cert = svid.certChainPem; options.key = svid.keyPem; and checkServerIdentity(host, cert) reading cert.subjectaltname ("URI:spiffe://…").',
-        'checkServerIdentity returns undefined to accept and an Error to refuse; it must accept only when the one URI SAN equals serverId.',
+        'Server side, three options of tls.createServer / createSecureContext: which CA to trust for client certificates (ca: the bundle), whether to ask for a client certificate (requestCert) and whether to refuse a connection without a valid one (rejectUnauthorized).',
+        'Client side: cert and key present the SVID (svid.certChainPem, svid.keyPem). checkServerIdentity(host, cert) replaces the host-name check: cert.subjectaltname is a string such as "URI:spiffe://lab.ai-infra-labs.dev/mcp-server"; return undefined to accept, an Error to refuse.',
+        'Accept only when the certificate has exactly one URI SAN and it equals serverId: split subjectaltname on ", ", keep the entries that start with "URI:", and compare what follows.',
+        'The answer: options.ca = svid.bundlePem; options.requestCert = true; options.rejectUnauthorized = true (server). options.cert = svid.certChainPem; options.key = svid.keyPem; options.checkServerIdentity = (_host, cert) => { const uris = (cert.subjectaltname ?? "").split(", ").filter((s) => s.startsWith("URI:")).map((s) => s.slice(4)); return uris.length === 1 && uris[0] === serverId ? undefined : new Error("not " + serverId); } (client).',
       ],
       checks: [
         ...[noClientCertificate, foreignCa, indexOnlyForMcpServer].map((check) =>
@@ -157,9 +162,10 @@ export default defineLab({
       title: 'Add an OPA policy controlling per-agent access',
       instructions: 'steps/3-policy.md',
       hints: [
-        'A map from SPIFFE ID to { "tools": {...}, "collections": {...} } keeps the policy data-driven; allow if { agent := agents[input.spiffe_id]; input.tool in agent.tools; input.collection in agent.collections }.',
-        'Tests: test_support_denied_internal if { not allow with input as {"spiffe_id": "spiffe://lab.ai-infra-labs.dev/agent/support", "tool": "search_documents", "arguments": {}, "collection": "internal"} }.',
-        'In guard.ts, authorize() passes call.spiffeId (verified) to policy.decide; `npx lab opa test` runs your tests in the OPA container, and `npx lab logs opa` shows every decision with its input.',
+        "A rule whose body lists several conditions holds when all of them do; `x in s` tests membership of a set; an object keyed by SPIFFE ID can hold each agent's tools and collections, so agents[input.spiffe_id] is undefined for any other caller (and every rule using it then fails: denied).",
+        'Tests are rules named test_* that must hold: test_support_denied_internal if { not allow with input as {"spiffe_id": "spiffe://lab.ai-infra-labs.dev/agent/support", "tool": "search_documents", "arguments": {}, "collection": "internal"} } (in package agents.authz_test, after import data.agents.authz: authz.allow).',
+        'In guard.ts: decision = await policy.decide({ spiffe_id: call.spiffeId, tool: call.tool, arguments: call.arguments, collection: call.collection }). `npx lab logs opa` shows every decision with its input.',
+        'The answer: agents := {"spiffe://lab.ai-infra-labs.dev/agent/research": {"tools": {"search_documents", "get_document"}, "collections": {"public", "internal", "*"}}, "spiffe://lab.ai-infra-labs.dev/agent/support": {"tools": {"search_documents", "get_document"}, "collections": {"public"}}}; known_agent if input.spiffe_id in object.keys(agents); tool_permitted if input.tool in agents[input.spiffe_id].tools; collection_permitted if input.collection in agents[input.spiffe_id].collections; allow if { known_agent; tool_permitted; collection_permitted } (one condition per line).',
       ],
       checks: [
         needing(['opa'], opaTests),
@@ -174,9 +180,9 @@ export default defineLab({
       title: 'Audit agent tool usage with verified identity',
       instructions: 'steps/4-audit.md',
       hints: [
-        'record() is called for every call, denied ones included, with the decision and outcome: append them with audit.append({...}).',
-        'spiffe_id must be call.spiffeId; the checker sends a header claiming to be the research agent and expects the entry under the real caller.',
-        '`lab audit` shows the entries; `lab audit --verify` checks the hash chain.',
+        'record() runs for every call, denied ones too, after the tool: append with audit.append({...}); the parameter type of append lists every field the entry needs.',
+        'spiffe_id is call.spiffeId (the check sends a header claiming to be the research agent and expects the entry under the real caller); arguments_sha256 is audit.digest(call.arguments); decision is "allow" or "deny" from decision.allow; decision_id is decision.decisionId.',
+        'The answer: await audit.append({ spiffe_id: call.spiffeId, tool: call.tool, arguments_sha256: audit.digest(call.arguments), decision: decision.allow ? "allow" : "deny", decision_id: decision.decisionId, reason: decision.reason, trace_id: call.traceId, outcome, duration_ms: durationMs }).',
       ],
       checks: [auditEveryCall, auditMatchesOpa, auditSpoofedHeader, auditChain, agentCallsTraced].map((check) =>
         needing(MCP_PATH, check),

@@ -1,6 +1,7 @@
 import type { CommandContext } from '../core/context.js';
-import { UsageError } from '../core/errors.js';
-import { openActiveSession, withHomeLock } from '../core/lab-session.js';
+import { EnvironmentError, UsageError } from '../core/errors.js';
+import { labControl } from '../core/grade.js';
+import { openActiveSession, withHomeLock, type LabSession } from '../core/lab-session.js';
 import { applySolve, planSolve } from '../core/workspace.js';
 import { stepOf } from '../core/lab-definition.js';
 import { confirmReplace } from './confirm.js';
@@ -19,6 +20,7 @@ async function solveLocked(ctx: CommandContext, step: number | undefined, option
   const changing = plan.files.filter((f) => f.differs);
   if (changing.length === 0) {
     ctx.io.out(`Your files already match the step ${target} solution.`);
+    await solveByHand(ctx, session, target);
     return 0;
   }
   const overwritten = changing.filter((f) => f.learnerChanged).map((f) => f.path);
@@ -36,8 +38,23 @@ async function solveLocked(ctx: CommandContext, step: number | undefined, option
   );
   ctx.io.out(`Wrote the step ${target} solution to ${changing.map((f) => f.path).join(', ')}.`);
   if (backup) ctx.io.out(ctx.io.color.dim(`Previous versions: ${backup}`));
-  ctx.io.out(`Run \`lab check ${target}\` to see it pass.`);
+  await solveByHand(ctx, session, target);
+  ctx.io.out(`Run \`npx lab check ${target}\` to see it pass.`);
   return 0;
+}
+
+/** The part of a step done on the running lab rather than in a file (lab 2 step 1: an entry made by hand). */
+async function solveByHand(ctx: CommandContext, session: LabSession, step: number): Promise<void> {
+  const byHand = stepOf(session.lab.definition, step).solveByHand;
+  if (!byHand) return;
+  try {
+    ctx.io.out(await byHand(labControl(session, ctx.clock)));
+  } catch (error) {
+    throw new EnvironmentError(
+      `The step ${step} solution's files are written, but its by-hand part failed: ${(error as Error).message}`,
+      `Start the lab (\`npx lab start ${session.lab.definition.id}\`: the part runs on its services), then run \`npx lab solve ${step}\` again.`,
+    );
+  }
 }
 
 export const command = defineCommand({

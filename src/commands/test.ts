@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { CommandContext } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { printable } from '../core/printable.js';
-import { grade } from '../core/grade.js';
+import { grade, labControl } from '../core/grade.js';
 import { loadLab, type LoadedLab } from '../core/lab-catalog.js';
 import { loadCatalogue } from '../core/mutant-catalogue.js';
 import { runCatalogue, type ScratchLab } from '../core/mutant-runner.js';
@@ -126,7 +126,7 @@ async function stepSelfTest(
     await expectAll(session, 'fail', undefined, 'fresh start, nothing solved');
     for (let step = 1; step <= lab.definition.steps.length; step++) {
       if (step > 1) await expectAll(session, 'fail', step, `step ${step} before its solution`);
-      applySolve(planSolve(lab, session.paths, step), session.paths, labId, ctx.clock.now());
+      await solveStep(session, step, ctx);
       await expectAll(session, 'pass', step, `step ${step} after its solution`);
       await expectAll(session, 'pass', step, `step ${step} after its solution, again`);
     }
@@ -149,6 +149,12 @@ async function stepSelfTest(
   }
 }
 
+/** A step's solution as `lab solve` writes it: its files, then what the step asks to be done by hand. */
+async function solveStep(session: LabSession, step: number, ctx: CommandContext): Promise<void> {
+  applySolve(planSolve(session.lab, session.paths, step), session.paths, session.lab.definition.id, ctx.clock.now());
+  await session.lab.definition.steps[step - 1]!.solveByHand?.(labControl(session, ctx.clock));
+}
+
 /** Starting is serialised across workers: two homes choosing free ports at the same moment could pick the same one. */
 let startQueue: Promise<unknown> = Promise.resolve();
 
@@ -166,8 +172,7 @@ async function openScratchLab(
   try {
     await starting;
     session = await openSession(inner, labId, kind);
-    for (let step = 1; step <= lab.definition.steps.length; step++)
-      applySolve(planSolve(lab, session.paths, step), session.paths, labId, ctx.clock.now());
+    for (let step = 1; step <= lab.definition.steps.length; step++) await solveStep(session, step, ctx);
   } catch (error) {
     if (session) await stopVerified(session).catch(() => undefined);
     if (!keep) rmSync(inner.home, { recursive: true, force: true });

@@ -5,7 +5,7 @@
 import type { Clock } from './ports.js';
 import { runChecks, type CheckResult, type PlannedCheck } from './check-engine.js';
 import { buildReport, type CheckReport } from './check-report.js';
-import { runningServices, stepOf, type CheckContext, type JobResult } from './lab-definition.js';
+import { runningServices, stepOf, type CheckContext, type JobResult, type LabControl } from './lab-definition.js';
 import type { LabSession } from './lab-session.js';
 import { currentLogSection } from './log-sections.js';
 import { repoDir } from './paths.js';
@@ -38,17 +38,22 @@ function stagePlan(session: LabSession): PlannedCheck[] {
   }));
 }
 
-/** Applies the learner's data-like configuration (e.g. SPIRE registration entries) to the running lab. */
-export async function syncLab(session: LabSession, clock: Clock): Promise<ServiceProblem[]> {
-  const sync = session.lab.definition.sync;
-  if (!sync) return [];
-  return sync({
+/** What a lab's hooks may do with its running services (sync, a step's by-hand work). */
+export function labControl(session: LabSession, clock: Clock): LabControl {
+  return {
     workspaceDir: session.paths.dir,
     secretsDir: session.paths.secrets,
     url: (service) => session.runtime.url(service),
     exec: (service, argv, options) => session.runtime.exec(service, argv, options),
     clock,
-  });
+  };
+}
+
+/** Applies the learner's data-like configuration (e.g. SPIRE registration entries) to the running lab. */
+export async function syncLab(session: LabSession, clock: Clock): Promise<ServiceProblem[]> {
+  const sync = session.lab.definition.sync;
+  if (!sync) return [];
+  return sync(labControl(session, clock));
 }
 
 /**
@@ -88,12 +93,16 @@ export async function grade(
     (p) => options.checks === undefined || options.checks.includes(p.check.id),
   );
   const state = session.state.read();
+  // Services that are down (refresh) explain every failure; configuration that could not be applied (sync) does not.
+  // The restart is mostly waiting on the runtime: the compile below runs meanwhile (a no-op handler keeps an early
+  // failure from counting as unhandled; it is awaited, and thrown, below).
+  const refreshing = session.runtime.refresh({ onProgress: options.onProgress });
+  refreshing.catch(() => undefined);
   // Before any probe: code that does not compile blocks its steps' checks (the stage checks run on the solved lab).
   const gate = options.stage
     ? { errors: [], blocked: new Set<number>() }
     : await compileGate(session.lab, session.paths);
-  // Services that are down (refresh) explain every failure; configuration that could not be applied (sync) does not.
-  const down = await session.runtime.refresh({ onProgress: options.onProgress });
+  const down = await refreshing;
   const problems = [...down, ...(await syncLab(session, clock))];
   const startedAt = clock.now();
   const started = performance.now();

@@ -131,6 +131,12 @@ export interface StepDefinition {
   instructions: string;
   hints: string[];
   checks: CheckDefinition[];
+  /**
+   * Work the step asks the learner to do by hand on the running lab rather than in a file (lab 2: register a
+   * workload with `spire-server entry create`). `lab solve` and `lab test` do it after writing the step's files;
+   * returns what was done, as the learner would have typed it.
+   */
+  solveByHand?(control: LabControl): Promise<string>;
 }
 
 export interface LabDefinition {
@@ -201,6 +207,7 @@ export const labDefinitionSchema = z.object({
         checks: z
           .array(z.object({ id, title: z.string().min(1), timeoutMs: z.number().int().positive().optional(), run: fn }))
           .min(1, 'every step needs at least one check'),
+        solveByHand: fn.optional(),
       }),
     )
     .min(1),

@@ -83,7 +83,7 @@ describe.skipIf((missing !== undefined && !dockerRequired) || !isRoot)('lab 2 fo
       expect(started.exitCode, String(started.stderr)).toBe(0);
       expect((await asLearner('solve', '1', '--yes')).exitCode).toBe(0);
       const checked = await asLearner('check', '1');
-      expect(checked.stdout, String(checked.stdout)).toMatch(/3\/3 checks passed/);
+      expect(checked.stdout, String(checked.stdout)).toMatch(/4\/4 checks passed/);
       const users = await usersOf(home);
       expect(users['spire-agent']).toBe(`0:${LEARNER}`);
       for (const service of ['spire-server', 'opa', 'rag-index', 'mcp-server'])

@@ -50,7 +50,7 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 operator comman
   );
 
   it(
-    "after step 1: identity shows each server's SVID, the agent and the entries; spire creates and deletes an entry by hand",
+    "after step 1: identity shows each server's SVID, the agent and the entries; spire creates and deletes an entry by hand, and the sync keeps it",
     async () => {
       expect((await lab('solve', '1', '--yes')).exitCode).toBe(0);
       const check = await lab('check', '1');
@@ -85,6 +85,13 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 operator comman
       expect(created.exitCode, created.stdout + created.stderr).toBe(0);
       const id = /Entry ID\s*:\s*(\S+)/.exec(created.stdout)?.[1];
       expect(id).toBeTruthy();
+      expect((await lab('spire', 'entry', 'show', '-spiffeID', byHand)).stdout).toContain(byHand);
+      // The sync of spire/entries.ts never deletes an entry made by hand: the check names it and how to delete it.
+      const judged = await lab('check', '1');
+      expect(judged.exitCode).toBe(1);
+      expect(judged.stdout).toContain(`the entry ${id} for ${byHand}: ${byHand} is not one of the four workloads' IDs`);
+      expect(judged.stdout).not.toContain('an entry no lab container matches');
+      expect(judged.stdout).toContain(`npx lab spire entry delete -entryID ${id}`);
       expect((await lab('spire', 'entry', 'show', '-spiffeID', byHand)).stdout).toContain(byHand);
       expect((await lab('spire', 'entry', 'delete', '-entryID', id!)).exitCode).toBe(0);
       const gone = await lab('spire', 'entry', 'show', '-spiffeID', byHand);

@@ -51,8 +51,9 @@ export async function authorize(call: ToolCall, policy: Policy): Promise<Decisio
   // Until step 3 every call is allowed: any workload with a certificate can read every collection.
   let decision: Decision = { allow: true, reason: 'no policy enforced yet', decisionId: null, source: 'none' };
   // @lab-step 3
-  // TODO: Ask OPA: decision = await policy.decide({ spiffe_id, tool, arguments, collection }), with spiffe_id from
-  // TODO: call.spiffeId, the verified identity. Never take the identity from call.headers: a caller can write anything there.
+  // TODO: Step 3. Ask the policy (the Policy interface above) about this call before the tool runs, and return its
+  // TODO: decision. The caller is whom its verified certificate names; call.headers hold claims anyone can write.
+  // TODO: Verify: `npx lab logs opa` shows each decision's input; `npx lab check 3`.
   decision = await policy.decide({ spiffe_id: call.spiffeId, tool: call.tool, arguments: call.arguments, collection: call.collection });
   // @lab-end
   return decision;
@@ -60,9 +61,9 @@ export async function authorize(call: ToolCall, policy: Policy): Promise<Decisio
 
 export async function record(call: ToolCall, decision: Decision, outcome: Outcome, durationMs: number, audit: Audit): Promise<void> {
   // @lab-step 4
-  // TODO: Append one audit entry per call with audit.append({...}): the verified identity (call.spiffeId), the tool,
-  // TODO: the arguments' digest (audit.digest(call.arguments), never the arguments), the decision ("allow"/"deny"),
-  // TODO: its decision_id and reason, the trace id, the outcome and the duration.
+  // TODO: Step 4. Record this call, allowed or denied, in the audit log (the Audit interface above is the record's
+  // TODO: contract): who called (verified), what was asked (proved, never stored), what was decided and why (OPA's
+  // TODO: decision id links the two logs), and how it ended. Verify: `npx lab audit`, `npx lab audit --verify`.
   await audit.append({
     spiffe_id: call.spiffeId,
     tool: call.tool,

@@ -20,15 +20,12 @@ default tool_permitted := false
 default collection_permitted := false
 
 # @lab-step 3
-# TODO: Step 3: give each agent its tools and collections, keyed by SPIFFE ID, for example
-# TODO:   agents := {"spiffe://lab.ai-infra-labs.dev/agent/research": {"tools": {"search_documents", "get_document"}, "collections": {"public", "internal", "*"}}, ...}
-# TODO: research may use search_documents and get_document on "public", "internal" and "*" (all collections);
-# TODO: support may use the same tools on "public" only. Then define, for the caller input.spiffe_id:
-# TODO:   known_agent if ...            the caller has an entry (a null or unknown spiffe_id has none)
-# TODO:   tool_permitted if ...         input.tool is one of its tools (hint: `x in set`)
-# TODO:   collection_permitted if ...   input.collection is one of its collections
-# TODO:   allow if { known_agent; tool_permitted; collection_permitted }   (one condition per line)
-# TODO: Check your work with `opa test policy -v` (write the tests in agents_test.rego).
+# TODO: Step 3. Decide per agent, from its verified SPIFFE ID alone: the research agent may call search_documents and
+# TODO: get_document on every collection ("public", "internal", and "*" for a search over all of them); the support
+# TODO: agent the same tools on "public" only; any other caller, or none, nothing. Define allow and the three rules the
+# TODO: reason below reads (known_agent, tool_permitted, collection_permitted). Grants kept as data, one per SPIFFE
+# TODO: ID, make the next agent a one-line change. Read: https://www.openpolicyagent.org/docs/policy-language
+# TODO: Verify: `npx lab opa test` (write the tests in agents_test.rego), `npx lab logs opa`, `npx lab check 3`.
 agents := {
 	"spiffe://lab.ai-infra-labs.dev/agent/research": {
 		"tools": {"search_documents", "get_document"},

@@ -1,12 +1,10 @@
 package agents.authz_test
 
 # @lab-step 3
-# TODO: Step 3: test the policy, one rule per case, e.g.
-# TODO:   test_support_denied_internal if {
-# TODO:       not data.agents.authz.allow with input as {"spiffe_id": "spiffe://lab.ai-infra-labs.dev/agent/support", "tool": "search_documents", "arguments": {}, "collection": "internal"}
-# TODO:   }
-# TODO: Cover both agents on "public", "internal" and "*", an unknown and a null identity, a tool outside the
-# TODO: list, and the reason strings. Run them with `opa test policy -v`.
+# TODO: Step 3. Test the policy, one test per case of the step's decision matrix: both agents on each collection
+# TODO: and tool, an unknown identity, another trust domain's, a null and a missing one, a tool outside the grants, and
+# TODO: the reasons. Read: https://www.openpolicyagent.org/docs/policy-testing (test rules, `with input as`).
+# TODO: Verify: `npx lab opa test` runs them in the OPA container (`--run <name>` picks some).
 import data.agents.authz
 
 research := "spiffe://lab.ai-infra-labs.dev/agent/research"
