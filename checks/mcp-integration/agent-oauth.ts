@@ -22,7 +22,13 @@ export function agentOAuthProblem(ctx: CheckContext, since: number): OAuthProble
   const requests = authRequestsSince(ctx, since);
   const issued = issuedToAgentSince(ctx, since);
   const resource = mcpResource(ctx).href;
-  const readMetadata = requests.some((r) => r.method === 'GET' && (r.path === METADATA_PATH || r.path === OIDC_PATH));
+  // The MCP server reads the same document when it starts, before the agent runs (authRequestsSince has no slack):
+  // only a read before the agent's first token counts as its discovery.
+  const firstToken = issued.length > 0 ? Math.min(...issued.map((r) => Date.parse(r.at))) : Number.POSITIVE_INFINITY;
+  const readMetadata = requests.some((r) => {
+    const at = Date.parse(r.at);
+    return r.method === 'GET' && (r.path === METADATA_PATH || r.path === OIDC_PATH) && at <= firstToken;
+  });
   const posts = requests.filter((r) => r.method === 'POST');
   if (requests.length === 0)
     return {

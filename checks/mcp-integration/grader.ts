@@ -158,9 +158,12 @@ export function issuedToAgentSince(ctx: CheckContext, since: number): IssuedReco
   return issuedSignatures(ctx.secretsDir).filter((r) => r.client_id === agent && Date.parse(r.at) >= since - 1000);
 }
 
-/** What the auth-server answered at or after `since` (its request record, runner-owned; health polls aside). */
+/**
+ * What the auth-server answered at or after `since` (its request record, runner-owned; health polls aside). No
+ * slack before `since`: the MCP server reads the authorization server's metadata as it starts, just before.
+ */
 export function authRequestsSince(ctx: CheckContext, since: number): AuthRequestRecord[] {
-  return authRequests(ctx.secretsDir).filter((r) => Date.parse(r.at) >= since - 1000);
+  return authRequests(ctx.secretsDir).filter((r) => Date.parse(r.at) >= since);
 }
 
 /** The agent's client secret for this run: the leak checks look for it as they look for tokens. */
