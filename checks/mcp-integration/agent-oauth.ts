@@ -23,12 +23,15 @@ export function agentOAuthProblem(ctx: CheckContext, since: number): OAuthProble
   const issued = issuedToAgentSince(ctx, since);
   const resource = mcpResource(ctx).href;
   // The MCP server reads the same document when it starts, before the agent runs (authRequestsSince has no slack):
-  // only a read before the agent's first token counts as its discovery.
-  const firstToken = issued.length > 0 ? Math.min(...issued.map((r) => Date.parse(r.at))) : Number.POSITIVE_INFINITY;
-  const readMetadata = requests.some((r) => {
-    const at = Date.parse(r.at);
-    return r.method === 'GET' && (r.path === METADATA_PATH || r.path === OIDC_PATH) && at <= firstToken;
-  });
+  // only a read that arrived before the agent's first successful token request counts as its discovery.
+  const agent = agentClientId(ctx);
+  const tokenAt = requests
+    .filter((r) => r.method === 'POST' && r.status === 200 && r.client_id === agent)
+    .map((r) => Date.parse(r.at));
+  const firstToken = tokenAt.length > 0 ? Math.min(...tokenAt) : Number.POSITIVE_INFINITY;
+  const readMetadata = requests.some(
+    (r) => r.method === 'GET' && (r.path === METADATA_PATH || r.path === OIDC_PATH) && Date.parse(r.at) <= firstToken,
+  );
   const posts = requests.filter((r) => r.method === 'POST');
   if (requests.length === 0)
     return {
@@ -43,7 +46,7 @@ export function agentOAuthProblem(ctx: CheckContext, since: number): OAuthProble
     };
   const refused = posts.find((r) => r.error);
   if (refused && issued.length === 0) return refusal(refused, resource);
-  if (issued.length > 0 && !readMetadata)
+  if (tokenAt.length > 0 && !readMetadata)
     return {
       what: `The agent got a token without reading the authorization server metadata (no GET ${METADATA_PATH} during its run): its token endpoint is hard-coded, not discovered.`,
       fix: DISCOVERY_FIX,
@@ -56,7 +59,7 @@ export function agentOAuthProblem(ctx: CheckContext, since: number): OAuthProble
     };
   if (issued.length === 0)
     return {
-      what: `The authorization server issued no token to the agent's client (${agentClientId(ctx)}) during this run${posts.length > 0 ? ` (token requests: ${posts.map(describe).join(', ')})` : ': it never asked for one'}.`,
+      what: `The authorization server issued no token to the agent's client (${agent}) during this run${posts.length > 0 ? ` (token requests: ${posts.map(describe).join(', ')})` : ': it never asked for one'}.`,
       fix: DISCOVERY_FIX,
     };
   return undefined;

@@ -24,7 +24,12 @@ function run(records: (secrets: string) => void) {
 }
 
 const metadata = (s: string) =>
-  recordRequest(s, { method: 'GET', path: '/.well-known/oauth-authorization-server', status: 200 });
+  recordRequest(s, {
+    at: new Date().toISOString(),
+    method: 'GET',
+    path: '/.well-known/oauth-authorization-server',
+    status: 200,
+  });
 
 describe("the agent's OAuth client, judged by the authorization server's records", () => {
   it('accepts discovery followed by a token for the MCP endpoint', () => {
@@ -32,7 +37,14 @@ describe("the agent's OAuth client, judged by the authorization server's records
       run((s) => {
         metadata(s);
         recordIssued(s, CLIENT, TOKEN, RESOURCE);
-        recordRequest(s, { method: 'POST', path: '/oauth2/token', status: 200, client_id: CLIENT, resource: RESOURCE });
+        recordRequest(s, {
+          at: new Date().toISOString(),
+          method: 'POST',
+          path: '/oauth2/token',
+          status: 200,
+          client_id: CLIENT,
+          resource: RESOURCE,
+        });
       }),
     ).toBeUndefined();
   });
@@ -42,13 +54,14 @@ describe("the agent's OAuth client, judged by the authorization server's records
     expect(
       run((s) => {
         metadata(s);
-        recordRequest(s, { method: 'POST', path: '/token', status: 404 });
+        recordRequest(s, { at: new Date().toISOString(), method: 'POST', path: '/token', status: 404 });
       })?.what,
     ).toMatch(/POST \/token \(HTTP 404\).*guessed, not read from its metadata/);
     expect(
       run((s) => {
         metadata(s);
         recordRequest(s, {
+          at: new Date().toISOString(),
           method: 'POST',
           path: '/oauth2/token',
           status: 400,
@@ -60,13 +73,26 @@ describe("the agent's OAuth client, judged by the authorization server's records
     expect(
       run((s) => {
         recordIssued(s, CLIENT, TOKEN, RESOURCE);
-        recordRequest(s, { method: 'POST', path: '/oauth2/token', status: 200, client_id: CLIENT, resource: RESOURCE });
+        recordRequest(s, {
+          at: new Date().toISOString(),
+          method: 'POST',
+          path: '/oauth2/token',
+          status: 200,
+          client_id: CLIENT,
+          resource: RESOURCE,
+        });
       })?.what,
     ).toMatch(/without reading the authorization server metadata/);
     expect(
       run((s) => {
         metadata(s);
-        recordRequest(s, { method: 'POST', path: '/oauth2/token', status: 401, error: 'invalid_client' });
+        recordRequest(s, {
+          at: new Date().toISOString(),
+          method: 'POST',
+          path: '/oauth2/token',
+          status: 401,
+          error: 'invalid_client',
+        });
       })?.what,
     ).toMatch(/client id or secret/);
     expect(

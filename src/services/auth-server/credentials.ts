@@ -136,6 +136,7 @@ export function issuedSignatures(secretsDir: string): IssuedRecord[] {
 const REQUESTS_FILE = 'auth-requests.jsonl';
 
 export interface AuthRequestRecord {
+  /** When the request arrived (not when it was answered: a document read comes before the token it led to). */
   at: string;
   method: string;
   path: string;
@@ -148,12 +149,8 @@ export interface AuthRequestRecord {
   resource?: string;
 }
 
-export function recordRequest(secretsDir: string, record: Omit<AuthRequestRecord, 'at'>): void {
-  appendFileSync(
-    path.join(secretsDir, REQUESTS_FILE),
-    `${JSON.stringify({ at: new Date().toISOString(), ...record })}\n`,
-    { mode: 0o600 },
-  );
+export function recordRequest(secretsDir: string, record: AuthRequestRecord): void {
+  appendFileSync(path.join(secretsDir, REQUESTS_FILE), `${JSON.stringify(record)}\n`, { mode: 0o600 });
 }
 
 export function authRequests(secretsDir: string): AuthRequestRecord[] {

@@ -160,9 +160,10 @@ const routes: Record<
   },
 };
 
-function record(req: IncomingMessage, res: ServerResponse, url: URL): void {
+function record(req: IncomingMessage, res: ServerResponse, url: URL, at: string): void {
   try {
     recordRequest(secretsDir, {
+      at,
       method: req.method ?? '?',
       path: url.pathname.slice(0, 200),
       status: res.statusCode,
@@ -176,7 +177,8 @@ function record(req: IncomingMessage, res: ServerResponse, url: URL): void {
 const server = createJsonServer(
   jsonListener('auth-server', (req, res, url) => {
     // Health polls are the runner's own; everything else may be the agent's.
-    if (url.pathname !== '/health') res.on('finish', () => record(req, res, url));
+    const arrived = new Date().toISOString();
+    if (url.pathname !== '/health') res.on('finish', () => record(req, res, url, arrived));
     const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname]! : undefined;
     if (!route) return sendJson(res, 404, { error: 'not_found' });
     if (req.method !== route.method)
