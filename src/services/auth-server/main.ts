@@ -147,7 +147,7 @@ const routes: Record<
     answer: (_req, res) =>
       sendJson(res, 400, {
         error: 'unsupported_response_type',
-        error_description: 'this authorization server issues tokens only by the client credentials grant, at /token',
+        error_description: `this authorization server issues tokens only by the client credentials grant, at ${TOKEN_PATH}`,
       }),
   },
   [TOKEN_PATH]: {
