@@ -1,17 +1,10 @@
 import { fail, pass, type CheckContext, type CheckDefinition } from '../../src/core/lab-definition.js';
 import { postRpc } from '../lib/http-probe.js';
-import {
-  agentClientId,
-  agentFailure,
-  agentRun,
-  indexRequests,
-  issuedToAgentSince,
-  type AgentRun,
-  type TranscriptEntry,
-} from './grader.js';
+import { agentOAuthProblem } from './agent-oauth.js';
+import { agentFailure, agentRun, indexRequests, mcpResource, type AgentRun, type TranscriptEntry } from './grader.js';
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the fix quotes TypeScript for the learner to write.
-const BEARER_FIX = 'In agent/connect.ts send headers.Authorization = `Bearer ${await getAccessToken()}` (step 4).';
+const TOKEN_SENT_FIX =
+  'Send the token on every request to the MCP server as `Authorization: Bearer <token>` (the SDK transport does when given an authProvider); `npx lab logs agent` shows the last run.';
 
 const CONNECT_FIX =
   'Complete agent/connect.ts (step 2): connect the Client with a StreamableHTTPClientTransport to serverUrl. `lab logs agent` shows the last run.';
@@ -121,7 +114,7 @@ export const agentReadsDocument: CheckDefinition = {
 
 export const agentAuthenticated: CheckDefinition = {
   id: 'agent-authenticated',
-  title: 'The agent works with its own token from the authorization server',
+  title: 'The agent discovers the authorization server, gets its own token for the MCP endpoint and uses it',
   timeoutMs: 45_000,
   async run(ctx) {
     const anonymous = await postRpc(new URL('/mcp', ctx.url('mcp-server')), 'initialize', ctx.signal);
@@ -132,14 +125,17 @@ export const agentAuthenticated: CheckDefinition = {
       );
     const run = await agentRun(ctx);
     const used = run.entries.some((e) => e.type === 'tool_called' && e.isError === false);
-    if (run.exitCode !== 0 || !used)
-      return fail(`The agent could not use the protected server: ${agentFailure(run)}.`, BEARER_FIX);
-    if (issuedToAgentSince(ctx, run.since) === 0) {
+    const problem = agentOAuthProblem(ctx, run.since);
+    if (problem)
       return fail(
-        `The agent reports success, but the authorization server issued no token to its client (${agentClientId(ctx)}) during this run.`,
-        'Get the token with getAccessToken() in agent/connect.ts; never reuse, forge or skip it.',
+        `${problem.what}${run.exitCode !== 0 || !used ? ` So the agent could not use the protected server (${agentFailure(run)}).` : ''}`,
+        problem.fix,
       );
-    }
+    if (run.exitCode !== 0 || !used)
+      return fail(
+        `The agent got its token for ${mcpResource(ctx).href} but could not use the protected server: ${agentFailure(run)}.`,
+        TOKEN_SENT_FIX,
+      );
     const query = searchQuery(run, searchCall(run));
     if (
       !query ||
@@ -147,7 +143,7 @@ export const agentAuthenticated: CheckDefinition = {
     ) {
       return fail(
         'The agent reports success, but its search never reached the rag-index through your MCP server.',
-        'connect() must return the SDK Client connected to serverUrl with the Authorization header.',
+        'connect() must return the SDK Client connected to serverUrl, authenticating with its token.',
       );
     }
     return pass(

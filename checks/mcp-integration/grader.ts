@@ -1,7 +1,7 @@
 /**
  * What the mcp-integration checks share: where the services are, tokens for the grader (so earlier steps'
  * checks keep passing once step 4 requires authentication), the agent's run and the runner-owned evidence of
- * what really happened (the auth-server's issuance record, the rag-index request log).
+ * what really happened (the auth-server's issuance and request records, the rag-index request log).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,10 +10,15 @@ import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { CheckContext } from '../../src/core/lab-definition.js';
 import {
+  agentCredentialsFile,
+  authRequests,
   CLIENTS_FILE,
   issuedSignatures,
   readJson,
   SIGNING_KEY_FILE,
+  type AuthRequestRecord,
+  type ClientCredentials,
+  type IssuedRecord,
   type RegisteredClient,
 } from '../../src/services/auth-server/credentials.js';
 import { lastLines } from '../../src/core/text.js';
@@ -148,8 +153,20 @@ export async function indexRequests(ctx: CheckContext, since: number): Promise<I
 }
 
 /** Tokens the auth-server issued to the agent at or after `since` (its issuance record, runner-owned). */
-export function issuedToAgentSince(ctx: CheckContext, since: number): number {
+export function issuedToAgentSince(ctx: CheckContext, since: number): IssuedRecord[] {
   const agent = agentClientId(ctx);
-  return issuedSignatures(ctx.secretsDir).filter((r) => r.client_id === agent && Date.parse(r.at) >= since - 1000)
-    .length;
+  return issuedSignatures(ctx.secretsDir).filter((r) => r.client_id === agent && Date.parse(r.at) >= since - 1000);
+}
+
+/**
+ * What the auth-server answered at or after `since` (its request record, runner-owned; health polls aside). No
+ * slack before `since`: the MCP server reads the authorization server's metadata as it starts, just before.
+ */
+export function authRequestsSince(ctx: CheckContext, since: number): AuthRequestRecord[] {
+  return authRequests(ctx.secretsDir).filter((r) => Date.parse(r.at) >= since);
+}
+
+/** The agent's client secret for this run: the leak checks look for it as they look for tokens. */
+export function agentClientSecret(ctx: CheckContext): string {
+  return readJson<ClientCredentials>(path.join(ctx.secretsDir, agentCredentialsFile('agent'))).client_secret;
 }

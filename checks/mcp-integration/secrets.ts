@@ -5,7 +5,7 @@ import { fail, pass, type CheckDefinition } from '../../src/core/lab-definition.
 import { issuedSignatures } from '../../src/services/auth-server/credentials.js';
 import { describeError, textOf, withMcpClient } from '../lib/mcp-client.js';
 import { postRpc } from '../lib/http-probe.js';
-import { agentRun, graderToken, indexRequests, mcpEndpoint, mintedSignatures } from './grader.js';
+import { agentClientSecret, agentRun, graderToken, indexRequests, mcpEndpoint, mintedSignatures } from './grader.js';
 
 const JWT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
 const WINDOW = 24;
@@ -24,20 +24,30 @@ function withDecodings(text: string): string[] {
   return out;
 }
 
+/** Whether any WINDOW-long stretch of `secret` (taken every STRIDE characters) is in one of the texts. */
+const containsPart = (variants: string[], secret: string) => {
+  for (let at = 0; at + WINDOW <= secret.length; at += STRIDE) {
+    const piece = secret.slice(at, at + WINDOW);
+    if (variants.some((v) => v.includes(piece))) return true;
+  }
+  return false;
+};
+
 /**
  * Finds a token in any form: a whole JWT, or any stretch of a known token's signature (only the signature,
  * half of a split token), in the text or in its base64/hex decodings. Windows every STRIDE characters catch a
- * fragment as short as WINDOW + STRIDE - 1 characters.
+ * fragment as short as WINDOW + STRIDE - 1 characters. A client secret is looked for the same way (a logged
+ * Basic header is its base64).
  */
-export function findLeak(text: string, signatures: Iterable<string>): string | undefined {
+export function findLeak(
+  text: string,
+  signatures: Iterable<string>,
+  clientSecrets: Iterable<string> = [],
+): string | undefined {
   const variants = withDecodings(text);
   if (variants.some((v) => JWT.test(v))) return 'a bearer token (JWT)';
-  for (const sig of signatures) {
-    for (let at = 0; at + WINDOW <= sig.length; at += STRIDE) {
-      const piece = sig.slice(at, at + WINDOW);
-      if (variants.some((v) => v.includes(piece))) return "part of a token's signature";
-    }
-  }
+  for (const sig of signatures) if (containsPart(variants, sig)) return "part of a token's signature";
+  for (const secret of clientSecrets) if (containsPart(variants, secret)) return "the agent's OAuth client secret";
   return undefined;
 }
 
@@ -58,7 +68,8 @@ function workspaceFiles(dir: string): string[] {
 
 export const noTokenLeaks: CheckDefinition = {
   id: 'no-token-leaks',
-  title: 'No token, in any form, appears in logs, transcripts or tool results, or is forwarded to the index',
+  title:
+    'No token or client secret, in any form, appears in logs, transcripts or tool results; no token reaches the index',
   timeoutMs: 45_000,
   async run(ctx) {
     const started = ctx.clock.now().getTime();
@@ -111,6 +122,7 @@ export const noTokenLeaks: CheckDefinition = {
         .slice(-50)
         .map((r) => r.signature),
     ]);
+    const clientSecret = agentClientSecret(ctx);
     const places: Array<[string, string]> = [];
     for (const service of ['mcp-server', 'rag-index', 'auth-server', 'agent'])
       places.push([`the ${service} log`, await ctx.logs(service)]);
@@ -119,11 +131,11 @@ export const noTokenLeaks: CheckDefinition = {
       places.push([`the file ${path.relative(ctx.workspaceDir, file)}`, readFileSync(file, 'utf8')]);
     places.push(["the agent's output", run.output], ['a tool result', results.join('\n')]);
     for (const [where, text] of places) {
-      const leak = findLeak(text, signatures);
+      const leak = findLeak(text, signatures, [clientSecret]);
       if (leak)
         return fail(
           `${where[0]!.toUpperCase()}${where.slice(1)} contains ${leak}.`,
-          'Never log, print, echo or encode tokens or Authorization headers (not even a part, not even base64); remove that code.',
+          'Never log, print, echo or encode tokens, client secrets or Authorization headers (not even a part, not even base64); remove that code.',
         );
     }
     const forwarded = (await indexRequests(ctx, Math.min(started, run.since))).find((r) =>
@@ -135,7 +147,7 @@ export const noTokenLeaks: CheckDefinition = {
         "Never pass the client's token upstream (MCP spec: no token passthrough); call the index without an Authorization header.",
       );
     return pass(
-      `No token appears in the logs, transcripts or tool results (${signatures.size} tokens looked for), and none reached the index.`,
+      `No token or client secret appears in the logs, transcripts or tool results (${signatures.size} tokens looked for), and no token reached the index.`,
     );
   },
 };

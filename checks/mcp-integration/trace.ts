@@ -18,7 +18,7 @@ function hopsOf(tools: string[]): Hop[] {
     return [handler, { service: 'rag-index', name: /^rag-index (query|get)$/, under: handler }];
   });
   return [
-    { service: 'auth-server', name: 'POST /token', under: run },
+    { service: 'auth-server', name: 'POST /oauth2/token', under: run },
     { service: 'mcp-server', name: 'POST /mcp', under: { service: 'agent', name: 'mcp tools/list', under: run } },
     ...perTool,
   ];

@@ -105,9 +105,11 @@ export default defineLab({
       title: 'Build the MCP server exposing document search',
       instructions: 'steps/1-build-server.md',
       hints: [
-        'Start with rag-index/collections.ts: the folders of fixtures/corpus are the collections. `lab check 1` tells you how many documents the index holds.',
-        'In mcp-server/tools.ts, server.registerTool takes a name, { title, description, inputSchema } and an async handler. inputSchema is a plain object of zod types, not z.object(...).',
-        'The handler returns { content: [{ type: "text", text }] }. Put each hit\'s id in the text as "[id] title", or return structuredContent: { results: hits } as well.',
+        'Collections first: each folder of fixtures/corpus is one, named like its folder. `npx lab check 1` says how many documents the index holds.',
+        "The SDK's McpServer.registerTool(name, { title, description, inputSchema }, handler) registers a tool. inputSchema is a plain object of zod types (one per parameter), not z.object(...); `.optional()`, `.int()`, `.min()`, `.max()` and `.describe()` shape the JSON Schema agents see.",
+        'The handler receives the parsed arguments and returns { content: [{ type: "text", text }] }. index.search(query, { topK, collection }) gives hits with id, title, collection, score and snippet: put each as "[id] title" in the text, and optionally return structuredContent: { results: hits } too.',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint quotes TypeScript for the learner to write.
+        'The answer, in outline: server.registerTool("search_documents", { title: "Search documents", description: "Full-text search over the course documents; returns ids, titles and snippets", inputSchema: { query: z.string().min(1).max(SEARCH_LIMITS.maxQueryLength), top_k: z.number().int().min(1).max(20).optional(), collection: z.string().optional() } }, async ({ query, top_k, collection }) => { const hits = await index.search(query, { topK: top_k ?? 5, collection }); return { content: [{ type: "text", text: hits.map((h) => `[${h.id}] ${h.title}`).join("; ") }], structuredContent: { results: hits } }; }).',
       ],
       checks: [indexReady, mcpInitialize, searchToolSchema, searchRecall, searchMatchesIndex],
     },
@@ -116,8 +118,9 @@ export default defineLab({
       title: 'Connect the agent to your server',
       instructions: 'steps/2-connect-agent.md',
       hints: [
-        'The SDK client needs a transport: new StreamableHTTPClientTransport(serverUrl, { requestInit: { headers } }).',
-        'client.connect(transport) is async and performs initialize; await it before returning the client.',
+        'An SDK Client talks through a transport; the one for an HTTP endpoint is StreamableHTTPClientTransport (@modelcontextprotocol/sdk/client/streamableHttp.js).',
+        'client.connect(transport) is async and performs the initialize handshake: await it before connect() returns. The transport takes serverUrl and an options object, already declared in connect.ts (step 4 fills it).',
+        'The answer: await client.connect(new StreamableHTTPClientTransport(serverUrl, transport));',
       ],
       checks: [agentDiscovers],
     },
@@ -126,9 +129,10 @@ export default defineLab({
       title: 'Test tool discovery and execution',
       instructions: 'steps/3-tool-execution.md',
       hints: [
-        'get_document needs only { id: z.string() }; index.getDocument(id) returns undefined when there is no such document.',
-        'Throwing inside a tool handler is the right way to fail: McpServer turns it into { isError: true, content: [{ text: <message> }] }.',
-        'The agent looks for a second tool with a required "id" parameter and a description about reading documents.',
+        'get_document is a second registerTool with a single required string parameter, id. index.getDocument(id) returns the document, or undefined when there is none.',
+        'Throwing inside a tool handler is the way to fail: McpServer turns the Error into { isError: true, content: [{ type: "text", text: <its message> }] }, which the agent reads. Make the message name the id and say what to do (search first).',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the hint quotes TypeScript for the learner to write.
+        'The agent looks for a tool with a required "id" parameter and a description about reading documents. The answer, in outline: async ({ id }) => { const doc = await index.getDocument(id); if (!doc) throw new Error(`No document with id "${id}"; use search_documents to find ids.`); return { content: [{ type: "text", text: `${doc.title}: ${doc.body}` }] }; }',
       ],
       checks: [getDocument, toolErrors, agentReadsDocument],
     },
@@ -137,9 +141,11 @@ export default defineLab({
       title: 'Add authentication between agent and server',
       instructions: 'steps/4-authentication.md',
       hints: [
-        'Follow the four TODOs in mcp-server/auth.ts in order; the SDK provides mcpAuthMetadataRouter, requireBearerAuth and getOAuthProtectedResourceMetadataUrl.',
-        'jose: const keys = createRemoteJWKSet(new URL(oauthMetadata.jwks_uri)); const { payload } = await jwtVerify(token, keys, { issuer, audience: resourceUrl.href }).',
-        'requireBearerAuth rejects AuthInfo without a numeric expiresAt: return expiresAt: payload.exp. Then send the token from agent/connect.ts.',
+        "Server side, the SDK has a module for each duty: server/auth/router.js (mcpAuthMetadataRouter serves the RFC 9728 document; getOAuthProtectedResourceMetadataUrl names its URL), server/auth/middleware/bearerAuth.js (requireBearerAuth answers the 401s and 403s) and server/auth/provider.js (the OAuthTokenVerifier it calls). The authorization server's own metadata (RFC 8414) is at <issuer>/.well-known/oauth-authorization-server.",
+        'The verifier checks the JWT with jose: jwtVerify(token, createRemoteJWKSet(new URL(metadata.jwks_uri)), { issuer, audience: resourceUrl.href }). It returns { token, clientId: payload.client_id, scopes: payload.scope split on spaces, expiresAt: payload.exp, resource: resourceUrl } and throws InvalidTokenError when verification fails (requireBearerAuth rejects an AuthInfo without a numeric expiresAt).',
+        'Server, the answer: app.use(mcpAuthMetadataRouter({ oauthMetadata, resourceServerUrl: resourceUrl, scopesSupported: REQUIRED_SCOPES })); return requireBearerAuth({ verifier, requiredScopes: REQUIRED_SCOPES, expectedResource: resourceUrl, resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(resourceUrl) }); and in server.ts: guards.push(await protect(app, { resourceUrl, issuer: env("AUTH_ISSUER") })).',
+        'Agent side, the SDK transport runs the whole discovery on a 401 when its options carry an authProvider (an OAuthClientProvider, client/auth.js): it reads resource_metadata, fetches both metadata documents, and asks the token endpoint with the resource parameter. client/auth-extensions.js has a provider for the client credentials grant. To do it by hand instead: extractWWWAuthenticateParams, discoverOAuthProtectedResourceMetadata and discoverAuthorizationServerMetadata (client/auth.js), then a POST of grant_type=client_credentials and resource to token_endpoint.',
+        'Agent, the answer: transport.authProvider = new ClientCredentialsProvider({ clientId: oauthClient.clientId, clientSecret: oauthClient.clientSecret, expectedIssuer: oauthClient.issuer }); (imported from @modelcontextprotocol/sdk/client/auth-extensions.js), before client.connect.',
       ],
       checks: [
         protectedResourceMetadata,

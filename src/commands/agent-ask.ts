@@ -15,7 +15,8 @@ import { runAgent } from '../services/agent/agent.js';
 import { createOpenAIPlanner, type TokenUsage } from '../services/agent/openai-planner.js';
 import { createDeterministicPlanner, type Planner } from '../services/agent/planner.js';
 import { Transcript, type TranscriptEvent } from '../services/agent/transcript.js';
-import { openLab1, requestToken } from './lab1-access.js';
+import type { Connect } from '../services/agent/connect-contract.js';
+import { agentClient, openLab1, reachServicesByPublishedPorts } from './lab1-access.js';
 import { probeModels, resolveModelEndpoint, type ModelFlags } from './model-endpoint.js';
 import { defineCommand } from './define.js';
 
@@ -94,23 +95,21 @@ async function agentAskCommand(ctx: CommandContext, question: string, flags: Mod
   const file = path.join(lab.session.paths.transcripts, 'ask.jsonl');
   const transcript = new NarratedTranscript(file, (event) => show(ctx, event));
   transcript.write({ type: 'session_started', task, planner: planner.name });
-  let token: Promise<string> | undefined;
-  const getAccessToken = () => (token ??= requestToken(lab).then((t) => t.token));
   const connectFile = path.join(lab.session.paths.dir, 'agent', 'connect.ts');
   let client: Client | undefined;
+  const restoreFetch = reachServicesByPublishedPorts(lab);
   try {
     try {
-      const { connect } = await importModule<{
-        connect: (o: { serverUrl: URL; getAccessToken: () => Promise<string> }) => Promise<Client>;
-      }>(connectFile, `?t=${randomUUID()}`);
-      client = await connect({ serverUrl: lab.endpoint, getAccessToken });
+      const { connect } = await importModule<{ connect: Connect }>(connectFile, `?t=${randomUUID()}`);
+      // As the agent job is called: its registration only, and the endpoint by its name (the token's audience).
+      client = await connect({ serverUrl: lab.resource, oauthClient: agentClient(lab) });
       if (!client.getServerVersion())
         throw new Error('connect() returned a client that has not connected (no initialize handshake happened)');
     } catch (error) {
       transcript.write({ type: 'error', stage: 'connect', message: (error as Error).message });
       throw new EnvironmentError(
         `The agent could not connect through your agent/connect.ts: ${(error as Error).message}`,
-        'Complete agent/connect.ts (step 2; step 4 adds the token); `npx lab check 2` says what is missing.',
+        'Complete agent/connect.ts (step 2 connects, step 4 authenticates); `npx lab check 2` or `npx lab check 4` says what is missing.',
       );
     }
     try {
@@ -126,6 +125,7 @@ async function agentAskCommand(ctx: CommandContext, question: string, flags: Mod
     }
   } finally {
     await client?.close().catch(() => undefined);
+    restoreFetch();
   }
   if (usage) {
     ctx.io.out(

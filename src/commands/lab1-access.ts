@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { CommandContext } from '../core/context.js';
 import { EnvironmentError, UsageError } from '../core/errors.js';
 import { openActiveSession, withHomeLock, type LabSession } from '../core/lab-session.js';
-import { agentCredentialsFile } from '../services/auth-server/credentials.js';
+import { agentCredentialsFile, type ClientCredentials } from '../services/auth-server/credentials.js';
 
 export const LAB1 = 'mcp-integration';
 
@@ -74,15 +74,53 @@ export interface IssuedToken {
   tokenEndpoint: string;
 }
 
+/** The agent's OAuth client registration for this run (the runner made it; `lab start` makes a fresh one). */
+export function agentClient(lab: Lab1): { clientId: string; clientSecret: string; issuer: string } {
+  const credentials = JSON.parse(
+    readFileSync(path.join(lab.session.paths.secrets, agentCredentialsFile('agent')), 'utf8'),
+  ) as ClientCredentials;
+  return {
+    clientId: credentials.client_id,
+    clientSecret: credentials.client_secret,
+    issuer: lab.session.runtime.serviceUrl('auth-server').href,
+  };
+}
+
+/**
+ * Learner code run on this machine (`lab agent ask`) meets the services by the names they call themselves: under
+ * Docker the MCP endpoint, its metadata and the authorization server's carry network names (http://auth-server:…)
+ * that only resolve inside the lab's network. Until the returned function is called, fetch reaches those origins
+ * on their published ports instead; nothing changes when the names are this machine's already (local runtime).
+ */
+export function reachServicesByPublishedPorts(lab: Lab1): () => void {
+  const runtime = lab.session.runtime;
+  const published = new Map(
+    ['mcp-server', 'auth-server']
+      .map((name) => [runtime.serviceUrl(name).origin, runtime.url(name).origin] as const)
+      .filter(([inside, outside]) => inside !== outside),
+  );
+  if (published.size === 0) return () => undefined;
+  const original = globalThis.fetch;
+  globalThis.fetch = (input, init) => {
+    const request = input instanceof Request ? input : undefined;
+    const url = new URL(request ? request.url : String(input));
+    const outside = published.get(url.origin);
+    if (!outside) return original(input, init);
+    const mapped = new URL(`${url.pathname}${url.search}`, outside);
+    return original(request ? new Request(mapped, request) : mapped, init);
+  };
+  return () => {
+    globalThis.fetch = original;
+  };
+}
+
 /**
  * A token from the lab's authorization server for the agent's client: metadata first (RFC 8414), then the token
  * endpoint it names. Under Docker that endpoint carries the service's network name, which this machine cannot
  * resolve: the same path is asked on the published port instead.
  */
 export async function requestToken(lab: Lab1, options: { scope?: string } = {}): Promise<IssuedToken> {
-  const credentials = JSON.parse(
-    readFileSync(path.join(lab.session.paths.secrets, agentCredentialsFile('agent')), 'utf8'),
-  ) as { client_id: string; client_secret: string };
+  const credentials = agentClient(lab);
   const metadataUrl = new URL('/.well-known/oauth-authorization-server', lab.authUrl);
   const metadataResponse = await reach(metadataUrl, undefined);
   if (!metadataResponse.ok) throw authServerError(`${metadataUrl.href} answered HTTP ${metadataResponse.status}`);
@@ -92,8 +130,8 @@ export async function requestToken(lab: Lab1, options: { scope?: string } = {}):
   const tokenEndpoint = new URL(advertised.pathname, lab.authUrl);
   const form = new URLSearchParams({
     grant_type: 'client_credentials',
-    client_id: credentials.client_id,
-    client_secret: credentials.client_secret,
+    client_id: credentials.clientId,
+    client_secret: credentials.clientSecret,
     resource: lab.resource.href,
   });
   if (options.scope !== undefined) form.set('scope', options.scope);
@@ -115,7 +153,7 @@ export async function requestToken(lab: Lab1, options: { scope?: string } = {}):
   }
   return {
     token: body.access_token,
-    clientId: credentials.client_id,
+    clientId: credentials.clientId,
     scope: body.scope ?? '',
     expiresIn: body.expires_in ?? 0,
     tokenEndpoint: advertised.href,

@@ -35,7 +35,7 @@ describe('lab on the local runtime', () => {
     for (const service of ['auth-server', 'rag-index', 'mcp-server'])
       expect(status.stdout).toMatch(new RegExp(`${service}\\s+running\\s+http://127\\.0\\.0\\.1:\\d+`));
     expect(readFileSync(ws('mcp-server', 'tools.ts'), 'utf8')).toContain(
-      'TODO: Register a tool named "search_documents"',
+      'TODO (step 1): offer a tool named "search_documents"',
     );
     expect(readFileSync(ws('mcp-server', 'tools.ts'), 'utf8')).not.toContain('@lab-step');
     const step = await lab('step');

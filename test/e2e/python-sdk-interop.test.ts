@@ -5,12 +5,13 @@
  * strictly), then the token request with the RFC 8707 resource. The test makes its own venv and pip-installs a
  * pinned `mcp`. Without python3, its venv module or PyPI it skips loudly; under CI that is a failure.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoDir } from '../../src/core/paths.js';
+import { issuedSignatures } from '../../src/services/auth-server/credentials.js';
 import { cliIn, runtimeRecord, scratchHome } from '../helpers/cli.js';
 import { scaled } from '../helpers/timing.js';
 
@@ -50,20 +51,21 @@ describe.skipIf(missing !== undefined && !required)('the Python MCP SDK against 
     expect((await lab('check')).exitCode).toBe(0);
   }, scaled(180_000));
   afterAll(async () => {
-    await lab('stop');
+    await lab('reset', '--yes');
     rmSync(venv, { recursive: true, force: true });
-  });
+  }, scaled(60_000));
 
   it(
     'discovers the authorization server, gets a token by client credentials, lists and calls the tools',
     async () => {
       const { ports } = runtimeRecord(home, 'mcp-integration');
+      const secrets = path.join(home, 'mcp-integration', '.lab', 'secrets');
       const result = await execa(
         python,
         [
           path.join(repoDir, 'test', 'fixtures', 'python', 'client_credentials.py'),
           `http://127.0.0.1:${ports['mcp-server']}/mcp`,
-          path.join(home, 'mcp-integration', '.lab', 'secrets', 'agent-client.json'),
+          path.join(secrets, 'agent-client.json'),
           `http://127.0.0.1:${ports['auth-server']}`,
         ],
         { reject: false, all: true, timeout: scaled(60_000) },
@@ -74,6 +76,13 @@ describe.skipIf(missing !== undefined && !required)('the Python MCP SDK against 
       expect(seen.tools).toEqual(['get_document', 'search_documents']);
       expect(seen.is_error).toBe(false);
       expect(seen.text).toMatch(/\[spiffe-\d+\]/);
+      // The authorization server's own record: a token for this client and the MCP endpoint, the resource it sent.
+      const clientId = JSON.parse(readFileSync(path.join(secrets, 'agent-client.json'), 'utf8')).client_id;
+      expect(
+        issuedSignatures(secrets)
+          .filter((r) => r.client_id === clientId)
+          .map((r) => r.resource),
+      ).toContain(`http://127.0.0.1:${ports['mcp-server']}/mcp`);
     },
     scaled(90_000),
   );

@@ -73,7 +73,7 @@ describe('tracing on the local runtime (lab 1)', () => {
     expect(spans.filter((s) => s.name === 'agent plan').every((s) => s.parentSpanId === run.spanId)).toBe(true);
     expect(spans.filter((s) => s.name === 'agent plan').length).toBeGreaterThanOrEqual(2);
     expect(parentOf(one('agent', 'mcp tools/list'))).toBe(run);
-    expect(parentOf(one('auth-server', 'POST /token'))).toBe(run);
+    expect(parentOf(one('auth-server', 'POST /oauth2/token'))).toBe(run);
     for (const tool of ['search_documents', 'get_document']) {
       const call = one('agent', `mcp tools/call ${tool}`);
       const handler = one('mcp-server', `tool ${tool}`);

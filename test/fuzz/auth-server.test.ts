@@ -8,7 +8,7 @@ import { commonRequests, BAD_PERCENT, request, Rng, SEED } from './generators.js
 import { startLab1Services, type Lab1Services } from './lab1-services.js';
 import { describeFailures, fuzz, type FuzzRequest } from './raw-http.js';
 
-const PATHS = ['/health', '/token', '/jwks.json', '/.well-known/oauth-authorization-server', '/nowhere'];
+const PATHS = ['/health', '/oauth2/token', '/jwks.json', '/.well-known/oauth-authorization-server', '/nowhere'];
 let lab: Lab1Services;
 
 beforeAll(async () => {
@@ -67,28 +67,28 @@ function tokenRequests(rng: Rng, count: number): FuzzRequest[] {
     () =>
       request('token form', {
         method: 'POST',
-        target: '/token',
+        target: '/oauth2/token',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: form(),
       }),
     () =>
       request('token with Basic credentials', {
         method: 'POST',
-        target: '/token',
+        target: '/oauth2/token',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: basic() },
         body: 'grant_type=client_credentials',
       }),
     () =>
       request('token with a JSON body', {
         method: 'POST',
-        target: '/token',
+        target: '/oauth2/token',
         headers: { 'Content-Type': rng.pick(['application/json', 'text/plain', 'multipart/form-data; boundary=x']) },
         body: rng.pick(['{"grant_type":"client_credentials"}', '{', '[]', 'null']),
       }),
     () =>
       request('token body too large', {
         method: 'POST',
-        target: '/token',
+        target: '/oauth2/token',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: `scope=${'a'.repeat(rng.pick([16_400, 40_000, 300_000]))}`,
       }),
@@ -97,7 +97,7 @@ function tokenRequests(rng: Rng, count: number): FuzzRequest[] {
       return {
         ...request('token chunked', {
           method: 'POST',
-          target: '/token',
+          target: '/oauth2/token',
           headers: { 'Transfer-Encoding': 'chunked' },
           body: `5\r\nscope\r\n${end}`,
         }),

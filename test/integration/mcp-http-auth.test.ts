@@ -1,17 +1,17 @@
 /**
  * The reference MCP server over Streamable HTTP, as real processes with the real authorization server and
- * index, driven by a real SDK client that obtains its token by the client credentials grant.
+ * index, driven by the reference agent connect(), whose SDK OAuth client gets its token by the client credentials grant.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientCredentialsTokenSource } from '../../src/services/agent/access-token.js';
+import { connect } from '../../src/services/agent/connect.js';
 import {
   agentCredentialsFile,
+  authRequests,
+  issuedSignatures,
   provisionCredentials,
   signAccessToken,
 } from '../../src/services/auth-server/credentials.js';
@@ -78,26 +78,25 @@ const post = (token?: string) =>
   });
 
 describe('MCP server over HTTP with OAuth', () => {
-  it('serves a client whose token comes from the client credentials grant', async () => {
+  it('serves the reference agent, whose OAuth client discovers the authorization server on the 401 and asks for a token for this resource', async () => {
     const credentials = JSON.parse(readFileSync(path.join(secrets, agentCredentialsFile('agent')), 'utf8'));
-    const getToken = clientCredentialsTokenSource({
-      issuer,
-      clientId: credentials.client_id,
-      clientSecret: credentials.client_secret,
-      resource: endpoint.href,
+    const client = await connect({
+      serverUrl: endpoint,
+      oauthClient: { clientId: credentials.client_id, clientSecret: credentials.client_secret, issuer },
     });
-    const token = await getToken();
-    const client = new Client({ name: 't', version: '1' });
-    await client.connect(
-      new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
-    );
     const result = (await client.callTool({
       name: 'search_documents',
       arguments: { query: 'mutual tls' },
     })) as CallToolResult;
     expect((result.structuredContent as { results: Array<{ id: string }> }).results[0]!.id).toBe('mtls-001');
     await client.close();
-    expect(mcpLog()).not.toContain(token);
+    // The authorization server's own record: the discovery documents, then one token for this resource.
+    const seen = authRequests(secrets).map((r) => `${r.method} ${r.path} ${r.status}`);
+    expect(seen).toContain('GET /.well-known/oauth-authorization-server 200');
+    expect(seen).toContain('POST /oauth2/token 200');
+    const issued = issuedSignatures(secrets).filter((r) => r.client_id === credentials.client_id);
+    expect(issued.map((r) => r.resource)).toEqual([endpoint.href]);
+    expect(mcpLog()).not.toContain(issued[0]!.signature);
   });
 
   it('answers 401 with resource_metadata without a token, and serves that metadata', async () => {
@@ -133,7 +132,7 @@ describe('MCP server over HTTP with OAuth', () => {
   it('refuses token requests for another resource or a scope the client lacks', async () => {
     const credentials = JSON.parse(readFileSync(path.join(secrets, agentCredentialsFile('agent')), 'utf8'));
     const request = (extra: Record<string, string>) =>
-      fetch(`${issuer}/token`, {
+      fetch(`${issuer}/oauth2/token`, {
         method: 'POST',
         body: new URLSearchParams({
           grant_type: 'client_credentials',

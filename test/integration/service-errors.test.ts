@@ -38,7 +38,7 @@ describe('auth-server', () => {
 
   it('refuses Basic credentials with malformed percent-encoding as invalid_request (was a 500)', async () => {
     for (const credentials of ['%zz:secret', 'client:%E0%A4%A', 'no-colon']) {
-      const answer = await raw(lab.auth, '/token', {
+      const answer = await raw(lab.auth, '/oauth2/token', {
         method: 'POST',
         headers: {
           Authorization: `Basic ${Buffer.from(credentials).toString('base64')}`,
@@ -120,7 +120,7 @@ describe('every lab 1 service', () => {
       new Promise<number>((resolve) => {
         const started = Date.now();
         const socket = connect(service.port, '127.0.0.1', () =>
-          socket.write('POST /token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{'),
+          socket.write('POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{'),
         );
         socket.on('data', () => undefined);
         socket.on('error', () => undefined);

@@ -23,6 +23,18 @@ describe('token leak detection', () => {
     for (const [form, text] of Object.entries(forms)) expect(findLeak(text, [signature]), form).toBeDefined();
   });
 
+  it("finds the agent's client secret as written, in a logged Basic header and in part", () => {
+    const secret = 'Zx8Qw3Er6Ty9Ui2Op5As8Df1Gh4Jk7Lz0Xc3Vb6Nm9Qw';
+    const forms = {
+      whole: `oauth client agent-1a2b secret=${secret}`,
+      'basic header': `authorization: Basic ${Buffer.from(`agent-1a2b:${secret}`).toString('base64')}`,
+      'first half': `secret starts ${secret.slice(0, 30)}`,
+    };
+    for (const [form, text] of Object.entries(forms))
+      expect(findLeak(text, [], [secret]), form).toBe("the agent's OAuth client secret");
+    expect(findLeak('client agent-1a2b authenticated', [], [secret])).toBeUndefined();
+  });
+
   it('does not flag ordinary log lines', () => {
     const log =
       'mcp-server listening on http://127.0.0.1:41234/mcp (auth required)\ntoken issued to agent-1a2b3c4d for http://127.0.0.1:41234/mcp (scope docs:read)\n';

@@ -1,5 +1,5 @@
 /**
- * The course agent, run as a job: get a token, connect through the learner's agent/connect.ts, discover the
+ * The course agent, run as a job: connect through the learner's agent/connect.ts (which authenticates), discover the
  * tools, let the planner work the task, write the transcript. Exit code 0 when it finished, 1 when it failed.
  */
 import { readFileSync } from 'node:fs';
@@ -7,7 +7,6 @@ import path from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { importModule } from '../../core/code-files.js';
 import { repoDir } from '../../core/paths.js';
-import { clientCredentialsTokenSource } from './access-token.js';
 import { runAgent } from './agent.js';
 import { createOpenAIPlanner } from './openai-planner.js';
 import { createDeterministicPlanner, type Planner } from './planner.js';
@@ -15,6 +14,8 @@ import { Transcript } from './transcript.js';
 import { traceRun } from './run-tracing.js';
 import { tracingFromEnv } from '../telemetry/from-env.js';
 import { loadTokenizer } from '../telemetry/tokens.js';
+import type { Connect } from './connect-contract.js';
+import type { ClientCredentials } from '../auth-server/credentials.js';
 import { serviceEnv } from '../env.js';
 
 const env = serviceEnv('agent');
@@ -46,20 +47,20 @@ let client: Client | undefined;
 await traceRun(task, async () => {
   try {
     const serverUrl = new URL(env('MCP_SERVER_URL'));
-    const credentials = JSON.parse(readFileSync(env('AGENT_CREDENTIALS_FILE'), 'utf8')) as {
-      client_id: string;
-      client_secret: string;
-    };
-    const getAccessToken = clientCredentialsTokenSource({
-      issuer: env('AUTH_ISSUER'),
-      clientId: credentials.client_id,
-      clientSecret: credentials.client_secret,
-      resource: serverUrl.href,
+    // The agent gets its client registration only: finding the authorization server and getting a token is the
+    // learner's connect() (step 4).
+    const credentials = JSON.parse(readFileSync(env('AGENT_CREDENTIALS_FILE'), 'utf8')) as ClientCredentials;
+    const { connect } = await importModule<{ connect: Connect }>(
+      env('CONNECT_MODULE', path.join(repoDir, 'src', 'services', 'agent', 'connect.ts')),
+    );
+    client = await connect({
+      serverUrl,
+      oauthClient: {
+        clientId: credentials.client_id,
+        clientSecret: credentials.client_secret,
+        issuer: env('AUTH_ISSUER'),
+      },
     });
-    const { connect } = await importModule<{
-      connect: (o: { serverUrl: URL; getAccessToken: () => Promise<string> }) => Promise<Client>;
-    }>(env('CONNECT_MODULE', path.join(repoDir, 'src', 'services', 'agent', 'connect.ts')));
-    client = await connect({ serverUrl, getAccessToken });
     if (!client.getServerVersion())
       throw new Error('connect() returned a client that has not connected (no initialize handshake happened)');
     stage = 'run';

@@ -100,26 +100,69 @@ export async function signAccessToken(secretsDir: string, claims: TokenClaims): 
 }
 
 /**
- * The issuance record graders read (secrets dir, 0600, runner-owned): who got a token, and its signature
- * segment, by which the leak checks recognise that token in logs, transcripts and tool results. The signature
- * alone is not a credential (it cannot be replayed without the header and payload it signs).
+ * The issuance record graders read (secrets dir, 0600, runner-owned): who got a token for which resource, and its
+ * signature segment, by which the leak checks recognise that token in logs, transcripts and tool results. The
+ * signature alone is not a credential (it cannot be replayed without the header and payload it signs).
  */
 const ISSUED_TOKENS_FILE = 'issued-tokens.jsonl';
 
-export function recordIssued(secretsDir: string, clientId: string, token: string): void {
-  appendFileSync(
-    path.join(secretsDir, ISSUED_TOKENS_FILE),
-    `${JSON.stringify({ at: new Date().toISOString(), client_id: clientId, signature: token.split('.')[2] })}\n`,
-    { mode: 0o600 },
-  );
+export interface IssuedRecord {
+  at: string;
+  client_id: string;
+  /** The RFC 8707 resource the token was issued for (its audience). */
+  resource: string;
+  signature: string;
 }
 
-export function issuedSignatures(secretsDir: string): Array<{ at: string; client_id: string; signature: string }> {
+export function recordIssued(secretsDir: string, clientId: string, token: string, resource: string): void {
+  const record: IssuedRecord = {
+    at: new Date().toISOString(),
+    client_id: clientId,
+    resource,
+    signature: token.split('.')[2]!,
+  };
+  appendFileSync(path.join(secretsDir, ISSUED_TOKENS_FILE), `${JSON.stringify(record)}\n`, { mode: 0o600 });
+}
+
+export function issuedSignatures(secretsDir: string): IssuedRecord[] {
+  return readRecords<IssuedRecord>(path.join(secretsDir, ISSUED_TOKENS_FILE));
+}
+
+/**
+ * Every request the authorization server answered, with its outcome (secrets dir, 0600, runner-owned): the agent's
+ * OAuth client is learner code, and this is the evidence of what it really did (which documents it read, where it
+ * asked for a token, why a request was refused). Never a secret: no credentials, no tokens, no request bodies.
+ */
+const REQUESTS_FILE = 'auth-requests.jsonl';
+
+export interface AuthRequestRecord {
+  /** When the request arrived (not when it was answered: a document read comes before the token it led to). */
+  at: string;
+  method: string;
+  path: string;
+  status: number;
+  /** The client that authenticated (or tried to), for token requests. */
+  client_id?: string;
+  /** The OAuth error code of a refusal (RFC 6749 5.2), e.g. invalid_target. */
+  error?: string;
+  /** The RFC 8707 resource parameter of a token request, as sent (absent when none was sent). */
+  resource?: string;
+}
+
+export function recordRequest(secretsDir: string, record: AuthRequestRecord): void {
+  appendFileSync(path.join(secretsDir, REQUESTS_FILE), `${JSON.stringify(record)}\n`, { mode: 0o600 });
+}
+
+export function authRequests(secretsDir: string): AuthRequestRecord[] {
+  return readRecords<AuthRequestRecord>(path.join(secretsDir, REQUESTS_FILE));
+}
+
+function readRecords<T>(file: string): T[] {
   try {
-    return readFileSync(path.join(secretsDir, ISSUED_TOKENS_FILE), 'utf8')
+    return readFileSync(file, 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((line) => JSON.parse(line) as { at: string; client_id: string; signature: string });
+      .map((line) => JSON.parse(line) as T);
   } catch {
     return [];
   }

@@ -2,8 +2,10 @@
  * auth-server: the lab's OAuth 2.1 authorization server, client credentials grant only.
  *   GET  /.well-known/oauth-authorization-server  (RFC 8414 metadata)
  *   GET  /jwks.json                               (public signing key)
- *   POST /token  grant_type=client_credentials, client auth (post or basic), scope, resource (RFC 8707)
- * Tokens are audience-bound JWTs that expire after $TOKEN_TTL_SECONDS. Nothing secret is ever logged.
+ *   POST /oauth2/token  grant_type=client_credentials, client auth (post or basic), scope, resource (RFC 8707)
+ * Tokens are audience-bound JWTs that expire after $TOKEN_TTL_SECONDS. Nothing secret is ever logged. Every request
+ * and its outcome goes to a record in the secrets folder: the graders' evidence of what the agent's client did.
+ * The token endpoint is not at the conventional /token on purpose: a client finds it in the metadata, or not at all.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import {
   CLIENTS_FILE,
   publicJwk,
   recordIssued,
+  recordRequest,
   readJson,
   secretMatches,
   signAccessToken,
@@ -33,6 +36,7 @@ const resources = env('ALLOWED_RESOURCES')
 const ttlSeconds = Number(env('TOKEN_TTL_SECONDS', '600'));
 const clients = readJson<RegisteredClient[]>(path.join(secretsDir, CLIENTS_FILE));
 const jwks = { keys: [publicJwk(readJson<JWK>(path.join(secretsDir, SIGNING_KEY_FILE)))] };
+const TOKEN_PATH = '/oauth2/token';
 
 // RFC 8414. This server has no authorization endpoint in use (client credentials only), yet it names one: the
 // official SDKs' metadata models require `authorization_endpoint` (the Python SDK drops a document without it
@@ -41,7 +45,7 @@ const jwks = { keys: [publicJwk(readJson<JWK>(path.join(secretsDir, SIGNING_KEY_
 const metadata = {
   issuer,
   authorization_endpoint: `${issuer}/authorize`,
-  token_endpoint: `${issuer}/token`,
+  token_endpoint: `${issuer}${TOKEN_PATH}`,
   jwks_uri: `${issuer}/jwks.json`,
   grant_types_supported: ['client_credentials'],
   token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
@@ -81,11 +85,18 @@ function basicCredentials(header: string | undefined): { clientId: string; secre
   return { clientId, secret };
 }
 
-async function issueToken(req: IncomingMessage) {
+/** What each token request came to, for the request record (written when the response is sent). */
+const outcomes = new WeakMap<ServerResponse, { client_id?: string; error?: string; resource?: string }>();
+
+async function issueToken(req: IncomingMessage, res: ServerResponse) {
+  const outcome: { client_id?: string; error?: string; resource?: string } = {};
+  outcomes.set(res, outcome);
   const form = new URLSearchParams(await readBody(req, FORM_LIMIT_BYTES));
   const basic = basicCredentials(req.headers.authorization);
   const clientId = basic ? basic.clientId : form.get('client_id');
   const secret = basic ? basic.secret : form.get('client_secret');
+  if (clientId) outcome.client_id = clientId;
+  if (form.has('resource')) outcome.resource = form.get('resource')!.slice(0, 300);
   const client = clients.find((c) => c.client_id === clientId);
   if (!client || !secret || !secretMatches(secret, client.secret_sha256))
     throw new OAuthError(401, 'invalid_client', 'unknown client or wrong secret');
@@ -106,7 +117,7 @@ async function issueToken(req: IncomingMessage) {
     ttlSeconds,
   });
   try {
-    recordIssued(secretsDir, client.client_id, accessToken);
+    recordIssued(secretsDir, client.client_id, accessToken, resource);
   } catch (error) {
     console.log(`could not record the issuance for the graders: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
@@ -118,7 +129,9 @@ async function issueToken(req: IncomingMessage) {
 function refuse(res: ServerResponse, error: unknown): void {
   if (!(error instanceof HttpError)) throw error;
   const e = error instanceof OAuthError ? error : new OAuthError(error.status, 'invalid_request', error.message);
-  console.log(`token request refused: ${e.code}`);
+  const outcome = outcomes.get(res);
+  if (outcome) outcome.error = e.code;
+  console.log(`token request refused: ${e.code} (${e.message})`);
   sendJson(res, e.status, { error: e.code, error_description: e.message });
 }
 
@@ -134,21 +147,38 @@ const routes: Record<
     answer: (_req, res) =>
       sendJson(res, 400, {
         error: 'unsupported_response_type',
-        error_description: 'this authorization server issues tokens only by the client credentials grant, at /token',
+        error_description: `this authorization server issues tokens only by the client credentials grant, at ${TOKEN_PATH}`,
       }),
   },
-  '/token': {
+  [TOKEN_PATH]: {
     method: 'POST',
     answer: (req, res) =>
-      issueToken(req).then(
+      issueToken(req, res).then(
         (token) => sendJson(res, 200, token),
         (error: unknown) => refuse(res, error),
       ),
   },
 };
 
+function record(req: IncomingMessage, res: ServerResponse, url: URL, at: string): void {
+  try {
+    recordRequest(secretsDir, {
+      at,
+      method: req.method ?? '?',
+      path: url.pathname.slice(0, 200),
+      status: res.statusCode,
+      ...outcomes.get(res),
+    });
+  } catch (error) {
+    console.log(`could not record a request for the graders: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
 const server = createJsonServer(
   jsonListener('auth-server', (req, res, url) => {
+    // Health polls are the runner's own; everything else may be the agent's.
+    const arrived = new Date().toISOString();
+    if (url.pathname !== '/health') res.on('finish', () => record(req, res, url, arrived));
     const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname]! : undefined;
     if (!route) return sendJson(res, 404, { error: 'not_found' });
     if (req.method !== route.method)

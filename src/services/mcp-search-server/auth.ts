@@ -22,15 +22,16 @@ export interface ProtectOptions {
 /** Installs the metadata routes on `app` and returns the middleware that guards the MCP endpoint. */
 export async function protect(app: Express, { resourceUrl, issuer }: ProtectOptions): Promise<RequestHandler> {
   // @lab-step 4
-  // TODO: 1. Fetch the authorization server metadata (RFC 8414): GET <issuer>/.well-known/oauth-authorization-server.
-  // TODO: 2. Serve protected-resource metadata (RFC 9728):
-  // TODO:    app.use(mcpAuthMetadataRouter({ oauthMetadata, resourceServerUrl: resourceUrl, scopesSupported: REQUIRED_SCOPES }))
-  // TODO: 3. Build a verifier whose verifyAccessToken(token) checks the JWT with jose: jwtVerify(token,
-  // TODO:    createRemoteJWKSet(new URL(oauthMetadata.jwks_uri)), { issuer, audience: resourceUrl.href }) and returns
-  // TODO:    { token, clientId, scopes, expiresAt, resource }; throw InvalidTokenError when verification fails.
-  // TODO: 4. return requireBearerAuth({ verifier, requiredScopes: REQUIRED_SCOPES, expectedResource: resourceUrl,
-  // TODO:    resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(resourceUrl) })
-  // @lab-starter throw new Error('protect() is not written yet (step 4)');
+  // TODO (step 4): make this server an OAuth 2.1 resource server as the MCP authorization spec asks
+  // TODO: (https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization). protect() must:
+  // TODO: - serve protected-resource metadata on `app` (RFC 9728, https://www.rfc-editor.org/rfc/rfc9728) naming
+  // TODO:   resourceUrl, the authorization server `issuer` (its own metadata: RFC 8414) and REQUIRED_SCOPES;
+  // TODO: - return a middleware that accepts only JWTs the issuer signed (its JWKS) for this resource (aud =
+  // TODO:   resourceUrl, RFC 8707), not expired (exp), with every REQUIRED_SCOPES scope (scope claim), and hands
+  // TODO:   on the caller's client_id; 401 with WWW-Authenticate naming resource_metadata otherwise, 403
+  // TODO:   insufficient_scope when only the scope is missing. The SDK's server/auth modules do most of it.
+  // TODO: Verify: npx lab mcp tools --no-token (the 401), npx lab token (a token's claims), npx lab check 4.
+  // @lab-starter throw new Error('protect() in mcp-server/auth.ts is not written yet (step 4)');
   const response = await fetch(new URL('/.well-known/oauth-authorization-server', issuer));
   if (!response.ok) throw new Error(`authorization server metadata: HTTP ${response.status} from ${issuer}`);
   const oauthMetadata = (await response.json()) as OAuthMetadata & { jwks_uri: string };

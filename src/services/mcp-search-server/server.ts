@@ -30,7 +30,8 @@ app.get('/health', (_req, res) => {
 
 const guards: RequestHandler[] = [];
 // @lab-step 4
-// TODO: Require a valid access token on /mcp: guards.push(await protect(app, { resourceUrl, issuer: env('AUTH_ISSUER') }));
+// TODO (step 4): require a valid access token on /mcp: guard it with what protect() (mcp-server/auth.ts) returns,
+// TODO: for this server's resourceUrl and the authorization server named by the AUTH_ISSUER environment variable.
 guards.push(await protect(app, { resourceUrl, issuer: env('AUTH_ISSUER') }));
 // @lab-end
 

@@ -7,10 +7,13 @@ import { SEARCH_LIMITS, type IndexClient } from './index-client.js';
 
 export function registerTools(server: Pick<McpServer, 'registerTool'>, index: IndexClient): void {
   // @lab-step 1
-  // TODO: Register a tool named "search_documents" with server.registerTool(name, { description, inputSchema }, handler).
-  // TODO: inputSchema: query (string, required, at most SEARCH_LIMITS.maxQueryLength characters: the index refuses
-  // TODO: longer ones), top_k (integer 1-20, optional), collection (string, optional).
-  // TODO: The handler calls index.search(query, { topK: top_k, collection }) and returns the hits as text content.
+  // TODO (step 1): offer a tool named "search_documents" that searches the index (index.search) and returns the
+  // TODO: hits so that an agent can cite each by its id. Its input schema is the contract agents read: query
+  // TODO: (required; no longer than the index accepts, see SEARCH_LIMITS), top_k (optional, 1-20) and collection
+  // TODO: (optional). Its description tells an agent when to use it.
+  // TODO: Read: https://modelcontextprotocol.io/specification/2025-11-25/server/tools and the SDK README
+  // TODO: (https://github.com/modelcontextprotocol/typescript-sdk#tools).
+  // TODO: Verify: npx lab mcp tools, then npx lab mcp call search_documents '{"query": "SPIFFE ID"}'.
   server.registerTool(
     'search_documents',
     {
@@ -37,9 +40,11 @@ export function registerTools(server: Pick<McpServer, 'registerTool'>, index: In
   // @lab-end
 
   // @lab-step 3
-  // TODO: Register a tool named "get_document" with inputSchema { id: string } that returns the whole document.
-  // TODO: When the index has no such document, throw an Error whose message names the id: the SDK turns it into
-  // TODO: an isError result that tells the agent what went wrong.
+  // TODO (step 3): offer a tool named "get_document" that returns one document in full (title and body) by the id
+  // TODO: search_documents reported (input: id). An unknown id is a mistake the agent can recover from: answer with
+  // TODO: a tool error (isError: true) whose text names the id, not a protocol error.
+  // TODO: Read: https://modelcontextprotocol.io/specification/2025-11-25/server/tools#error-handling
+  // TODO: Verify: npx lab mcp call get_document '{"id": "no-such-doc"}'.
   server.registerTool(
     'get_document',
     {

@@ -9,8 +9,8 @@ export interface CollectionSource {
 
 export const collections: CollectionSource[] = [
   // @lab-step 1
-  // TODO: The index starts empty. List the corpus collections here so the index loads them:
-  // TODO: the folders under fixtures/corpus are the collections, e.g. { name: 'public', dir: 'public' }.
+  // TODO (step 1): the index starts empty. List the collections of the sample corpus so that it loads them: each
+  // TODO: folder under fixtures/corpus is one collection. Verify: npx lab check 1 says how many documents it holds.
   { name: 'public', dir: 'public' },
   { name: 'internal', dir: 'internal' },
   // @lab-end
