@@ -37,7 +37,9 @@ describe.skipIf(missing !== undefined && !dockerRequired)('lab 2 operator comman
         expect(status.stdout).toMatch(
           new RegExp(`${service}\\s+waiting\\s+https://127\\.0\\.0\\.1:\\d+.*waiting for SVID`),
         );
-      expect(status.stdout).not.toMatch(/http:\/\/127/);
+      // Only the runner's trace receiver speaks plain HTTP; every workload port is mTLS.
+      const plain = status.stdout.split('\n').filter((l) => /http:\/\/127/.test(l));
+      expect(plain.map((l) => l.trim().split(/\s+/)[0])).toEqual(['trace-receiver']);
       const entries = await lab('spire', 'entry', 'show');
       expect(entries.exitCode, entries.stderr).toBe(0);
       expect(entries.stderr).toContain('-socketPath /run/spire/server/api.sock');

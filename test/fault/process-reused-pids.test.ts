@@ -7,7 +7,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliIn, scratchHome } from '../helpers/cli.js';
 import { scaled } from '../helpers/timing.js';
-import { alive, bystander, endBystanders, labProcessesOf, startTimeOf } from '../helpers/process-fixtures.js';
+import {
+  alive,
+  bystander,
+  endBystanders,
+  lab1ServiceCount,
+  labProcessesOf,
+  startTimeOf,
+} from '../helpers/process-fixtures.js';
 
 const LAB = 'mcp-integration';
 const home = scratchHome('lab-fault-');
@@ -66,7 +73,7 @@ describe('reused pids in runtime.json', { timeout: 240_000 }, () => {
     expect(started.stdout).toContain('Starting');
     const record = JSON.parse(readFileSync(recordFile, 'utf8'));
     const pids = Object.values(record.services as Record<string, { pid: number }>).map((s) => s.pid);
-    expect(pids).toHaveLength(3);
+    expect(pids).toHaveLength(await lab1ServiceCount());
     for (const pid of pids) expect(sleeps).not.toContain(pid);
     for (const pid of sleeps) expect(alive(pid)).toBe(true);
     expect((await lab('status')).stdout).toMatch(/mcp-server\s+running/);
@@ -93,7 +100,7 @@ describe('reused pids in runtime.json', { timeout: 240_000 }, () => {
     const before = Object.values(
       JSON.parse(readFileSync(recordFile, 'utf8')).services as Record<string, { pid: number }>,
     ).map((s) => s.pid);
-    expect(before).toHaveLength(3);
+    expect(before).toHaveLength(await lab1ServiceCount());
     writeStaleRecord(); // the running services are now named nowhere: orphans of this workspace
     const again = await lab('start', LAB, '--runtime', 'local', '--no-walkthrough');
     expect(again.exitCode).toBe(0);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cliIn, scratchHome } from '../helpers/cli.js';
-import { alive, labProcessesOf } from '../helpers/process-fixtures.js';
+import { alive, lab1ServiceCount, labProcessesOf } from '../helpers/process-fixtures.js';
 
 const LAB = 'mcp-integration';
 
@@ -19,7 +19,7 @@ async function running() {
   expect(started.exitCode).toBe(0);
   const record = JSON.parse(readFileSync(path.join(ws, '.lab', 'runtime.json'), 'utf8'));
   const pids = Object.values(record.services as Record<string, { pid: number }>).map((s) => s.pid);
-  expect(pids).toHaveLength(3);
+  expect(pids).toHaveLength(await lab1ServiceCount());
   for (const pid of pids) expect(alive(pid)).toBe(true);
   return { home, lab, ws, pids };
 }

@@ -32,3 +32,10 @@ export function labProcessesOf(workspace: string): number[] {
 }
 
 export const alive = (pid: number) => nodeProcesses.isAlive(pid);
+
+/** How many long-running services lab 1 starts on the local runtime, as its definition says. */
+export async function lab1ServiceCount(): Promise<number> {
+  const { loadLab } = await import('../../src/core/lab-catalog.js');
+  const { runningServices } = await import('../../src/core/lab-definition.js');
+  return runningServices((await loadLab('mcp-integration')).definition).length;
+}

@@ -69,6 +69,8 @@ describe('agent with the OpenAI-compatible planner', () => {
       'tool_selected',
       'tool_called',
       'finished',
+      // The run's token totals (issue 13): the model's reported usage and the tool traffic.
+      'tokens',
     ]);
     expect(events[3]).toMatchObject({ tool: 'search_documents', isError: false, resultIds: ['opa-001'] });
     await client.close();

@@ -56,7 +56,9 @@ export function opaClient(
   function decide(input: PolicyInput): Promise<PolicyDecision> {
     return new Promise<PolicyDecision>((resolve) => {
       const body = JSON.stringify({ input });
-      // One timer covers connecting, the headers and the body: a server that answers and then stalls still times out.
+      let request: ReturnType<typeof httpRequest>;
+      // One timer covers connecting, the headers and the body (and the one retry below): a server that answers
+      // and then stalls still times out.
       const timer = setTimeout(() => {
         request.destroy();
         resolve(failClosed(`no answer from OPA within ${timeoutMs} ms`));
@@ -65,33 +67,41 @@ export function opaClient(
         clearTimeout(timer);
         resolve(decision);
       };
-      const request = httpRequest(
-        url,
-        {
-          method: 'POST',
-          agent,
-          headers: { ...auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (response) => {
-          let text = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (text += chunk));
-          response.on('error', (error) => settle(failClosed(describe(error))));
-          response.on('end', () => {
-            if (response.statusCode !== 200)
-              return settle(failClosed(`OPA answered HTTP ${response.statusCode}${snippet(text)}`));
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              return settle(failClosed('OPA answered invalid JSON'));
-            }
-            settle(interpret(parsed));
-          });
-        },
-      );
-      request.on('error', (error) => settle(failClosed(describe(error))));
-      request.end(body);
+      const send = (retry: boolean) => {
+        request = httpRequest(
+          url,
+          {
+            method: 'POST',
+            agent,
+            headers: { ...auth, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (text += chunk));
+            response.on('error', (error) => settle(failClosed(describe(error))));
+            response.on('end', () => {
+              if (response.statusCode !== 200)
+                return settle(failClosed(`OPA answered HTTP ${response.statusCode}${snippet(text)}`));
+              let parsed: unknown;
+              try {
+                parsed = JSON.parse(text);
+              } catch {
+                return settle(failClosed('OPA answered invalid JSON'));
+              }
+              settle(interpret(parsed));
+            });
+          },
+        );
+        request.on('error', (error: NodeJS.ErrnoException) => {
+          // A kept-alive connection OPA closed as it was being reused: the request never reached OPA (no
+          // response began), so asking once more on a fresh connection is safe. Node's documented remedy.
+          if (retry && request.reusedSocket && error.code === 'ECONNRESET') return send(false);
+          settle(failClosed(describe(error)));
+        });
+        request.end(body);
+      };
+      send(true);
     });
   }
 }
