@@ -24,6 +24,15 @@ const routes: Record<string, (reply: (status: number, body: string) => void, res
   '/v1/data/error': (reply) => reply(500, JSON.stringify({ code: 'internal_error', message: 'boom' })),
   '/v1/data/non-boolean': (reply) => reply(200, JSON.stringify({ result: { allow: 'yes', reason: 'allowed' } })),
   '/v1/data/not-json': (reply) => reply(200, '<html>proxy error</html>'),
+  // The second request on a kept-alive connection finds it closed, as when OPA drops an idle connection at the
+  // moment the client reuses it; a request on a fresh connection is answered.
+  '/v1/data/drops-reused': (reply, res) => {
+    const socket = res.socket!;
+    const seen = (socket as unknown as { answered?: number }).answered ?? 0;
+    (socket as unknown as { answered?: number }).answered = seen + 1;
+    if (seen > 0) return void socket.destroy();
+    reply(200, JSON.stringify({ result: { allow: true, reason: 'allowed' }, decision_id: `d-${received.length}` }));
+  },
   '/v1/data/slow': (reply) =>
     void setTimeout(() => reply(200, JSON.stringify({ result: { allow: true } })), 2_000).unref(),
   // Headers arrive in time, the body never does: the timeout must cover reading the body as well.
@@ -54,6 +63,13 @@ afterAll(async () => {
 });
 
 describe('opaClient', () => {
+  it('asks again on a fresh connection when a kept-alive one was closed under it (the request never reached OPA)', async () => {
+    const client = opaClient(baseUrl, { path: 'drops-reused' });
+    expect((await client.decide(input)).allow).toBe(true);
+    const second = await client.decide(input);
+    expect(second).toMatchObject({ allow: true, source: 'opa' });
+  });
+
   it('posts {"input": ...} and returns OPA\'s decision with its decision id', async () => {
     const decision = await opaClient(baseUrl, { path: 'ok' }).decide(input);
     expect(decision).toEqual({ allow: true, reason: 'allowed', decisionId: 'd-1', source: 'opa' });
