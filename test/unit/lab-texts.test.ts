@@ -8,8 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { terminalMarkdown } from '../../src/commands/show-step.js';
 import { labsDir } from '../../src/core/paths.js';
 
-// Lab 1's texts are rewritten on branch h14-lab1-protocol; it adds 'mcp-integration' here.
-const STYLED_LABS = ['secure-agents'];
+const STYLED_LABS = ['mcp-integration', 'secure-agents'];
 
 describe.each(STYLED_LABS)('step texts of %s', (lab) => {
   const dir = path.join(labsDir, lab, 'steps');
