@@ -4,6 +4,7 @@ import { printable, printableName } from '../core/printable.js';
 import { checkInputFile, checkReportTarget, imageTarball } from '../core/report-target.js';
 import { IMAGES, selectImage, SOURCE_LABEL } from '../images/catalog.js';
 import { buildImage, builders } from '../images/build-local.js';
+import { withImageBuildLock } from './ensure-image.js';
 import { engineUnavailable } from '../adapters/docker-engine-api.js';
 import { defineCommand } from './define.js';
 
@@ -56,7 +57,9 @@ async function imagesBuildLocalCommand(ctx: CommandContext, names: string[]): Pr
       title: `${builder.spec.key}: ${builder.spec.local}`,
       task: async (_: unknown, task: { title: string }) => {
         const started = ctx.clock.now().getTime();
-        const outcome = await buildImage(builder, ctx.engine, ctx.docker);
+        const outcome = await withImageBuildLock(ctx, 'images build-local', () =>
+          buildImage(builder, ctx.engine, ctx.docker),
+        );
         const version = builder.verify ? await builder.verify() : '';
         task.title = `${builder.spec.key}: ${builder.spec.local} ${outcome === 'cached' ? '(unchanged, cached)' : `built in ${((ctx.clock.now().getTime() - started) / 1000).toFixed(0)} s`}${version ? ` — reports ${version}` : ''}`;
         results.push(task.title);
